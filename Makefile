@@ -1,0 +1,96 @@
+# corridor — one non-recursive Makefile.  Each folder adds its sources in its
+# own Makefile.local fragment.  Objects go to $(O)/ (build/ by default;
+# `make test-asan` uses build-asan/ with AddressSanitizer + UBSan).
+#
+#   make            build ./corridor
+#   make deps       install the Debian packages needed to build and test
+#   make test       run every test; ends with "N passed, N failed"
+#   make test-asan  the unit and import tests under ASan + UBSan
+#   make run        build, create ./var, import the sample group, say how to search
+#   make bench      bench/import.sh (peers: notmuch, public-inbox)
+
+O        ?= build
+SANITIZE ?=
+PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan
+
+CC       ?= cc
+CXX      ?= c++
+OPT      ?= -O2 -g
+WARN      = -Wall -Wextra -Wno-unused-parameter
+CPPFLAGS += -I. -D_GNU_SOURCE -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 \
+            $(shell pkg-config --cflags $(PKGS))
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -pthread
+CXXFLAGS += -std=c++17 $(OPT) $(WARN) -pthread $(shell xapian-config --cxxflags)
+LDLIBS   += $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS))) \
+            $(shell xapian-config --libs) -lstdc++ -lm -pthread
+
+ifeq ($(SANITIZE),1)
+  SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  CFLAGS   += $(SANFLAGS)
+  CXXFLAGS += $(SANFLAGS)
+  LDFLAGS  += $(SANFLAGS)
+  OPT       = -O1 -g
+endif
+
+core_SRCS   :=
+core_CXXSRCS:=
+cli_SRCS    :=
+unit_TESTS  :=
+
+all: corridor
+
+include core/Makefile.local
+include core/search/Makefile.local
+include cli/Makefile.local
+include tests/Makefile.local
+
+core_OBJS := $(core_SRCS:%.c=$(O)/%.o) $(core_CXXSRCS:%.cc=$(O)/%.o)
+cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
+LIBCORE   := $(O)/libcorridor.a
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBCORE): $(core_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/corridor: $(cli_OBJS) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBCORE) $(LDLIBS)
+
+corridor: $(O)/corridor
+	cp $(O)/corridor corridor
+
+$(O)/tests/unit/%: tests/unit/%.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS)
+
+unit: $(unit_TESTS:%=$(O)/tests/unit/%)
+
+deps:
+	sh tests/deps.sh
+
+test: corridor unit
+	CORRIDOR_BUILD=$(O) sh tests/run.sh
+
+test-asan:
+	$(MAKE) O=build-asan SANITIZE=1 build-asan/corridor unit
+	CORRIDOR_BUILD=build-asan CORRIDOR_BIN=build-asan/corridor CORRIDOR_ASAN=1 sh tests/run.sh
+
+run: corridor
+	sh tests/run-demo.sh
+
+bench: corridor
+	sh bench/import.sh
+
+clean:
+	rm -rf build build-asan corridor
+
+.PHONY: all deps test test-asan run bench clean unit corridor
+
+-include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d)
