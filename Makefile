@@ -72,6 +72,12 @@ $(O)/tests/unit/%: tests/unit/%.c $(LIBCORE)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 
+flags:
+	@echo 'CPPFLAGS=$(CPPFLAGS)'
+	@echo 'CFLAGS=$(CFLAGS)'
+	@echo 'CXXFLAGS=$(CXXFLAGS)'
+	@echo 'LDLIBS=$(LDLIBS)'
+
 deps:
 	sh tests/deps.sh
 
@@ -91,6 +97,6 @@ bench: corridor
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: all deps test test-asan run bench clean unit corridor
+.PHONY: flags all deps test test-asan run bench clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d)
