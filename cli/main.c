@@ -1,1 +1,130 @@
-int main(void) { return 0; }
+/* cli/main.c — `corridor [--state DIR] [--config FILE] COMMAND [ARGS]`.
+ * The only place that exits. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/message.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(cor_cli_t *, int, char **);
+    const char *summary;
+} commands[] = {
+    { "init",    cmd_init,    "create the state directory, store and index" },
+    { "config",  cmd_config,  "config show: print the effective configuration" },
+    { "group",   cmd_group,   "group create|list: manage groups" },
+    { "member",  cmd_member,  "member add: add a member to a group" },
+    { "import",  cmd_import,  "import --group NAME PATH...: import mbox, maildir or .eml" },
+    { "search",  cmd_search,  "search QUERY: find messages" },
+    { "threads", cmd_threads, "threads --group NAME --json: a group's threads" },
+    { "thread",  cmd_thread,  "thread --json MESSAGE-ID: a thread as a tree" },
+    { "show",    cmd_show,    "show [--raw] MESSAGE-ID: print a message" },
+    { "reindex", cmd_reindex, "rebuild the search index from the store" },
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: corridor [--state DIR] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'corridor COMMAND --help' describes each command.\n"
+                 "The state directory is --state, else $CORRIDOR_STATE, else ./var in the\n"
+                 "source tree and /var/lib/corridor elsewhere.\n");
+}
+
+static char *
+default_state(void)
+{
+    const char *env = g_getenv("CORRIDOR_STATE");
+    if (env && *env)
+        return g_strdup(env);
+    if (g_file_test("core/store.h", G_FILE_TEST_EXISTS) && g_file_test("Makefile", G_FILE_TEST_EXISTS))
+        return g_strdup("./var");
+    return g_strdup("/var/lib/corridor");
+}
+
+int
+main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    cor_cli_t cli = { 0 };
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("corridor 0.1\n");
+            return 0;
+        } else if (strncmp(a, "--state=", 8) == 0 || strncmp(a, "--config=", 9) == 0) {
+            val = strchr(a, '=') + 1;
+        } else if (strcmp(a, "--state") == 0 || strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "corridor: option '%s' needs a value\n", a);
+                return 2;
+            }
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "corridor: unknown option '%s' (see 'corridor --help')\n", a);
+            return 2;
+        }
+        if (strncmp(a, "--state", 7) == 0) {
+            g_free(cli.state_dir);
+            cli.state_dir = g_strdup(val);
+        } else {
+            g_free(cli.config_path);
+            cli.config_path = g_strdup(val);
+            cli.config_explicit = true;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[i];
+    int (*fn)(cor_cli_t *, int, char **) = NULL;
+    for (size_t c = 0; c < G_N_ELEMENTS(commands); c++)
+        if (strcmp(commands[c].name, name) == 0)
+            fn = commands[c].fn;
+    if (fn == NULL) {
+        fprintf(stderr, "corridor: unknown command '%s' (see 'corridor --help')\n", name);
+        return 2;
+    }
+
+    if (cli.state_dir == NULL)
+        cli.state_dir = default_state();
+    if (cli.config_path == NULL)
+        cli.config_path = g_build_filename(cli.state_dir, "corridor.conf", NULL);
+    g_autofree char *err = NULL;
+    cor_status_t s = cor_config_load(cli.config_path, cli.config_explicit, &cli.config, &err);
+    if (s != COR_OK) {
+        fprintf(stderr, "corridor: %s\n", err);
+        return 1;
+    }
+    const char *level = cor_config_string(cli.config, "core", "log_level");
+    static const char *const levels[] = { "debug", "info", "warning", "error" };
+    for (int l = 0; l < 4; l++)
+        if (strcmp(level, levels[l]) == 0 && g_getenv("CORRIDOR_DEBUG") == NULL)
+            cor_log_set_level((cor_log_level_t) l);
+    cli.stderr_tty = isatty(STDERR_FILENO);
+    cor_message_init();
+
+    int rc = fn(&cli, argc - i, argv + i);
+
+    cor_store_close(cli.store);
+    cor_config_free(cli.config);
+    g_free(cli.state_dir);
+    g_free(cli.config_path);
+    if (fflush(stdout) != 0 && rc == 0) {
+        perror("corridor: cannot write output");
+        rc = 1;
+    }
+    return rc;
+}

@@ -51,7 +51,7 @@ typedef struct cor_attachment {
     char *content_type;    /* lowercase "type/subtype" */
     uint64_t size;         /* decoded size in bytes */
     int part_index;        /* depth-first index of the MIME part, from 0 */
-    bool is_inline_text;   /* text/* attachment whose text is in attachment_text */
+    bool is_inline_text;   /* a text attachment whose text is in attachment_text */
 } cor_attachment_t;
 
 typedef struct cor_message {

@@ -1,0 +1,137 @@
+/* cli/cmd_group.c — `corridor group create|list` and `corridor member add`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int
+group_create(cor_cli_t *cli, int argc, char **argv)
+{
+    g_autofree char *title = NULL, *visibility = NULL;
+    GOptionEntry entries[] = {
+        { "title", 0, 0, G_OPTION_ARG_STRING, &title, "Title shown in the archive", "T" },
+        { "visibility", 0, 0, G_OPTION_ARG_STRING, &visibility,
+          "public (default), staff or private", "V" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("NAME - create a group");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 2)
+        return cli_error("usage: corridor group create NAME [--title T] [--visibility public|staff|private]");
+    const char *name = argv[1];
+    cor_visibility_t vis;
+    const char *vtext = visibility ? visibility
+                                   : cor_config_string(cli->config, "groups", "default_visibility");
+    if (cor_visibility_from_string(vtext, &vis) != COR_OK)
+        return cli_error("invalid visibility '%s' (use public, staff or private)", vtext);
+    if (!cor_group_name_valid(name))
+        return cli_error("invalid group name '%s' (lowercase letters, digits, '-', '_', '.'; "
+                         "starting with a letter or digit)", name);
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    cor_status_t s = cor_store_group_create(st, name, title ? title : name, vis, NULL);
+    if (s != COR_OK)
+        return cli_error("cannot create group: %s", cor_store_error(st));
+    printf("created group %s (%s)\n", name, cor_visibility_to_string(vis));
+    return 0;
+}
+
+static int
+group_list(cor_cli_t *cli, int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- list groups");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 1)
+        return cli_error("usage: corridor group list [--json]");
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(GPtrArray) groups = NULL;
+    if (cor_store_group_list(st, &groups) != COR_OK)
+        return cli_error("cannot list groups: %s", cor_store_error(st));
+    for (guint i = 0; i < groups->len; i++) {
+        cor_group_t *g = g_ptr_array_index(groups, i);
+        if (json) {
+            g_autoptr(JsonBuilder) b = json_builder_new();
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "name");
+            json_builder_add_string_value(b, g->name);
+            json_builder_set_member_name(b, "title");
+            json_builder_add_string_value(b, g->title);
+            json_builder_set_member_name(b, "visibility");
+            json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+            json_builder_set_member_name(b, "messages");
+            json_builder_add_int_value(b, g->n_messages);
+            json_builder_set_member_name(b, "threads");
+            json_builder_add_int_value(b, g->n_threads);
+            json_builder_set_member_name(b, "last_activity");
+            if (g->n_messages > 0) {
+                g_autofree char *d = cli_iso_date(g->last_date);
+                json_builder_add_string_value(b, d);
+            } else {
+                json_builder_add_null_value(b);
+            }
+            json_builder_end_object(b);
+            g_autoptr(JsonNode) root = json_builder_get_root(b);
+            cli_print_json(root);
+        } else {
+            printf("%-20s %-8s %6" G_GINT64_FORMAT " messages %6" G_GINT64_FORMAT " threads  %s\n",
+                   g->name, cor_visibility_to_string(g->visibility), g->n_messages,
+                   g->n_threads, g->title);
+        }
+    }
+    return 0;
+}
+
+int
+cmd_group(cor_cli_t *cli, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return group_create(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return group_list(cli, argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: corridor group create NAME [--title T] [--visibility public|staff|private]\n"
+               "       corridor group list [--json]\n");
+        return 0;
+    }
+    return cli_error("usage: corridor group create|list ... (see 'corridor group --help')");
+}
+
+int
+cmd_member(cor_cli_t *cli, int argc, char **argv)
+{
+    g_autofree char *name = NULL;
+    GOptionEntry entries[] = {
+        { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("add GROUP ADDRESS - add a member");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 4 || strcmp(argv[1], "add") != 0)
+        return cli_error("usage: corridor member add GROUP ADDRESS [--name N]");
+    if (strchr(argv[3], '@') == NULL)
+        return cli_error("invalid address '%s'", argv[3]);
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(cor_group_t) g = NULL;
+    if (cor_store_group_get(st, argv[2], &g) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+    if (cor_store_member_add(st, g->id, argv[3], name) != COR_OK)
+        return cli_error("cannot add member: %s", cor_store_error(st));
+    printf("added %s to %s\n", argv[3], g->name);
+    return 0;
+}

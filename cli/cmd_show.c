@@ -1,0 +1,96 @@
+/* cli/cmd_show.c — `corridor show [--raw] MESSAGE-ID`: the decoded message,
+ * or the original bytes exactly as stored. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/message.h"
+#include "core/visibility.h"
+
+int
+cmd_show(cor_cli_t *cli, int argc, char **argv)
+{
+    gboolean raw = FALSE;
+    g_autofree char *as = NULL;
+    GOptionEntry entries[] = {
+        { "raw", 0, 0, G_OPTION_ARG_NONE, &raw, "The original bytes, unchanged", NULL },
+        { "as", 0, 0, G_OPTION_ARG_STRING, &as, "As this member (for a private group)", "ADDRESS" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[--raw] MESSAGE-ID - print a message");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 2)
+        return cli_error("usage: corridor show [--raw] MESSAGE-ID");
+    g_autofree char *id = cli_message_id(argv[1]);
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(GArray) rows = NULL;
+    if (cor_store_message_find(st, id, &rows) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+
+    /* the first stored copy in a group the viewer may see */
+    cor_viewer_t viewer = { COR_VIEWER_STAFF, as };
+    int64_t row = 0;
+    g_autoptr(GPtrArray) shown_groups = NULL;
+    for (guint i = 0; i < rows->len && !row; i++) {
+        int64_t r = g_array_index(rows, int64_t, i);
+        g_autoptr(GPtrArray) groups = NULL;
+        g_autoptr(GArray) threads = NULL;
+        if (cor_store_message_groups(st, r, &groups, &threads) != COR_OK)
+            return cli_error("%s", cor_store_error(st));
+        for (guint j = 0; j < groups->len && !row; j++) {
+            g_autoptr(cor_group_t) g = NULL;
+            bool ok = false;
+            if (cor_store_group_get(st, g_ptr_array_index(groups, j), &g) == COR_OK &&
+                cor_visibility_can_see(st, &viewer, g, &ok) == COR_OK && ok) {
+                row = r;
+                shown_groups = g_steal_pointer(&groups);
+            }
+        }
+    }
+    if (!row)
+        return cli_error("no message <%s>", id);
+
+    g_autoptr(GBytes) bytes = NULL;
+    if (cor_store_message_raw(st, row, &bytes) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    if (raw) {
+        if (fwrite(data, 1, len, stdout) != len)
+            return cli_error("cannot write output");
+        return 0;
+    }
+    g_autoptr(cor_stored_message_t) m = NULL;
+    if (cor_store_message_get(st, row, &m) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+    g_autoptr(cor_message_t) msg = NULL;
+    g_autofree char *err = NULL;
+    if (cor_message_parse(data, len, m->received, &msg, &err) != COR_OK)
+        return cli_error("cannot parse stored message <%s>: %s", id, err);
+    g_autofree char *date = cli_iso_date(msg->date);
+    g_autoptr(GString) groups_text = g_string_new(NULL);
+    for (guint i = 0; i < shown_groups->len; i++)
+        g_string_append_printf(groups_text, "%s%s", i ? ", " : "",
+                               (char *) g_ptr_array_index(shown_groups, i));
+    const char *groups = groups_text->str;
+    printf("Message-ID: <%s>\nFrom: %s\n", msg->message_id, msg->from);
+    if (*msg->to)
+        printf("To: %s\n", msg->to);
+    if (*msg->cc)
+        printf("Cc: %s\n", msg->cc);
+    printf("Subject: %s\nDate: %s\nGroups: %s\n", msg->subject, date, groups);
+    for (guint i = 0; i < msg->attachments->len; i++) {
+        const cor_attachment_t *a = g_ptr_array_index(msg->attachments, i);
+        printf("Attachment: %s (%s, %" G_GUINT64_FORMAT " bytes)\n",
+               *a->filename ? a->filename : "(no name)", a->content_type, a->size);
+    }
+    printf("\n%s", msg->body);
+    if (*msg->body && msg->body[strlen(msg->body) - 1] != '\n')
+        putchar('\n');
+    return 0;
+}

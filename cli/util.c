@@ -1,0 +1,145 @@
+/* cli/util.c — helpers shared by the verbs (cli.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/message.h"
+
+int
+cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "corridor: %s\n", msg);
+    return 1;
+}
+
+bool
+cli_parse(GOptionContext *ctx, int *argc, char ***argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_option_context_set_help_enabled(ctx, TRUE);
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        fprintf(stderr, "corridor: %s\n", err->message);
+        return false;
+    }
+    return true;
+}
+
+char *
+cli_store_path(cor_cli_t *cli)
+{
+    const char *p = cor_config_string(cli->config, "store", "path");
+    return *p ? g_strdup(p) : g_build_filename(cli->state_dir, "corridor.db", NULL);
+}
+
+char *
+cli_index_path(cor_cli_t *cli)
+{
+    const char *p = cor_config_string(cli->config, "index", "path");
+    return *p ? g_strdup(p) : g_build_filename(cli->state_dir, "index", NULL);
+}
+
+cor_store_t *
+cli_store(cor_cli_t *cli, bool create)
+{
+    if (cli->store)
+        return cli->store;
+    g_autofree char *path = cli_store_path(cli);
+    g_autofree char *err = NULL;
+    if (!create && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+        cli_error("no store in '%s' (run 'corridor --state %s init' first)", cli->state_dir,
+                  cli->state_dir);
+        return NULL;
+    }
+    cor_status_t s = cor_store_open(path, create, &cli->store, &err);
+    if (s != COR_OK) {
+        cli_error("cannot open store: %s", err);
+        return NULL;
+    }
+    cor_store_set_busy_timeout(cli->store,
+                               cor_config_int(cli->config, "store", "busy_timeout") * 1000);
+    return cli->store;
+}
+
+cor_search_writer_t *
+cli_index_writer(cor_cli_t *cli)
+{
+    g_autofree char *path = cli_index_path(cli);
+    g_autofree char *err = NULL;
+    cor_search_writer_t *w = NULL;
+    cor_status_t s = cor_search_writer_open(path, &w, &err);
+    if (s != COR_OK) {
+        if (s == COR_ERR_BUSY)
+            cli_error("index '%s' is locked by another corridor process: %s", path, err);
+        else
+            cli_error("cannot open index '%s': %s", path, err);
+        return NULL;
+    }
+    return w;
+}
+
+void
+cli_progress_cb(uint64_t done, uint64_t total, void *data)
+{
+    cli_progress_t *p = data;
+    if (!p->tty)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (p->started == 0)
+        p->started = now;
+    if (now - p->last < 100000 && done != total)
+        return;
+    p->last = now;
+    double secs = (now - p->started) / 1e6;
+    double rate = secs > 0 ? done / secs : 0;
+    if (total > 0) {
+        int width = 30, filled = (int) (width * (double) done / (double) total);
+        char bar[31];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '-';
+        bar[width] = '\0';
+        fprintf(stderr, "\r%s [%s] %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %3d%%  %.0f msg/s ",
+                p->what, bar, done, total, (int) (100.0 * done / total), rate);
+    } else {
+        fprintf(stderr, "\r%s %" G_GUINT64_FORMAT "  %.0f msg/s ", p->what, done, rate);
+    }
+    fflush(stderr);
+}
+
+void
+cli_progress_end(cli_progress_t *p)
+{
+    if (p->tty && p->started != 0)
+        fprintf(stderr, "\n");
+}
+
+void
+cli_print_json(JsonNode *node)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    json_generator_set_pretty(gen, FALSE);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+}
+
+char *
+cli_iso_date(int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    if (dt == NULL)
+        return g_strdup("1970-01-01T00:00:00Z");
+    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
+cli_message_id(const char *arg)
+{
+    return cor_message_id_normalise(arg);
+}

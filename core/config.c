@@ -1,0 +1,307 @@
+/* core/config.c — the tunables table and the GKeyFile loader (config.h). */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+/* Every tunable, declared once.  Keep docs/config.md in step: a test
+ * compares the two. */
+static const cor_tunable_t tunables[] = {
+    { "core", "log_level", COR_CONFIG_STRING, "info",
+      "Lowest level logged: debug, info, warning or error." },
+    { "store", "path", COR_CONFIG_STRING, "",
+      "The SQLite store; empty means STATE/corridor.db." },
+    { "store", "busy_timeout", COR_CONFIG_DURATION, "10s",
+      "How long to wait for a lock held by another corridor process." },
+    { "index", "path", COR_CONFIG_STRING, "",
+      "The Xapian index directory; empty means STATE/index." },
+    { "groups", "default_visibility", COR_CONFIG_STRING, "public",
+      "Visibility of a group created without --visibility: public, staff or private." },
+    { "import", "workers", COR_CONFIG_INT, "0",
+      "Threads that parse and prepare messages during import and reindex; 0 means one per CPU." },
+    { "import", "batch", COR_CONFIG_INT, "2000",
+      "Messages per store transaction and index commit during import and reindex." },
+    { "search", "default_limit", COR_CONFIG_INT, "0",
+      "Results printed by 'corridor search' without --limit; 0 means all." },
+    { NULL, NULL, 0, NULL, NULL },
+};
+
+const cor_tunable_t *
+cor_config_tunables(void)
+{
+    return tunables;
+}
+
+typedef struct value {
+    char *text;           /* effective value as written */
+    bool set;             /* from the file */
+    int64_t num;          /* INT, SIZE, DURATION, BOOL */
+    char **list;          /* LIST */
+} value_t;
+
+struct cor_config {
+    char *path;
+    value_t values[G_N_ELEMENTS(tunables)];
+};
+
+static int
+find(const char *section, const char *key)
+{
+    for (int i = 0; tunables[i].section; i++)
+        if (strcmp(tunables[i].section, section) == 0 && strcmp(tunables[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+static bool
+parse_number(const char *text, cor_config_type_t type, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(text, &end, 10);
+    if (end == text || errno != 0 || n < 0)
+        return false;
+    int64_t mul = 1;
+    if (type == COR_CONFIG_SIZE) {
+        switch (*end) {
+        case 'k': case 'K': mul = 1024; end++; break;
+        case 'm': case 'M': mul = 1024 * 1024; end++; break;
+        case 'g': case 'G': mul = 1024LL * 1024 * 1024; end++; break;
+        default: break;
+        }
+    } else if (type == COR_CONFIG_DURATION) {
+        switch (*end) {
+        case 's': end++; break;
+        case 'm': mul = 60; end++; break;
+        case 'h': mul = 3600; end++; break;
+        case 'd': mul = 86400; end++; break;
+        default: break;
+        }
+    }
+    if (*end != '\0')
+        return false;
+    *out = (int64_t) n * mul;
+    return true;
+}
+
+/* Parses `text` for tunable i into v.  Returns an error sentence or NULL. */
+static char *
+set_value(value_t *v, int i, const char *text)
+{
+    const cor_tunable_t *t = &tunables[i];
+    g_autofree char *stripped = g_strstrip(g_strdup(text));
+    switch (t->type) {
+    case COR_CONFIG_STRING:
+        break;
+    case COR_CONFIG_INT:
+    case COR_CONFIG_SIZE:
+    case COR_CONFIG_DURATION:
+        if (!parse_number(stripped, t->type, &v->num))
+            return g_strdup_printf("'%s' is not a valid %s", stripped,
+                                   t->type == COR_CONFIG_INT ? "number" :
+                                   t->type == COR_CONFIG_SIZE ? "size (e.g. 25M)" :
+                                   "duration (e.g. 30s, 5m, 2h)");
+        break;
+    case COR_CONFIG_BOOL:
+        if (g_ascii_strcasecmp(stripped, "true") == 0 || strcmp(stripped, "yes") == 0 ||
+            strcmp(stripped, "1") == 0)
+            v->num = 1;
+        else if (g_ascii_strcasecmp(stripped, "false") == 0 || strcmp(stripped, "no") == 0 ||
+                 strcmp(stripped, "0") == 0)
+            v->num = 0;
+        else
+            return g_strdup_printf("'%s' is not true or false", stripped);
+        break;
+    case COR_CONFIG_LIST: {
+        g_strfreev(v->list);
+        char **parts = g_strsplit_set(stripped, ",;", -1);
+        GPtrArray *kept = g_ptr_array_new();
+        for (char **p = parts; *p; p++) {
+            g_strstrip(*p);
+            if (**p)
+                g_ptr_array_add(kept, g_strdup(*p));
+        }
+        g_strfreev(parts);
+        g_ptr_array_add(kept, NULL);
+        v->list = (char **) g_ptr_array_free(kept, FALSE);
+        break;
+    }
+    }
+    g_free(v->text);
+    v->text = g_steal_pointer(&stripped);
+    return NULL;
+}
+
+void
+cor_config_free(cor_config_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < G_N_ELEMENTS(tunables); i++) {
+        g_free(cfg->values[i].text);
+        g_strfreev(cfg->values[i].list);
+    }
+    g_free(cfg->path);
+    g_free(cfg);
+}
+
+/* GLib's parse errors say "Key file contains line 'x' which is not ..." and
+ * sometimes no line number: find the first offending line ourselves. */
+static int
+first_bad_line(const char *data)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+        while (*l == ' ' || *l == '\t')
+            l++;
+        if (*l == '\0' || *l == '#' || *l == ';')
+            continue;
+        if (*l == '[') {
+            if (strchr(l, ']') == NULL)
+                return i + 1;
+            continue;
+        }
+        if (strchr(l, '=') == NULL)
+            return i + 1;
+    }
+    return 0;
+}
+
+cor_status_t
+cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **err)
+{
+    *out = NULL;
+    cor_config_t *cfg = g_new0(cor_config_t, 1);
+    for (int i = 0; tunables[i].section; i++) {
+        g_autofree char *e = set_value(&cfg->values[i], i, tunables[i].default_value);
+        g_assert(e == NULL); /* the table's defaults parse */
+    }
+    if (path == NULL) {
+        *out = cfg;
+        return COR_OK;
+    }
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) gerr = NULL;
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) && !must_exist) {
+            *out = cfg;
+            return COR_OK;
+        }
+        if (err)
+            *err = g_strdup_printf("%s: %s", path, gerr->message);
+        cor_config_free(cfg);
+        return g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? COR_ERR_NOT_FOUND : COR_ERR_IO;
+    }
+    cfg->path = g_strdup(path);
+
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
+        int line = first_bad_line(data);
+        if (err) {
+            if (line > 0)
+                *err = g_strdup_printf("%s: line %d: %s", path, line, gerr->message);
+            else
+                *err = g_strdup_printf("%s: %s", path, gerr->message);
+        }
+        cor_config_free(cfg);
+        return COR_ERR_CONFIG;
+    }
+
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+            int i = find(*g, *k);
+            if (i < 0) {
+                if (err)
+                    *err = g_strdup_printf("%s: [%s] %s: unknown setting (see 'corridor config show')",
+                                           path, *g, *k);
+                cor_config_free(cfg);
+                return COR_ERR_CONFIG;
+            }
+            g_autofree char *raw = g_key_file_get_value(kf, *g, *k, NULL);
+            g_autofree char *e = set_value(&cfg->values[i], i, raw ? raw : "");
+            if (e != NULL) {
+                if (err)
+                    *err = g_strdup_printf("%s: [%s] %s: %s", path, *g, *k, e);
+                cor_config_free(cfg);
+                return COR_ERR_CONFIG;
+            }
+            cfg->values[i].set = true;
+        }
+    }
+    *out = cfg;
+    return COR_OK;
+}
+
+const char *
+cor_config_path(const cor_config_t *cfg)
+{
+    return cfg->path;
+}
+
+static const value_t *
+lookup(const cor_config_t *cfg, const char *section, const char *key, cor_config_type_t type,
+       bool check_type)
+{
+    int i = find(section, key);
+    if (i < 0) {
+        cor_log_error("internal: undeclared setting [%s] %s", section, key);
+        return NULL;
+    }
+    if (check_type && tunables[i].type != type &&
+        !(type == COR_CONFIG_INT && (tunables[i].type == COR_CONFIG_SIZE ||
+                                     tunables[i].type == COR_CONFIG_DURATION))) {
+        cor_log_error("internal: setting [%s] %s read with the wrong type", section, key);
+        return NULL;
+    }
+    return &cfg->values[i];
+}
+
+const char *
+cor_config_string(const cor_config_t *cfg, const char *section, const char *key)
+{
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_STRING, true);
+    return v ? v->text : "";
+}
+
+int64_t
+cor_config_int(const cor_config_t *cfg, const char *section, const char *key)
+{
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_INT, true);
+    return v ? v->num : 0;
+}
+
+bool
+cor_config_bool(const cor_config_t *cfg, const char *section, const char *key)
+{
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_BOOL, true);
+    return v ? v->num != 0 : false;
+}
+
+const char *const *
+cor_config_list(const cor_config_t *cfg, const char *section, const char *key)
+{
+    static const char *const empty[] = { NULL };
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_LIST, true);
+    return v && v->list ? (const char *const *) v->list : empty;
+}
+
+const char *
+cor_config_value_text(const cor_config_t *cfg, const char *section, const char *key)
+{
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_STRING, false);
+    return v ? v->text : "";
+}
+
+bool
+cor_config_is_set(const cor_config_t *cfg, const char *section, const char *key)
+{
+    const value_t *v = lookup(cfg, section, key, COR_CONFIG_STRING, false);
+    return v ? v->set : false;
+}

@@ -1,0 +1,69 @@
+/* core/config.h — corridor's configuration: one GKeyFile, every tunable
+ * declared once.
+ *
+ * The table in config.c declares each tunable (section, key, type, default,
+ * help).  It is the only list: `corridor config show` prints it with the
+ * effective values, docs/config.md is checked against it by a test, and
+ * lookups of an undeclared key are a programming error (COR_ERR_INTERNAL).
+ *
+ * An absent file or absent key means the default.  A file that cannot be read
+ * (other than not existing) is COR_ERR_IO; a syntax error or a value of the
+ * wrong type is COR_ERR_CONFIG with "FILE: line N: ..." where GLib tells the
+ * line, "FILE: [section] key: ..." otherwise.  Unknown sections or keys are
+ * reported too (a typo must not silently mean the default).
+ */
+#ifndef COR_CONFIG_H
+#define COR_CONFIG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef enum cor_config_type {
+    COR_CONFIG_STRING,
+    COR_CONFIG_INT,
+    COR_CONFIG_BOOL,
+    COR_CONFIG_SIZE,       /* bytes; accepts suffixes k, M, G */
+    COR_CONFIG_DURATION,   /* seconds; accepts suffixes s, m, h, d */
+    COR_CONFIG_LIST,       /* comma or semicolon separated strings */
+} cor_config_type_t;
+
+typedef struct cor_tunable {
+    const char *section;
+    const char *key;
+    cor_config_type_t type;
+    const char *default_value;   /* as it would be written in the file */
+    const char *help;
+} cor_tunable_t;
+
+typedef struct cor_config cor_config_t;
+
+/* The declared tunables, terminated by an entry with section == NULL
+ * (transfer none). */
+const cor_tunable_t *cor_config_tunables(void);
+
+/* Loads `path` (NULL or a missing file: all defaults when `must_exist` is
+ * false).  *err transfer full. */
+cor_status_t cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **err);
+void cor_config_free(cor_config_t *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_config_t, cor_config_free)
+
+/* The file it was loaded from, or NULL (transfer none). */
+const char *cor_config_path(const cor_config_t *cfg);
+
+/* Typed getters for declared tunables.  An undeclared key or a type mismatch
+ * is a bug: logged, and the zero value returned. */
+const char *cor_config_string(const cor_config_t *cfg, const char *section, const char *key);
+int64_t cor_config_int(const cor_config_t *cfg, const char *section, const char *key);
+bool cor_config_bool(const cor_config_t *cfg, const char *section, const char *key);
+/* NULL-terminated list (transfer none). */
+const char *const *cor_config_list(const cor_config_t *cfg, const char *section, const char *key);
+
+/* The effective value of a tunable as text (transfer none). */
+const char *cor_config_value_text(const cor_config_t *cfg, const char *section, const char *key);
+/* True when the value came from the file rather than the default. */
+bool cor_config_is_set(const cor_config_t *cfg, const char *section, const char *key);
+
+#endif

@@ -1,0 +1,556 @@
+/* core/ingest.c — parallel parse/prepare, one ordered writer.  Design notes
+ * in ingest.h. */
+#include "core/ingest.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/message.h"
+
+/* ---- a job: one message through the pipeline ---- */
+
+typedef struct job {
+    uint64_t seq;
+    GBytes *raw;
+    char *label;
+    int64_t received;
+    int64_t row;                   /* reindex / catch-up: the stored row */
+    int64_t work;                  /* catch-up: the work item */
+    cor_status_t status;           /* of reading and parsing */
+    char *err;
+    cor_message_t *msg;
+    char sha[65];
+    cor_search_prepared_t *prepared;
+} job_t;
+
+static void
+job_free(job_t *j)
+{
+    if (j == NULL)
+        return;
+    if (j->raw)
+        g_bytes_unref(j->raw);
+    g_free(j->label);
+    g_free(j->err);
+    cor_message_free(j->msg);
+    cor_search_prepared_free(j->prepared);
+    g_free(j);
+}
+
+/* Fills `doc` from `msg` (borrowed pointers; `names` holds the attachment
+ * name array).  Groups and threads are added by the writer. */
+static void
+doc_from_message(const cor_message_t *msg, cor_search_doc_t *doc, GPtrArray *names)
+{
+    memset(doc, 0, sizeof *doc);
+    doc->message_id = msg->message_id;
+    doc->subject = msg->subject;
+    doc->from = msg->from;
+    doc->to = msg->to;
+    doc->cc = msg->cc;
+    doc->date = msg->date;
+    doc->new_text = msg->new_text;
+    doc->quoted_text = msg->quoted_text;
+    doc->signature = msg->signature;
+    doc->attachment_text = msg->attachment_text;
+    for (guint i = 0; i < msg->attachments->len; i++) {
+        const cor_attachment_t *a = g_ptr_array_index(msg->attachments, i);
+        g_ptr_array_add(names, a->filename);
+    }
+    doc->attachment_names = (const char *const *) names->pdata;
+    doc->n_attachment_names = names->len;
+}
+
+static void
+work_job(gpointer data, gpointer user)
+{
+    job_t *j = data;
+    GAsyncQueue *done = user;
+    if (j->status == COR_OK) {
+        gsize len;
+        const char *d = g_bytes_get_data(j->raw, &len);
+        j->status = cor_message_parse(d, len, j->received, &j->msg, &j->err);
+        if (j->status == COR_OK) {
+            cor_sha256_hex(d, len, j->sha);
+            cor_search_doc_t doc;
+            g_autoptr(GPtrArray) names = g_ptr_array_new();
+            doc_from_message(j->msg, &doc, names);
+            j->status = cor_search_prepare(&doc, &j->prepared, &j->err);
+        }
+    }
+    g_async_queue_push(done, j);
+}
+
+/* ---- the ordered pipeline ---- */
+
+typedef cor_status_t (*source_fn)(void *data, job_t **out);   /* COR_DONE at the end */
+typedef cor_status_t (*sink_fn)(void *data, job_t *job);
+
+static int
+worker_count(const cor_ingest_options_t *opt)
+{
+    int n = opt && opt->workers > 0 ? opt->workers : (int) g_get_num_processors();
+    return CLAMP(n, 1, 64);
+}
+
+static cor_status_t
+run_pipeline(int workers, source_fn source, void *sdata, sink_fn sink, void *kdata)
+{
+    g_autoptr(GAsyncQueue) done = g_async_queue_new();
+    GThreadPool *pool = g_thread_pool_new(work_job, done, workers, FALSE, NULL);
+    g_autoptr(GHashTable) ready = g_hash_table_new(g_int64_hash, g_int64_equal);
+    uint64_t next_in = 0, next_out = 0, inflight = 0;
+    const uint64_t max_inflight = (uint64_t) workers * 64;
+    bool more = true;
+    cor_status_t status = COR_OK;
+
+    while (more || inflight > 0) {
+        while (more && status == COR_OK && inflight < max_inflight) {
+            job_t *j = NULL;
+            cor_status_t s = source(sdata, &j);
+            if (s == COR_DONE) {
+                more = false;
+            } else if (s != COR_OK) {
+                status = s;
+                more = false;
+            } else {
+                j->seq = next_in++;
+                inflight++;
+                g_thread_pool_push(pool, j, NULL);
+            }
+        }
+        if (status != COR_OK)
+            more = false;
+        if (inflight == 0)
+            break;
+        job_t *j = g_async_queue_pop(done);
+        g_hash_table_insert(ready, &j->seq, j);
+        while ((j = g_hash_table_lookup(ready, &next_out)) != NULL) {
+            g_hash_table_remove(ready, &next_out);
+            if (status == COR_OK) {
+                cor_status_t s = sink(kdata, j);
+                if (s != COR_OK)
+                    status = s;
+            }
+            job_free(j);
+            next_out++;
+            inflight--;
+        }
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
+    return status;
+}
+
+/* ---- the writer: store, then index ---- */
+
+typedef struct pending {
+    cor_search_prepared_t *prepared;
+    int64_t row;
+} pending_t;
+
+typedef struct writer {
+    cor_store_t *st;
+    cor_search_writer_t *w;
+    const cor_ingest_options_t *opt;
+    cor_ingest_stats_t *stats;
+    char **err;
+    int batch;
+    bool in_txn;
+    GArray *pending;          /* pending_t: stored, not yet indexed */
+    GHashTable *relocate;     /* int64 row set: thread terms changed */
+    GArray *work_done;        /* int64 work ids indexed, to delete */
+    uint64_t done, total;
+} writer_t;
+
+static cor_status_t
+fail_store(writer_t *wr, cor_status_t s)
+{
+    if (wr->err && *wr->err == NULL)
+        *wr->err = g_strdup(cor_store_error(wr->st));
+    cor_store_rollback(wr->st);
+    wr->in_txn = false;
+    return s;
+}
+
+static cor_status_t
+fail_index(writer_t *wr, cor_status_t s)
+{
+    if (wr->err && *wr->err == NULL)
+        *wr->err = g_strdup_printf("index: %s", cor_search_writer_error(wr->w));
+    return s;
+}
+
+/* Groups and threads of a stored message, as the index wants them. */
+static cor_status_t
+location(writer_t *wr, int64_t row, GPtrArray **groups, GArray **threads)
+{
+    return cor_store_message_groups(wr->st, row, groups, threads);
+}
+
+static cor_status_t
+begin_if_needed(writer_t *wr)
+{
+    if (wr->in_txn)
+        return COR_OK;
+    cor_status_t s = cor_store_begin(wr->st);
+    if (s != COR_OK)
+        return fail_store(wr, s);
+    wr->in_txn = true;
+    /* the previous batch's index commit is durable: its work items go */
+    if (wr->work_done->len > 0) {
+        if ((s = cor_store_work_delete(wr->st, wr->work_done)) != COR_OK)
+            return fail_store(wr, s);
+        g_array_set_size(wr->work_done, 0);
+    }
+    return COR_OK;
+}
+
+static cor_status_t
+flush(writer_t *wr)
+{
+    cor_status_t s;
+    if (wr->in_txn) {
+        if ((s = cor_store_commit(wr->st)) != COR_OK)
+            return fail_store(wr, s);
+        wr->in_txn = false;
+    }
+    if (wr->pending->len == 0 && g_hash_table_size(wr->relocate) == 0)
+        return COR_OK;
+    for (guint i = 0; i < wr->pending->len; i++) {
+        pending_t *p = &g_array_index(wr->pending, pending_t, i);
+        g_autoptr(GPtrArray) groups = NULL;
+        g_autoptr(GArray) threads = NULL;
+        if ((s = location(wr, p->row, &groups, &threads)) != COR_OK)
+            return fail_store(wr, s);
+        g_hash_table_remove(wr->relocate, &p->row);
+        s = cor_search_writer_add_at(wr->w, g_steal_pointer(&p->prepared), (uint64_t) p->row,
+                                     (const char *const *) groups->pdata, groups->len,
+                                     (const uint64_t *) threads->data, threads->len);
+        if (s != COR_OK)
+            return fail_index(wr, s);
+        wr->stats->indexed++;
+    }
+    g_array_set_size(wr->pending, 0);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, wr->relocate);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        int64_t row = *(int64_t *) key;
+        g_autoptr(GPtrArray) groups = NULL;
+        g_autoptr(GArray) threads = NULL;
+        if ((s = location(wr, row, &groups, &threads)) != COR_OK)
+            return fail_store(wr, s);
+        s = cor_search_writer_relocate(wr->w, (uint64_t) row,
+                                       (const char *const *) groups->pdata, groups->len,
+                                       (const uint64_t *) threads->data, threads->len);
+        if (s != COR_OK)
+            return fail_index(wr, s);
+    }
+    g_hash_table_remove_all(wr->relocate);
+    if ((s = cor_search_writer_commit(wr->w)) != COR_OK)
+        return fail_index(wr, s);
+    return COR_OK;
+}
+
+static cor_status_t
+finish(writer_t *wr)
+{
+    cor_status_t s = flush(wr);
+    if (s != COR_OK)
+        return s;
+    if (wr->work_done->len > 0) {
+        if ((s = begin_if_needed(wr)) != COR_OK)
+            return s;
+        if ((s = cor_store_commit(wr->st)) != COR_OK)
+            return fail_store(wr, s);
+        wr->in_txn = false;
+    }
+    return COR_OK;
+}
+
+static void
+writer_init(writer_t *wr, cor_store_t *st, cor_search_writer_t *w,
+            const cor_ingest_options_t *opt, cor_ingest_stats_t *stats, char **err)
+{
+    memset(wr, 0, sizeof *wr);
+    wr->st = st;
+    wr->w = w;
+    wr->opt = opt;
+    wr->stats = stats;
+    wr->err = err;
+    wr->batch = opt && opt->batch > 0 ? opt->batch : 2000;
+    wr->pending = g_array_new(FALSE, FALSE, sizeof(pending_t));
+    wr->relocate = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    wr->work_done = g_array_new(FALSE, FALSE, sizeof(int64_t));
+}
+
+static void
+writer_clear(writer_t *wr)
+{
+    if (wr->in_txn)
+        cor_store_rollback(wr->st);
+    for (guint i = 0; i < wr->pending->len; i++)
+        cor_search_prepared_free(g_array_index(wr->pending, pending_t, i).prepared);
+    g_array_unref(wr->pending);
+    g_hash_table_destroy(wr->relocate);
+    g_array_unref(wr->work_done);
+}
+
+static void
+progress(writer_t *wr)
+{
+    wr->done++;
+    if (wr->opt && wr->opt->progress)
+        wr->opt->progress(wr->done, wr->total, wr->opt->data);
+}
+
+static void
+report_failure(writer_t *wr, job_t *j)
+{
+    wr->stats->failed++;
+    if (wr->opt && wr->opt->failure)
+        wr->opt->failure(j->label ? j->label : "message",
+                         j->err ? j->err : cor_status_to_string(j->status), wr->opt->data);
+}
+
+/* ---- import ---- */
+
+typedef struct import_src {
+    cor_mailbox_t *mb;
+    int64_t now;
+} import_src_t;
+
+static cor_status_t
+import_source(void *data, job_t **out)
+{
+    import_src_t *src = data;
+    job_t *j = g_new0(job_t, 1);
+    cor_status_t s = cor_mailbox_next(src->mb, &j->raw, &j->label, &j->err);
+    if (s == COR_DONE) {
+        job_free(j);
+        return COR_DONE;
+    }
+    j->status = s;   /* a message that could not be read travels as a failure */
+    j->received = s == COR_OK ? cor_mailbox_received(src->mb) : 0;
+    if (j->received <= 0)
+        j->received = src->now;
+    *out = j;
+    return COR_OK;
+}
+
+typedef struct import_sink {
+    writer_t wr;
+    int64_t group_id;
+} import_sink_t;
+
+static cor_status_t
+import_sink(void *data, job_t *j)
+{
+    import_sink_t *k = data;
+    writer_t *wr = &k->wr;
+    if (j->status != COR_OK) {
+        report_failure(wr, j);
+        progress(wr);
+        return COR_OK;
+    }
+    cor_status_t s = begin_if_needed(wr);
+    if (s != COR_OK)
+        return s;
+    gsize len;
+    const char *raw = g_bytes_get_data(j->raw, &len);
+    cor_intake_t in;
+    s = cor_store_add_message(wr->st, k->group_id, raw, len, j->sha, j->received, j->msg, &in);
+    if (s == COR_DUPLICATE) {
+        wr->stats->duplicates++;
+    } else if (s != COR_OK) {
+        cor_intake_clear(&in);
+        return fail_store(wr, s);
+    } else {
+        wr->stats->imported++;
+        pending_t p = { g_steal_pointer(&j->prepared), in.msg };
+        g_array_append_val(wr->pending, p);
+        g_array_append_val(wr->work_done, in.work);
+        for (guint i = 0; in.merged && i < in.merged->len; i++) {
+            int64_t *row = g_new(int64_t, 1);
+            *row = g_array_index(in.merged, int64_t, i);
+            g_hash_table_add(wr->relocate, row);
+        }
+    }
+    cor_intake_clear(&in);
+    progress(wr);
+    if (wr->pending->len >= (guint) wr->batch)
+        return flush(wr);
+    return COR_OK;
+}
+
+cor_status_t
+cor_ingest_import(cor_store_t *st, cor_search_writer_t *w, int64_t group_id, cor_mailbox_t *mb,
+                  const cor_ingest_options_t *opt, cor_ingest_stats_t *stats, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    import_src_t src = { mb, (int64_t) time(NULL) };
+    import_sink_t sink;
+    writer_init(&sink.wr, st, w, opt, stats, err);
+    sink.group_id = group_id;
+    sink.wr.total = cor_mailbox_count(mb);
+    cor_status_t s = run_pipeline(worker_count(opt), import_source, &src, import_sink, &sink);
+    if (s == COR_OK)
+        s = finish(&sink.wr);
+    writer_clear(&sink.wr);
+    return s;
+}
+
+/* ---- catch-up and reindex: messages already in the store ---- */
+
+typedef struct stored_src {
+    cor_store_t *st;
+    GArray *rows;       /* int64 */
+    GArray *works;      /* int64, parallel to rows, 0 for reindex */
+    guint next;
+    char **err;
+} stored_src_t;
+
+static cor_status_t
+stored_source(void *data, job_t **out)
+{
+    stored_src_t *src = data;
+    if (src->next >= src->rows->len)
+        return COR_DONE;
+    int64_t row = g_array_index(src->rows, int64_t, src->next);
+    job_t *j = g_new0(job_t, 1);
+    j->row = row;
+    j->work = src->works ? g_array_index(src->works, int64_t, src->next) : 0;
+    src->next++;
+    g_autoptr(cor_stored_message_t) m = NULL;
+    cor_status_t s = cor_store_message_get(src->st, row, &m);
+    if (s == COR_OK)
+        s = cor_store_message_raw(src->st, row, &j->raw);
+    if (s == COR_ERR_NOT_FOUND) {
+        /* deleted since it was queued: nothing to index */
+        j->status = COR_ERR_NOT_FOUND;
+        j->label = g_strdup_printf("message %" G_GINT64_FORMAT, row);
+        *out = j;
+        return COR_OK;
+    }
+    if (s != COR_OK) {
+        if (src->err && *src->err == NULL)
+            *src->err = g_strdup(cor_store_error(src->st));
+        job_free(j);
+        return s;
+    }
+    j->received = m->received;
+    j->label = g_strdup_printf("<%s>", m->message_id);
+    *out = j;
+    return COR_OK;
+}
+
+static cor_status_t
+stored_sink(void *data, job_t *j)
+{
+    writer_t *wr = data;
+    if (j->work)
+        g_array_append_val(wr->work_done, j->work);
+    if (j->status == COR_ERR_NOT_FOUND) {
+        cor_status_t s = cor_search_writer_delete(wr->w, (uint64_t) j->row);
+        progress(wr);
+        return s == COR_OK ? COR_OK : fail_index(wr, s);
+    }
+    if (j->status != COR_OK) {
+        report_failure(wr, j);
+        progress(wr);
+        return COR_OK;
+    }
+    pending_t p = { g_steal_pointer(&j->prepared), j->row };
+    g_array_append_val(wr->pending, p);
+    progress(wr);
+    if (wr->pending->len >= (guint) wr->batch)
+        return flush(wr);
+    return COR_OK;
+}
+
+static cor_status_t
+index_rows(cor_store_t *st, cor_search_writer_t *w, GArray *rows, GArray *works,
+           const cor_ingest_options_t *opt, cor_ingest_stats_t *stats, char **err)
+{
+    stored_src_t src = { st, rows, works, 0, err };
+    writer_t wr;
+    writer_init(&wr, st, w, opt, stats, err);
+    wr.total = rows->len;
+    cor_status_t s = run_pipeline(worker_count(opt), stored_source, &src, stored_sink, &wr);
+    if (s == COR_OK)
+        s = finish(&wr);
+    writer_clear(&wr);
+    return s;
+}
+
+cor_status_t
+cor_ingest_catch_up(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_options_t *opt,
+                    cor_ingest_stats_t *stats, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    for (;;) {
+        g_autoptr(GArray) ids = NULL;
+        g_autoptr(GArray) rows = NULL;
+        cor_status_t s = cor_store_work_pending(st, "index", 50000, &ids, &rows);
+        if (s != COR_OK) {
+            if (err && *err == NULL)
+                *err = g_strdup(cor_store_error(st));
+            return s;
+        }
+        if (rows->len == 0)
+            return COR_OK;
+        cor_ingest_stats_t part;
+        memset(&part, 0, sizeof part);
+        s = index_rows(st, w, rows, ids, opt, &part, err);
+        stats->indexed += part.indexed;
+        stats->failed += part.failed;
+        if (s != COR_OK)
+            return s;
+    }
+}
+
+static cor_status_t
+collect_row(int64_t id, void *data)
+{
+    g_array_append_val((GArray *) data, id);
+    return COR_OK;
+}
+
+cor_status_t
+cor_ingest_reindex(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_options_t *opt,
+                   cor_ingest_stats_t *stats, char **err)
+{
+    memset(stats, 0, sizeof *stats);
+    /* Every item queued so far is covered by the full pass. */
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GArray) unused = NULL;
+    cor_status_t s = cor_store_work_pending(st, "index", 0, &ids, &unused);
+    int64_t upto = ids->len ? g_array_index(ids, int64_t, ids->len - 1) : 0;
+    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    if (s == COR_OK)
+        s = cor_store_foreach_message(st, collect_row, rows);
+    if (s != COR_OK) {
+        if (err && *err == NULL)
+            *err = g_strdup(cor_store_error(st));
+        return s;
+    }
+    if ((s = cor_search_writer_clear(w)) != COR_OK) {
+        if (err && *err == NULL)
+            *err = g_strdup_printf("index: %s", cor_search_writer_error(w));
+        return s;
+    }
+    if ((s = index_rows(st, w, rows, NULL, opt, stats, err)) != COR_OK)
+        return s;
+    if (upto > 0) {
+        if ((s = cor_store_begin(st)) == COR_OK &&
+            (s = cor_store_work_done(st, "index", upto)) == COR_OK)
+            s = cor_store_commit(st);
+        if (s != COR_OK) {
+            cor_store_rollback(st);
+            if (err && *err == NULL)
+                *err = g_strdup(cor_store_error(st));
+        }
+    }
+    return s;
+}

@@ -1,0 +1,859 @@
+/* core/store.c — the SQLite store.  Design notes and schema: store.h. */
+#include "core/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/store_internal.h"
+#include "core/thread.h"
+
+/* ---- migrations: append only; migration i takes user_version i to i+1 ---- */
+
+static const char *const migrations[] = {
+    /* 0 → 1: the first schema */
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  visibility TEXT NOT NULL DEFAULT 'public'"
+    "    CHECK (visibility IN ('public','staff','private')),"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  size INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  date INTEGER NOT NULL,"
+    "  subject TEXT NOT NULL DEFAULT '',"
+    "  from_addr TEXT NOT NULL DEFAULT '',"
+    "  from_name TEXT NOT NULL DEFAULT '',"
+    "  from_display TEXT NOT NULL DEFAULT '',"
+    "  to_text TEXT NOT NULL DEFAULT '',"
+    "  cc_text TEXT NOT NULL DEFAULT '',"
+    "  in_reply_to TEXT NOT NULL DEFAULT '',"
+    "  refs TEXT NOT NULL DEFAULT '',"
+    "  thread_index TEXT NOT NULL DEFAULT '',"
+    "  thread_topic TEXT NOT NULL DEFAULT '',"
+    "  list_id TEXT NOT NULL DEFAULT '',"
+    "  has_attachments INTEGER NOT NULL DEFAULT 0,"
+    "  synthetic_id INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX messages_message_id ON messages(message_id);"
+    "CREATE TABLE originals ("
+    "  message INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+    "  raw BLOB NOT NULL);"
+    "CREATE TABLE attachments ("
+    "  message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  part_index INTEGER NOT NULL,"
+    "  filename TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  PRIMARY KEY (message, part_index));"
+    "CREATE TABLE threads ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  merged_into INTEGER REFERENCES threads(id),"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE thread_nodes ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id),"
+    "  message_id TEXT NOT NULL,"
+    "  thread INTEGER NOT NULL REFERENCES threads(id),"
+    "  parent TEXT,"
+    "  msg INTEGER REFERENCES messages(id),"
+    "  status TEXT NOT NULL DEFAULT 'accepted',"
+    "  added INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, message_id)) WITHOUT ROWID;"
+    "CREATE INDEX thread_nodes_thread ON thread_nodes(thread);"
+    "CREATE INDEX thread_nodes_msg ON thread_nodes(msg) WHERE msg IS NOT NULL;"
+    "CREATE INDEX thread_nodes_parent ON thread_nodes(group_id, parent) WHERE parent IS NOT NULL;"
+    "CREATE TABLE thread_conversations ("
+    "  group_id INTEGER NOT NULL,"
+    "  conv TEXT NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  thread INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, conv, topic));"
+    "CREATE TABLE members ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  mode TEXT NOT NULL DEFAULT 'each',"
+    "  role TEXT NOT NULL DEFAULT 'member',"
+    "  status TEXT NOT NULL DEFAULT 'enabled',"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  added INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, address));"
+    "CREATE TABLE work ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  msg INTEGER,"
+    "  created INTEGER NOT NULL);"
+    "CREATE INDEX work_kind ON work(kind, id);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+int
+cor_store_schema_version(void)
+{
+    return (int) G_N_ELEMENTS(migrations);
+}
+
+/* ---- errors ---- */
+
+cor_status_t
+cor_store_set_error(cor_store_t *st, cor_status_t status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_free(st->error);
+    st->error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+cor_status_t
+cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
+{
+    cor_status_t status;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:  status = COR_ERR_BUSY; break;
+    case SQLITE_FULL:    status = COR_ERR_DISK_FULL; break;
+    case SQLITE_NOMEM:   status = COR_ERR_NOMEM; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:  status = COR_ERR_CORRUPT; break;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:    status = COR_ERR_IO; break;
+    case SQLITE_CONSTRAINT: status = COR_ERR_EXISTS; break;
+    default:             status = COR_ERR_STORE; break;
+    }
+    return cor_store_set_error(st, status, "%s: %s", what,
+                               st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+const char *
+cor_store_error(const cor_store_t *st)
+{
+    return st && st->error ? st->error : "no error";
+}
+
+sqlite3_stmt *
+cor_store_stmt(cor_store_t *st, const char *sql)
+{
+    sqlite3_stmt *stmt = g_hash_table_lookup(st->stmts, sql);
+    if (stmt != NULL) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return stmt;
+    }
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        cor_store_sqlite_error(st, rc, "cannot prepare statement");
+        return NULL;
+    }
+    /* the SQL text is a string literal in corridor's code: keyed by pointer */
+    g_hash_table_insert(st->stmts, (gpointer) sql, stmt);
+    return stmt;
+}
+
+static cor_status_t
+exec(cor_store_t *st, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? COR_OK : cor_store_sqlite_error(st, rc, what);
+}
+
+/* ---- open / close ---- */
+
+static void
+finalize_stmt(gpointer stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
+static cor_status_t
+migrate(cor_store_t *st)
+{
+    sqlite3_stmt *stmt;
+    int version = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+        return cor_store_sqlite_error(st, sqlite3_errcode(st->db), "cannot read schema version");
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+
+    int target = cor_store_schema_version();
+    if (version > target)
+        return cor_store_set_error(st, COR_ERR_STORE,
+                                   "store '%s' has schema version %d, newer than this corridor (%d)",
+                                   st->path, version, target);
+    for (; version < target; version++) {
+        cor_status_t s = exec(st, "BEGIN IMMEDIATE", "cannot start migration");
+        if (s != COR_OK)
+            return s;
+        s = exec(st, migrations[version], "cannot migrate store");
+        if (s == COR_OK) {
+            char *sql = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+            s = exec(st, sql, "cannot set schema version");
+            g_free(sql);
+        }
+        if (s == COR_OK)
+            s = exec(st, "COMMIT", "cannot commit migration");
+        if (s != COR_OK) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return s;
+        }
+        cor_log_debug("store '%s' migrated to schema version %d", st->path, version + 1);
+    }
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_open(const char *path, bool create, cor_store_t **out, char **err)
+{
+    *out = NULL;
+    if (!create && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+        if (err)
+            *err = g_strdup_printf("no store at '%s' (run 'corridor init' first)", path);
+        return COR_ERR_NOT_FOUND;
+    }
+    cor_store_t *st = g_new0(cor_store_t, 1);
+    st->path = g_strdup(path);
+    st->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    cor_status_t s = COR_OK;
+    if (rc != SQLITE_OK) {
+        s = cor_store_sqlite_error(st, rc, "cannot open store");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 10000);
+    /* WAL + synchronous=FULL: a returned COMMIT is durable (store.h). */
+    if ((s = exec(st, "PRAGMA journal_mode=WAL", "cannot set WAL mode")) != COR_OK ||
+        (s = exec(st, "PRAGMA synchronous=FULL", "cannot set synchronous")) != COR_OK ||
+        (s = exec(st, "PRAGMA foreign_keys=ON", "cannot enable foreign keys")) != COR_OK ||
+        (s = exec(st, "PRAGMA cache_size=-65536", "cannot set cache size")) != COR_OK)
+        goto fail;
+    if ((s = migrate(st)) != COR_OK)
+        goto fail;
+    *out = st;
+    return COR_OK;
+fail:
+    if (err)
+        *err = g_strdup_printf("%s: %s", path, cor_store_error(st));
+    cor_store_close(st);
+    return s;
+}
+
+void
+cor_store_close(cor_store_t *st)
+{
+    if (st == NULL)
+        return;
+    g_hash_table_destroy(st->stmts);
+    if (st->db)
+        sqlite3_close(st->db);
+    g_free(st->path);
+    g_free(st->error);
+    g_free(st);
+}
+
+void
+cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds)
+{
+    sqlite3_busy_timeout(st->db, (int) CLAMP(milliseconds, 0, G_MAXINT));
+}
+
+cor_status_t
+cor_store_begin(cor_store_t *st)
+{
+    return exec(st, "BEGIN IMMEDIATE", "cannot begin transaction");
+}
+
+cor_status_t
+cor_store_commit(cor_store_t *st)
+{
+    cor_status_t s = exec(st, "COMMIT", "cannot commit");
+    if (s != COR_OK)
+        cor_store_rollback(st);
+    return s;
+}
+
+void
+cor_store_rollback(cor_store_t *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- small helpers ---- */
+
+static char *
+col_text(sqlite3_stmt *stmt, int i)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, i);
+    return g_strdup(t ? (const char *) t : "");
+}
+
+static cor_status_t
+step_done(cor_store_t *st, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return COR_OK;
+    return cor_store_sqlite_error(st, rc, what);
+}
+
+/* ---- visibility names ---- */
+
+static const char *const visibility_names[] = { "public", "staff", "private" };
+
+const char *
+cor_visibility_to_string(cor_visibility_t v)
+{
+    return (unsigned) v < G_N_ELEMENTS(visibility_names) ? visibility_names[v] : "private";
+}
+
+cor_status_t
+cor_visibility_from_string(const char *s, cor_visibility_t *out)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(visibility_names); i++)
+        if (s && strcmp(s, visibility_names[i]) == 0) {
+            *out = (cor_visibility_t) i;
+            return COR_OK;
+        }
+    return COR_ERR_INVALID;
+}
+
+/* ---- groups ---- */
+
+bool
+cor_group_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64 || !g_ascii_isalnum(name[0]))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+void
+cor_group_free(cor_group_t *g)
+{
+    if (g == NULL)
+        return;
+    g_free(g->name);
+    g_free(g->title);
+    g_free(g->description);
+    g_free(g);
+}
+
+cor_status_t
+cor_store_group_create(cor_store_t *st, const char *name, const char *title,
+                       cor_visibility_t visibility, int64_t *id_out)
+{
+    if (!cor_group_name_valid(name))
+        return cor_store_set_error(st, COR_ERR_INVALID,
+                                   "invalid group name '%s' (use lowercase letters, digits, '-', '_', '.')",
+                                   name ? name : "");
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT 1 FROM groups WHERE name = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return cor_store_set_error(st, COR_ERR_EXISTS, "group '%s' already exists", name);
+    sqlite3_stmt *stmt = cor_store_stmt(st,
+        "INSERT INTO groups (name, title, visibility, created) VALUES (?1, ?2, ?3, ?4)");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, title ? title : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, cor_visibility_to_string(visibility), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
+    cor_status_t s = step_done(st, stmt, "cannot create group");
+    if (s == COR_OK && id_out)
+        *id_out = sqlite3_last_insert_rowid(st->db);
+    return s;
+}
+
+static cor_group_t *
+group_from_row(sqlite3_stmt *q)
+{
+    cor_group_t *g = g_new0(cor_group_t, 1);
+    g->id = sqlite3_column_int64(q, 0);
+    g->name = col_text(q, 1);
+    g->title = col_text(q, 2);
+    g->description = col_text(q, 3);
+    cor_visibility_t v = COR_VISIBILITY_PRIVATE; /* unknown text: the safe choice */
+    cor_visibility_from_string((const char *) sqlite3_column_text(q, 4), &v);
+    g->visibility = v;
+    g->created = sqlite3_column_int64(q, 5);
+    return g;
+}
+
+#define GROUP_COLS "id, name, title, description, visibility, created"
+
+cor_status_t
+cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT " GROUP_COLS " FROM groups WHERE name = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = group_from_row(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NO_GROUP, "no such group '%s'", name);
+    return cor_store_sqlite_error(st, rc, "cannot read group");
+}
+
+cor_status_t
+cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT " GROUP_COLS " FROM groups WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = group_from_row(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NO_GROUP, "no group with id %" G_GINT64_FORMAT, id);
+    return cor_store_sqlite_error(st, rc, "cannot read group");
+}
+
+cor_status_t
+cor_store_group_list(cor_store_t *st, GPtrArray **out)
+{
+    *out = g_ptr_array_new_with_free_func((GDestroyNotify) cor_group_free);
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT g.id, g.name, g.title, g.description, g.visibility, g.created,"
+        " (SELECT count(*) FROM thread_nodes n WHERE n.group_id = g.id AND n.msg IS NOT NULL"
+        "    AND n.status = 'accepted'),"
+        " (SELECT count(DISTINCT n.thread) FROM thread_nodes n WHERE n.group_id = g.id"
+        "    AND n.msg IS NOT NULL AND n.status = 'accepted'),"
+        " (SELECT max(m.date) FROM thread_nodes n JOIN messages m ON m.id = n.msg"
+        "    WHERE n.group_id = g.id AND n.status = 'accepted')"
+        " FROM groups g ORDER BY g.name");
+    if (!q)
+        return COR_ERR_STORE;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cor_group_t *g = group_from_row(q);
+        g->n_messages = sqlite3_column_int64(q, 6);
+        g->n_threads = sqlite3_column_int64(q, 7);
+        g->last_date = sqlite3_column_int64(q, 8);
+        g_ptr_array_add(*out, g);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot list groups");
+}
+
+/* ---- members ---- */
+
+cor_status_t
+cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address, const char *name)
+{
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    sqlite3_stmt *stmt = cor_store_stmt(st,
+        "INSERT INTO members (group_id, address, name, added) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (group_id, address) DO UPDATE SET name = excluded.name");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(stmt, 1, group_id);
+    sqlite3_bind_text(stmt, 2, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, name ? name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
+    return step_done(st, stmt, "cannot add member");
+}
+
+cor_status_t
+cor_store_member_check(cor_store_t *st, int64_t group_id, const char *address)
+{
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT 1 FROM members WHERE group_id = ?1 AND address = ?2 AND status = 'enabled'");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return COR_ERR_NOT_FOUND;
+    return cor_store_sqlite_error(st, rc, "cannot read members");
+}
+
+/* ---- messages ---- */
+
+void
+cor_intake_clear(cor_intake_t *in)
+{
+    if (in->merged)
+        g_array_unref(in->merged);
+    memset(in, 0, sizeof *in);
+}
+
+static char *
+join_refs(GPtrArray *refs)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; refs && i < refs->len; i++) {
+        if (i)
+            g_string_append_c(s, ' ');
+        g_string_append(s, g_ptr_array_index(refs, i));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static cor_status_t
+insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
+               int64_t received, const cor_message_t *msg, int64_t *row)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT id FROM messages WHERE sha256 = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, sha256, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *row = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        return COR_OK;            /* the same bytes are stored already */
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return cor_store_sqlite_error(st, rc, "cannot look up message");
+
+    sqlite3_stmt *stmt = cor_store_stmt(st,
+        "INSERT INTO messages (message_id, sha256, size, received, date, subject, from_addr,"
+        " from_name, from_display, to_text, cc_text, in_reply_to, refs, thread_index,"
+        " thread_topic, list_id, has_attachments, synthetic_id)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+    if (!stmt)
+        return COR_ERR_STORE;
+    g_autofree char *refs = join_refs(msg->references);
+    sqlite3_bind_text(stmt, 1, msg->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64) len);
+    sqlite3_bind_int64(stmt, 4, received);
+    sqlite3_bind_int64(stmt, 5, msg->date);
+    sqlite3_bind_text(stmt, 6, msg->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 7, msg->from_addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 8, msg->from_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 9, msg->from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 10, msg->to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 11, msg->cc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 12, msg->in_reply_to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 13, refs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 14, msg->thread_index, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 15, msg->thread_topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 16, msg->list_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 17, msg->attachments->len > 0);
+    sqlite3_bind_int(stmt, 18, msg->synthetic_id);
+    cor_status_t s = step_done(st, stmt, "cannot store message");
+    if (s != COR_OK)
+        return s;
+    *row = sqlite3_last_insert_rowid(st->db);
+
+    stmt = cor_store_stmt(st, "INSERT INTO originals (message, raw) VALUES (?1, ?2)");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(stmt, 1, *row);
+    sqlite3_bind_blob64(stmt, 2, raw, len, SQLITE_STATIC);
+    if ((s = step_done(st, stmt, "cannot store original")) != COR_OK)
+        return s;
+
+    for (guint i = 0; i < msg->attachments->len; i++) {
+        const cor_attachment_t *a = g_ptr_array_index(msg->attachments, i);
+        stmt = cor_store_stmt(st,
+            "INSERT OR IGNORE INTO attachments (message, part_index, filename, content_type, size)"
+            " VALUES (?1, ?2, ?3, ?4, ?5)");
+        if (!stmt)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(stmt, 1, *row);
+        sqlite3_bind_int(stmt, 2, a->part_index);
+        sqlite3_bind_text(stmt, 3, a->filename, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, a->content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 5, (sqlite3_int64) a->size);
+        if ((s = step_done(st, stmt, "cannot store attachment")) != COR_OK)
+            return s;
+    }
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_add_message(cor_store_t *st, int64_t group_id, const char *raw, size_t len,
+                      const char *sha256, int64_t received, const cor_message_t *msg,
+                      cor_intake_t *res)
+{
+    memset(res, 0, sizeof *res);
+    /* Idempotent redelivery: the group already has a post with this id. */
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT msg, thread FROM thread_nodes"
+        " WHERE group_id = ?1 AND message_id = ?2 AND msg IS NOT NULL");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, msg->message_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        res->msg = sqlite3_column_int64(q, 0);
+        res->thread = sqlite3_column_int64(q, 1);
+        res->duplicate = true;
+        sqlite3_reset(q);
+        cor_thread_resolve(st, res->thread, &res->thread);
+        return COR_DUPLICATE;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return cor_store_sqlite_error(st, rc, "cannot look up message");
+
+    cor_status_t s = insert_message(st, raw, len, sha256, received, msg, &res->msg);
+    if (s != COR_OK)
+        return s;
+    s = cor_thread_place(st, group_id, res->msg, msg, (int64_t) time(NULL),
+                         &res->thread, &res->merged);
+    if (s != COR_OK)
+        return s;
+    if ((s = cor_store_work_add(st, "index", res->msg)) != COR_OK)
+        return s;
+    res->work = sqlite3_last_insert_rowid(st->db);
+    return COR_OK;
+}
+
+void
+cor_stored_message_free(cor_stored_message_t *m)
+{
+    if (m == NULL)
+        return;
+    g_free(m->message_id);
+    g_free(m->subject);
+    g_free(m->from_display);
+    g_free(m->from_addr);
+    g_free(m->sha256);
+    g_free(m);
+}
+
+cor_status_t
+cor_store_message_get(cor_store_t *st, int64_t id, cor_stored_message_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT id, message_id, subject, from_display, from_addr, date, received, size, sha256"
+        " FROM messages WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        cor_stored_message_t *m = g_new0(cor_stored_message_t, 1);
+        m->id = sqlite3_column_int64(q, 0);
+        m->message_id = col_text(q, 1);
+        m->subject = col_text(q, 2);
+        m->from_display = col_text(q, 3);
+        m->from_addr = col_text(q, 4);
+        m->date = sqlite3_column_int64(q, 5);
+        m->received = sqlite3_column_int64(q, 6);
+        m->size = (uint64_t) sqlite3_column_int64(q, 7);
+        m->sha256 = col_text(q, 8);
+        *out = m;
+    }
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NOT_FOUND, "no message with row id %" G_GINT64_FORMAT, id);
+    return cor_store_sqlite_error(st, rc, "cannot read message");
+}
+
+cor_status_t
+cor_store_message_find(cor_store_t *st, const char *message_id, GArray **rows)
+{
+    *rows = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT id FROM messages WHERE message_id = ?1 ORDER BY id");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, message_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        g_array_append_val(*rows, id);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot find message");
+}
+
+cor_status_t
+cor_store_message_raw(cor_store_t *st, int64_t id, GBytes **raw)
+{
+    *raw = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT raw FROM originals WHERE message = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *raw = g_bytes_new(sqlite3_column_blob(q, 0), (gsize) sqlite3_column_bytes(q, 0));
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NOT_FOUND, "no original for message %" G_GINT64_FORMAT, id);
+    return cor_store_sqlite_error(st, rc, "cannot read original");
+}
+
+cor_status_t
+cor_store_message_groups(cor_store_t *st, int64_t id, GPtrArray **groups, GArray **threads)
+{
+    *groups = g_ptr_array_new_with_free_func(g_free);
+    *threads = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT g.name, n.thread FROM thread_nodes n JOIN groups g ON g.id = n.group_id"
+        " WHERE n.msg = ?1 AND n.status = 'accepted' ORDER BY g.name");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        g_ptr_array_add(*groups, col_text(q, 0));
+        int64_t t = sqlite3_column_int64(q, 1);
+        g_array_append_val(*threads, t);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read memberships");
+}
+
+cor_status_t
+cor_store_message_count(cor_store_t *st, int64_t *count)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT count(*) FROM messages");
+    if (!q)
+        return COR_ERR_STORE;
+    int rc = sqlite3_step(q);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count messages");
+}
+
+cor_status_t
+cor_store_foreach_message(cor_store_t *st, cor_status_t (*fn)(int64_t id, void *data), void *data)
+{
+    /* Collect ids first so the callback may use the handle. */
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT id FROM messages ORDER BY id");
+    if (!q)
+        return COR_ERR_STORE;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        g_array_append_val(ids, id);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return cor_store_sqlite_error(st, rc, "cannot list messages");
+    for (guint i = 0; i < ids->len; i++) {
+        cor_status_t s = fn(g_array_index(ids, int64_t, i), data);
+        if (s != COR_OK)
+            return s;
+    }
+    return COR_OK;
+}
+
+/* ---- work queue ---- */
+
+cor_status_t
+cor_store_work_add(cor_store_t *st, const char *kind, int64_t msg)
+{
+    sqlite3_stmt *stmt = cor_store_stmt(st,
+        "INSERT INTO work (kind, msg, created) VALUES (?1, ?2, ?3)");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, msg);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64) time(NULL));
+    return step_done(st, stmt, "cannot queue work");
+}
+
+cor_status_t
+cor_store_work_pending(cor_store_t *st, const char *kind, size_t max, GArray **ids, GArray **msgs)
+{
+    *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    *msgs = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT id, msg FROM work WHERE kind = ?1 ORDER BY id LIMIT ?2");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, max ? (sqlite3_int64) max : -1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0), m = sqlite3_column_int64(q, 1);
+        g_array_append_val(*ids, id);
+        g_array_append_val(*msgs, m);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read work queue");
+}
+
+cor_status_t
+cor_store_work_done(cor_store_t *st, const char *kind, int64_t upto)
+{
+    sqlite3_stmt *stmt = cor_store_stmt(st, "DELETE FROM work WHERE kind = ?1 AND id <= ?2");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, upto);
+    return step_done(st, stmt, "cannot update work queue");
+}
+
+cor_status_t
+cor_store_work_delete(cor_store_t *st, GArray *ids)
+{
+    for (guint i = 0; ids && i < ids->len; i++) {
+        sqlite3_stmt *stmt = cor_store_stmt(st, "DELETE FROM work WHERE id = ?1");
+        if (!stmt)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(stmt, 1, g_array_index(ids, int64_t, i));
+        cor_status_t s = step_done(st, stmt, "cannot update work queue");
+        if (s != COR_OK)
+            return s;
+    }
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT count(*) FROM work WHERE kind = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count work");
+}

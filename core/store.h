@@ -1,0 +1,211 @@
+/* core/store.h — the SQLite store: the only source of truth.
+ *
+ * Design notes
+ * ------------
+ * Everything corridor knows is in one SQLite database, `STATE/corridor.db`.
+ * The Xapian index, the HTML archive, feeds and digests are derived from it
+ * and rebuilt from it (DESIGN.md invariant 1).
+ *
+ * Durability: the database runs in WAL mode with synchronous=FULL, so a
+ * COMMIT that returned SQLITE_OK is on disk.  The commit is the single
+ * moment of truth: intake writes the message, its group membership, its
+ * threading and its work items in one transaction, and only after
+ * cor_store_commit() returned COR_OK may anyone say "250".
+ *
+ * Schema (version kept in PRAGMA user_version; migrations in store.c run in
+ * order inside one transaction each, so a crash mid-migration leaves the
+ * previous version):
+ *
+ *   groups(id, name UNIQUE, title, description, visibility, created)
+ *       visibility is 'public' (whoever reaches the archive), 'staff' (signed-in
+ *       staff; on an intranet the same people) or 'private' (members only).
+ *   messages(id, message_id, sha256 UNIQUE, size, received, date, subject,
+ *            from_addr, from_name, from_display, to_text, cc_text,
+ *            in_reply_to, refs, thread_index, thread_topic, list_id,
+ *            has_attachments, synthetic_id)
+ *       one row per distinct original (by SHA-256): the same bytes posted to
+ *       two groups are stored once.  `refs` is the References list, space
+ *       separated, oldest first.
+ *   originals(message PRIMARY KEY → messages.id, raw BLOB)
+ *       the original bytes, byte for byte (invariant 3).  Kept apart so that
+ *       scans of `messages` stay small.
+ *   attachments(message, part_index, filename, content_type, size)
+ *   threads(id, group_id, merged_into, created)
+ *       a thread id never changes meaning: when two threads merge, the
+ *       younger one gets merged_into = the older one and stays as an alias.
+ *   thread_nodes(group_id, message_id, thread, parent, msg, status, added)
+ *       PRIMARY KEY (group_id, message_id).  Every Message-ID a group's
+ *       threads know: a real post (msg = messages.id) or a ghost (msg NULL:
+ *       referenced but not seen).  `parent` is the parent Message-ID (NULL for
+ *       a root).  `status` is 'accepted' for a post; later issues add held,
+ *       restricted, discarded.  The per-group uniqueness of Message-ID is
+ *       what makes redelivery idempotent (invariant 4).
+ *   thread_conversations(group_id, conv, topic, thread)
+ *       Microsoft Thread-Index conversation ids seen, with their normalised
+ *       topic, for the Thread-Index rule (see thread.h).
+ *   members(group_id, address, name, mode, role, status, reason, added)
+ *   work(id, kind, msg, created)
+ *       the queue of derived work ('index': index this message); consumers
+ *       delete items only after their own output is durable.
+ *   meta(key PRIMARY KEY, value)
+ *
+ * Concurrency: one writer (this handle, used by one thread at a time);
+ * readers may open their own handles.  busy_timeout is set so a short lock by
+ * another process waits; a long one gives COR_ERR_BUSY.
+ */
+#ifndef COR_STORE_H
+#define COR_STORE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/message.h"
+#include "core/status.h"
+
+typedef struct cor_store cor_store_t;
+
+typedef enum cor_visibility {
+    COR_VISIBILITY_PUBLIC = 0,
+    COR_VISIBILITY_STAFF,
+    COR_VISIBILITY_PRIVATE,
+} cor_visibility_t;
+
+const char *cor_visibility_to_string(cor_visibility_t v);
+/* Returns COR_ERR_INVALID for an unknown name. */
+cor_status_t cor_visibility_from_string(const char *s, cor_visibility_t *out);
+
+typedef struct cor_group {
+    int64_t id;
+    char *name;
+    char *title;
+    char *description;
+    cor_visibility_t visibility;
+    int64_t created;
+    /* filled by cor_store_group_list only: */
+    int64_t n_messages;
+    int64_t n_threads;
+    int64_t last_date;
+} cor_group_t;
+
+void cor_group_free(cor_group_t *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_group_t, cor_group_free)
+
+/* Opens (creating and migrating when `create`) the store at `path`.
+ * COR_ERR_NOT_FOUND when it does not exist and !create.  *err transfer full. */
+cor_status_t cor_store_open(const char *path, bool create, cor_store_t **out, char **err);
+void cor_store_close(cor_store_t *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_store_t, cor_store_close)
+
+/* Text of the last error on this handle (transfer none). */
+const char *cor_store_error(const cor_store_t *st);
+
+/* How long a statement waits for a lock held by another process before it
+ * fails with COR_ERR_BUSY (default 10 s). */
+void cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds);
+
+/* The schema version this build writes. */
+int cor_store_schema_version(void);
+
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK.  Not nestable. */
+cor_status_t cor_store_begin(cor_store_t *st);
+cor_status_t cor_store_commit(cor_store_t *st);
+void cor_store_rollback(cor_store_t *st);
+
+/* ---- groups ---- */
+
+/* Group names: lowercase letters, digits, '-', '_', '.', 1–64 chars, starting
+ * with a letter or digit (they become local parts and URL segments). */
+bool cor_group_name_valid(const char *name);
+
+cor_status_t cor_store_group_create(cor_store_t *st, const char *name, const char *title,
+                                    cor_visibility_t visibility, int64_t *id_out);
+/* COR_ERR_NO_GROUP when absent.  *out transfer full. */
+cor_status_t cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out);
+cor_status_t cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out);
+/* All groups by name, with counts (transfer full: array frees its elements). */
+cor_status_t cor_store_group_list(cor_store_t *st, GPtrArray **out);
+
+/* ---- members (the distribution issue fills in the rest) ---- */
+
+cor_status_t cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address,
+                                  const char *name);
+/* COR_OK when `address` is a member of the group, COR_ERR_NOT_FOUND if not. */
+cor_status_t cor_store_member_check(cor_store_t *st, int64_t group_id, const char *address);
+
+/* ---- messages ---- */
+
+typedef struct cor_intake {
+    int64_t msg;          /* messages.id of the stored (or already stored) original */
+    int64_t thread;       /* the thread it is in, in this group */
+    int64_t work;         /* the 'index' work item queued for it (0 for a duplicate) */
+    bool duplicate;       /* the group already had this Message-ID: nothing written */
+    GArray *merged;       /* int64_t messages.id whose thread changed (transfer
+                             full; NULL when none) — they need re-indexing */
+} cor_intake_t;
+
+void cor_intake_clear(cor_intake_t *in);
+
+/* Stores one message in a group, inside the caller's transaction: the
+ * original (unless the same bytes are stored already), its parsed summary,
+ * attachments, its thread node (thread.h), and an 'index' work item.
+ * Returns COR_DUPLICATE (res->duplicate set) when the group already has the
+ * Message-ID.  `sha256` is cor_sha256_hex of raw. */
+cor_status_t cor_store_add_message(cor_store_t *st, int64_t group_id,
+                                   const char *raw, size_t len, const char *sha256,
+                                   int64_t received, const cor_message_t *msg,
+                                   cor_intake_t *res);
+
+/* The summary of a stored message, as the CLI and the index need it. */
+typedef struct cor_stored_message {
+    int64_t id;
+    char *message_id;
+    char *subject;
+    char *from_display;
+    char *from_addr;
+    int64_t date;
+    int64_t received;
+    uint64_t size;
+    char *sha256;
+} cor_stored_message_t;
+
+void cor_stored_message_free(cor_stored_message_t *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_stored_message_t, cor_stored_message_free)
+
+/* By row id.  COR_ERR_NOT_FOUND when absent.  *out transfer full. */
+cor_status_t cor_store_message_get(cor_store_t *st, int64_t id, cor_stored_message_t **out);
+
+/* Message rows with this Message-ID (normalised, without <>), any group
+ * (transfer full GArray of int64_t; empty when none). */
+cor_status_t cor_store_message_find(cor_store_t *st, const char *message_id, GArray **rows);
+
+/* The original bytes (transfer full). */
+cor_status_t cor_store_message_raw(cor_store_t *st, int64_t id, GBytes **raw);
+
+/* Group memberships of a message: names (transfer full, GPtrArray of char*)
+ * and the thread id in each group (GArray of int64_t), same order.  Only
+ * accepted posts. */
+cor_status_t cor_store_message_groups(cor_store_t *st, int64_t id, GPtrArray **groups,
+                                      GArray **threads);
+
+/* Number of messages stored (distinct originals). */
+cor_status_t cor_store_message_count(cor_store_t *st, int64_t *count);
+
+/* Calls fn for every stored message row id, ascending. */
+cor_status_t cor_store_foreach_message(cor_store_t *st,
+                                       cor_status_t (*fn)(int64_t id, void *data), void *data);
+
+/* ---- work queue ---- */
+
+cor_status_t cor_store_work_add(cor_store_t *st, const char *kind, int64_t msg);
+/* Up to `max` pending items of `kind`, oldest first: ids (GArray int64_t)
+ * and their message rows (GArray int64_t).  Transfer full. */
+cor_status_t cor_store_work_pending(cor_store_t *st, const char *kind, size_t max,
+                                    GArray **ids, GArray **msgs);
+/* Deletes items of `kind` with id <= upto. */
+cor_status_t cor_store_work_done(cor_store_t *st, const char *kind, int64_t upto);
+/* Deletes the work items with these ids (GArray of int64_t). */
+cor_status_t cor_store_work_delete(cor_store_t *st, GArray *ids);
+cor_status_t cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count);
+
+#endif

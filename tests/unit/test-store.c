@@ -1,0 +1,462 @@
+/* Unit tests for core/store and core/thread: schema, groups, idempotent
+ * intake, and the threading rules of thread.h, each with a known answer.
+ * Messages are built by hand (no parser) so each case says exactly which
+ * headers it has. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "core/message.h"
+#include "core/store.h"
+#include "core/thread.h"
+#include "core/visibility.h"
+
+typedef struct fixture {
+    char *dir;
+    cor_store_t *st;
+    int64_t group;
+} fixture_t;
+
+static void
+setup(fixture_t *f, gconstpointer data)
+{
+    f->dir = g_dir_make_tmp("corridor-store-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(f->dir, "corridor.db", NULL);
+    g_autofree char *err = NULL;
+    g_assert_cmpint(cor_store_open(path, true, &f->st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_store_group_create(f->st, "planning", "Planning", COR_VISIBILITY_PUBLIC,
+                                           &f->group), ==, COR_OK);
+}
+
+static void
+teardown(fixture_t *f, gconstpointer data)
+{
+    cor_store_close(f->st);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(f->dir);
+}
+
+/* A message with the given id, In-Reply-To and space-separated References. */
+static cor_message_t *
+make_msg(const char *id, const char *irt, const char *refs, const char *subject,
+         const char *thread_index, const char *topic, int64_t date)
+{
+    cor_message_t *m = g_new0(cor_message_t, 1);
+    m->message_id = g_strdup(id);
+    m->subject = g_strdup(subject ? subject : "subject");
+    m->from = g_strdup("A <a@example.org>");
+    m->from_name = g_strdup("A");
+    m->from_addr = g_strdup("a@example.org");
+    m->to = g_strdup("");
+    m->cc = g_strdup("");
+    m->date = date;
+    m->in_reply_to = g_strdup(irt ? irt : "");
+    m->references = g_ptr_array_new_with_free_func(g_free);
+    if (refs) {
+        g_auto(GStrv) parts = g_strsplit(refs, " ", -1);
+        for (char **p = parts; *p; p++)
+            if (**p)
+                g_ptr_array_add(m->references, g_strdup(*p));
+    }
+    m->thread_index = g_strdup(thread_index ? thread_index : "");
+    m->thread_topic = g_strdup(topic ? topic : "");
+    m->list_id = g_strdup("");
+    m->body = g_strdup("body");
+    m->new_text = g_strdup("body");
+    m->quoted_text = g_strdup("");
+    m->signature = g_strdup("");
+    m->attachment_text = g_strdup("");
+    m->attachments = g_ptr_array_new();
+    m->warnings = g_ptr_array_new_with_free_func(g_free);
+    return m;
+}
+
+/* Stores `m` (freeing it) in group `group`; returns the intake status. */
+static cor_status_t
+add_in(fixture_t *f, int64_t group, cor_message_t *m, cor_intake_t *in)
+{
+    g_autofree char *raw = g_strdup_printf("Message-ID: <%s>\n\nbody\n", m->message_id);
+    char sha[65];
+    cor_sha256_hex(raw, strlen(raw), sha);
+    cor_intake_t local;
+    if (in == NULL)
+        in = &local;
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    cor_status_t s = cor_store_add_message(f->st, group, raw, strlen(raw), sha, 1000, m, in);
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    if (in == &local)
+        cor_intake_clear(&local);
+    cor_message_free(m);
+    return s;
+}
+
+static cor_status_t
+add(fixture_t *f, cor_message_t *m, cor_intake_t *in)
+{
+    return add_in(f, f->group, m, in);
+}
+
+/* The live thread of a post. */
+static int64_t
+thread_of(fixture_t *f, const char *id)
+{
+    int64_t t = 0;
+    g_autoptr(GPtrArray) roots = NULL;
+    if (cor_thread_tree(f->st, f->group, id, &t, &roots) != COR_OK)
+        return -1;
+    return t;
+}
+
+static void
+collect(GString *out, GPtrArray *nodes)
+{
+    for (guint i = 0; i < nodes->len; i++) {
+        cor_thread_node_t *n = g_ptr_array_index(nodes, i);
+        if (i)
+            g_string_append_c(out, ' ');
+        g_string_append(out, n->msg ? n->message_id : "(ghost)");
+        if (n->children->len) {
+            g_string_append(out, " [");
+            collect(out, n->children);
+            g_string_append_c(out, ']');
+        }
+    }
+}
+
+/* The tree of id's thread as text: "a [b [c] d]". */
+static char *
+tree_text(fixture_t *f, const char *id)
+{
+    int64_t t;
+    g_autoptr(GPtrArray) roots = NULL;
+    g_assert_cmpint(cor_thread_tree(f->st, f->group, id, &t, &roots), ==, COR_OK);
+    GString *s = g_string_new(NULL);
+    collect(s, roots);
+    return g_string_free(s, FALSE);
+}
+
+static void
+test_schema_version(fixture_t *f, gconstpointer data)
+{
+    g_assert_cmpint(cor_store_schema_version(), >=, 1);
+    /* reopening migrates nothing and keeps the data */
+    g_autofree char *path = g_build_filename(f->dir, "corridor.db", NULL);
+    cor_store_t *again = NULL;
+    g_autofree char *err = NULL;
+    g_assert_cmpint(cor_store_open(path, false, &again, &err), ==, COR_OK);
+    g_autoptr(cor_group_t) g = NULL;
+    g_assert_cmpint(cor_store_group_get(again, "planning", &g), ==, COR_OK);
+    cor_store_close(again);
+    /* a missing store is not created without `create` */
+    g_autofree char *missing = g_build_filename(f->dir, "nothing.db", NULL);
+    g_autofree char *err2 = NULL;
+    g_assert_cmpint(cor_store_open(missing, false, &again, &err2), ==, COR_ERR_NOT_FOUND);
+    g_assert_nonnull(strstr(err2, "nothing.db"));
+}
+
+static void
+test_groups(fixture_t *f, gconstpointer data)
+{
+    g_assert_cmpint(cor_store_group_create(f->st, "planning", NULL, COR_VISIBILITY_PUBLIC, NULL),
+                    ==, COR_ERR_EXISTS);
+    g_assert_cmpint(cor_store_group_create(f->st, "Bad Name", NULL, COR_VISIBILITY_PUBLIC, NULL),
+                    ==, COR_ERR_INVALID);
+    g_assert_cmpint(cor_store_group_create(f->st, "hr", "HR", COR_VISIBILITY_PRIVATE, NULL), ==, COR_OK);
+    g_autoptr(cor_group_t) g = NULL;
+    g_assert_cmpint(cor_store_group_get(f->st, "nope", &g), ==, COR_ERR_NO_GROUP);
+    g_assert_nonnull(strstr(cor_store_error(f->st), "nope"));
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_store_group_list(f->st, &all), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 2);
+    g_assert_cmpstr(((cor_group_t *) g_ptr_array_index(all, 0))->name, ==, "hr");
+}
+
+static void
+test_visibility(fixture_t *f, gconstpointer data)
+{
+    int64_t hr, staff;
+    g_assert_cmpint(cor_store_group_create(f->st, "hr", NULL, COR_VISIBILITY_PRIVATE, &hr), ==, COR_OK);
+    g_assert_cmpint(cor_store_group_create(f->st, "intranet", NULL, COR_VISIBILITY_STAFF, &staff), ==, COR_OK);
+    g_assert_cmpint(cor_store_member_add(f->st, hr, "Pat@Example.org", "Pat"), ==, COR_OK);
+    static const struct { cor_viewer_kind_t kind; const char *addr; const char *expect; } cases[] = {
+        { COR_VIEWER_ANONYMOUS, NULL, "planning" },
+        { COR_VIEWER_STAFF, NULL, "intranet planning" },
+        { COR_VIEWER_STAFF, "someone@example.org", "intranet planning" },
+        { COR_VIEWER_STAFF, "pat@example.org", "hr intranet planning" },
+        { COR_VIEWER_OFFICER, NULL, "hr intranet planning" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        cor_viewer_t v = { cases[i].kind, cases[i].addr };
+        g_autoptr(GPtrArray) names = NULL;
+        g_assert_cmpint(cor_visibility_groups(f->st, &v, &names), ==, COR_OK);
+        g_ptr_array_add(names, NULL);
+        g_autofree char *got = g_strjoinv(" ", (char **) names->pdata);
+        g_assert_cmpstr(got, ==, cases[i].expect);
+    }
+}
+
+static void
+test_duplicate_is_idempotent(fixture_t *f, gconstpointer data)
+{
+    cor_intake_t a, b;
+    g_assert_cmpint(add(f, make_msg("x@e", NULL, NULL, NULL, NULL, NULL, 1), &a), ==, COR_OK);
+    g_assert_cmpint(add(f, make_msg("x@e", NULL, NULL, NULL, NULL, NULL, 1), &b), ==, COR_DUPLICATE);
+    g_assert_true(b.duplicate);
+    g_assert_cmpint(a.msg, ==, b.msg);
+    g_assert_cmpint(a.thread, ==, b.thread);
+    int64_t n;
+    g_assert_cmpint(cor_store_message_count(f->st, &n), ==, COR_OK);
+    g_assert_cmpint(n, ==, 1);
+    /* one work item: the duplicate queued nothing */
+    g_assert_cmpint(cor_store_work_count(f->st, "index", &n), ==, COR_OK);
+    g_assert_cmpint(n, ==, 1);
+    cor_intake_clear(&a);
+    cor_intake_clear(&b);
+}
+
+static void
+test_same_post_two_groups(fixture_t *f, gconstpointer data)
+{
+    int64_t other;
+    g_assert_cmpint(cor_store_group_create(f->st, "other", NULL, COR_VISIBILITY_PUBLIC, &other), ==, COR_OK);
+    cor_intake_t a, b;
+    g_assert_cmpint(add_in(f, f->group, make_msg("x@e", NULL, NULL, NULL, NULL, NULL, 1), &a), ==, COR_OK);
+    g_assert_cmpint(add_in(f, other, make_msg("x@e", NULL, NULL, NULL, NULL, NULL, 1), &b), ==, COR_OK);
+    g_assert_cmpint(a.msg, ==, b.msg);          /* stored once */
+    g_assert_cmpint(a.thread, !=, b.thread);    /* a thread in each group */
+    g_autoptr(GPtrArray) groups = NULL;
+    g_autoptr(GArray) threads = NULL;
+    g_assert_cmpint(cor_store_message_groups(f->st, a.msg, &groups, &threads), ==, COR_OK);
+    g_assert_cmpuint(groups->len, ==, 2);
+    cor_intake_clear(&a);
+    cor_intake_clear(&b);
+}
+
+static void
+test_reply_joins_parent(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("root@e", NULL, NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("child@e", "root@e", "root@e", NULL, NULL, NULL, 2), NULL);
+    add(f, make_msg("grand@e", "child@e", "root@e child@e", NULL, NULL, NULL, 3), NULL);
+    add(f, make_msg("other@e", NULL, NULL, NULL, NULL, NULL, 4), NULL);
+    g_assert_cmpint(thread_of(f, "root@e"), ==, thread_of(f, "grand@e"));
+    g_assert_cmpint(thread_of(f, "root@e"), !=, thread_of(f, "other@e"));
+    g_autofree char *t = tree_text(f, "child@e");
+    g_assert_cmpstr(t, ==, "root@e [child@e [grand@e]]");
+}
+
+/* Children arrive before their parent, in every order: one thread, with the
+ * id first given to any of them, and the same tree. */
+static void
+test_any_arrival_order(fixture_t *f, gconstpointer data)
+{
+    static const char *const orders[][3] = {
+        { "a", "b", "c" }, { "a", "c", "b" }, { "b", "a", "c" },
+        { "b", "c", "a" }, { "c", "a", "b" }, { "c", "b", "a" },
+    };
+    for (size_t o = 0; o < G_N_ELEMENTS(orders); o++) {
+        int64_t g;
+        g_autofree char *name = g_strdup_printf("order%zu", o);
+        g_assert_cmpint(cor_store_group_create(f->st, name, NULL, COR_VISIBILITY_PUBLIC, &g), ==, COR_OK);
+        int64_t first_thread = 0;
+        for (int i = 0; i < 3; i++) {
+            const char *w = orders[o][i];
+            cor_message_t *m;
+            if (strcmp(w, "a") == 0)
+                m = make_msg("a@e", NULL, NULL, NULL, NULL, NULL, 1);
+            else if (strcmp(w, "b") == 0)
+                m = make_msg("b@e", "a@e", "a@e", NULL, NULL, NULL, 2);
+            else
+                m = make_msg("c@e", "b@e", "a@e b@e", NULL, NULL, NULL, 3);
+            cor_intake_t in;
+            g_assert_cmpint(add_in(f, g, m, &in), ==, COR_OK);
+            if (i == 0)
+                first_thread = in.thread;
+            cor_intake_clear(&in);
+        }
+        int64_t ta, tc, t;
+        g_autoptr(GPtrArray) r1 = NULL;
+        g_autoptr(GPtrArray) r2 = NULL;
+        g_assert_cmpint(cor_thread_tree(f->st, g, "a@e", &ta, &r1), ==, COR_OK);
+        g_assert_cmpint(cor_thread_tree(f->st, g, "c@e", &tc, &r2), ==, COR_OK);
+        g_assert_cmpint(ta, ==, tc);
+        g_assert_cmpint(ta, ==, first_thread);
+        g_assert_cmpuint(r1->len, ==, 1);
+        /* an older published id still resolves */
+        g_assert_cmpint(cor_thread_resolve(f->st, first_thread, &t), ==, COR_OK);
+        g_assert_cmpint(t, ==, ta);
+    }
+}
+
+/* Two threads that a later message joins: merged into the older one; the
+ * younger id is an alias; the moved posts are reported for re-indexing. */
+static void
+test_merge_reports_moved(fixture_t *f, gconstpointer data)
+{
+    cor_intake_t a, b, c;
+    add(f, make_msg("a@e", NULL, NULL, NULL, NULL, NULL, 1), &a);
+    add(f, make_msg("b@e", "x@e", "x@e", NULL, NULL, NULL, 2), &b);   /* x not seen */
+    g_assert_cmpint(a.thread, !=, b.thread);
+    add(f, make_msg("c@e", "x@e", "a@e x@e", NULL, NULL, NULL, 3), &c);
+    g_assert_cmpint(c.thread, ==, a.thread);
+    g_assert_nonnull(c.merged);
+    g_assert_cmpuint(c.merged->len, ==, 1);
+    g_assert_cmpint(g_array_index(c.merged, int64_t, 0), ==, b.msg);
+    int64_t live;
+    g_assert_cmpint(cor_thread_resolve(f->st, b.thread, &live), ==, COR_OK);
+    g_assert_cmpint(live, ==, a.thread);
+    /* x is a ghost under a with two children: it stays in the tree */
+    g_autofree char *t = tree_text(f, "a@e");
+    g_assert_cmpstr(t, ==, "a@e [(ghost) [b@e c@e]]");
+    cor_intake_clear(&a);
+    cor_intake_clear(&b);
+    cor_intake_clear(&c);
+}
+
+/* notmuch's broken/loop case: two messages replying to each other. */
+static void
+test_loop_broken(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("loop-12@e", "loop-21@e", NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("loop-21@e", "loop-12@e", NULL, NULL, NULL, NULL, 2), NULL);
+    g_assert_cmpint(thread_of(f, "loop-12@e"), ==, thread_of(f, "loop-21@e"));
+    g_autofree char *t = tree_text(f, "loop-12@e");
+    g_assert_cmpstr(t, ==, "loop-21@e [loop-12@e]");
+}
+
+static void
+test_self_reference(fixture_t *f, gconstpointer data)
+{
+    /* the parser drops self-references; the threader must too */
+    cor_message_t *m = make_msg("self@e", "self@e", "self@e", NULL, NULL, NULL, 1);
+    g_assert_cmpint(add(f, m, NULL), ==, COR_OK);
+    g_autofree char *t = tree_text(f, "self@e");
+    g_assert_cmpstr(t, ==, "self@e");
+}
+
+/* notmuch's threading/parent-priority: In-Reply-To beats a wrong References. */
+static void
+test_parent_priority(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("B00-root@e", NULL, NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("B01-child@e", "B00-root@e", "B00--root@e", NULL, NULL, NULL, 2), NULL);
+    add(f, make_msg("B01-grand-child@e", "B01-child@e", "B01-child@e B00-root@e", NULL, NULL, NULL, 3), NULL);
+    g_autofree char *t = tree_text(f, "B00-root@e");
+    g_assert_cmpstr(t, ==, "B00-root@e [B01-child@e [B01-grand-child@e]]");
+}
+
+/* notmuch's threading/ghost-root: a reply to a missing message whose
+ * References name the real root stays under the real root. */
+static void
+test_ghost_root(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("000-real-root@e", NULL, NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("001-child@e", "000-real-root@e", "000-real-root@e", NULL, NULL, NULL, 2), NULL);
+    add(f, make_msg("001-fake-message-root@e", "nonexistent-message@e",
+                    "000-real-root@e 001-child@e nonexistent-message@e", NULL, NULL, NULL, 3), NULL);
+    g_autofree char *t = tree_text(f, "000-real-root@e");
+    g_assert_cmpstr(t, ==, "000-real-root@e [001-child@e [001-fake-message-root@e]]");
+}
+
+/* Thread-Index: joins only without References/In-Reply-To, and only when the
+ * topic matches too. */
+static void
+test_thread_index_rule(fixture_t *f, gconstpointer data)
+{
+    const char *conv = "01c5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4";
+    add(f, make_msg("o1@e", NULL, NULL, "Budget 2025", conv, "Budget 2025", 1), NULL);
+    /* same conversation id and topic, no References: joins */
+    add(f, make_msg("o2@e", NULL, NULL, "RE: Budget 2025", conv, "Budget 2025", 2), NULL);
+    /* same conversation id, another topic: a colliding root, does not join */
+    add(f, make_msg("o3@e", NULL, NULL, "Car park", conv, "Car park", 3), NULL);
+    /* same topic, no Thread-Index: subjects alone never join */
+    add(f, make_msg("o4@e", NULL, NULL, "Budget 2025", NULL, NULL, 4), NULL);
+    /* no Thread-Topic: the normalised subject is compared */
+    add(f, make_msg("o5@e", NULL, NULL, "AW: budget  2025", conv, NULL, 5), NULL);
+    g_assert_cmpint(thread_of(f, "o1@e"), ==, thread_of(f, "o2@e"));
+    g_assert_cmpint(thread_of(f, "o1@e"), ==, thread_of(f, "o5@e"));
+    g_assert_cmpint(thread_of(f, "o1@e"), !=, thread_of(f, "o3@e"));
+    g_assert_cmpint(thread_of(f, "o1@e"), !=, thread_of(f, "o4@e"));
+}
+
+static cor_status_t
+count_threads(int64_t thread, GPtrArray *ids, void *data)
+{
+    GString *s = data;
+    g_string_append_printf(s, "%s%u", s->len ? "," : "", ids->len);
+    return COR_OK;
+}
+
+static void
+test_foreach_lists_posts_only(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("a@e", NULL, "ghost1@e", NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("b@e", "a@e", "ghost1@e a@e", NULL, NULL, NULL, 2), NULL);
+    add(f, make_msg("c@e", NULL, NULL, NULL, NULL, NULL, 3), NULL);
+    g_autoptr(GString) s = g_string_new(NULL);
+    g_assert_cmpint(cor_thread_foreach(f->st, f->group, count_threads, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "2,1");
+}
+
+static void
+test_work_queue(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("a@e", NULL, NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("b@e", NULL, NULL, NULL, NULL, NULL, 2), NULL);
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GArray) msgs = NULL;
+    g_assert_cmpint(cor_store_work_pending(f->st, "index", 10, &ids, &msgs), ==, COR_OK);
+    g_assert_cmpuint(ids->len, ==, 2);
+    g_autoptr(GArray) first = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    g_array_append_val(first, g_array_index(ids, int64_t, 0));
+    g_assert_cmpint(cor_store_work_delete(f->st, first), ==, COR_OK);
+    int64_t n;
+    g_assert_cmpint(cor_store_work_count(f->st, "index", &n), ==, COR_OK);
+    g_assert_cmpint(n, ==, 1);
+}
+
+/* A rolled-back transaction leaves nothing behind: no message, no node. */
+static void
+test_rollback_leaves_nothing(fixture_t *f, gconstpointer data)
+{
+    cor_message_t *m = make_msg("gone@e", NULL, NULL, NULL, NULL, NULL, 1);
+    const char *raw = "Message-ID: <gone@e>\n\nbody\n";
+    char sha[65];
+    cor_sha256_hex(raw, strlen(raw), sha);
+    cor_intake_t in;
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    g_assert_cmpint(cor_store_add_message(f->st, f->group, raw, strlen(raw), sha, 1, m, &in), ==, COR_OK);
+    cor_store_rollback(f->st);
+    cor_intake_clear(&in);
+    cor_message_free(m);
+    int64_t n;
+    g_assert_cmpint(cor_store_message_count(f->st, &n), ==, COR_OK);
+    g_assert_cmpint(n, ==, 0);
+    g_assert_cmpint(thread_of(f, "gone@e"), ==, -1);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    cor_message_init();
+#define ADD(path, fn) g_test_add("/store/" path, fixture_t, NULL, setup, fn, teardown)
+    ADD("schema-version", test_schema_version);
+    ADD("groups", test_groups);
+    ADD("visibility", test_visibility);
+    ADD("duplicate-is-idempotent", test_duplicate_is_idempotent);
+    ADD("same-post-two-groups", test_same_post_two_groups);
+    ADD("work-queue", test_work_queue);
+    ADD("rollback-leaves-nothing", test_rollback_leaves_nothing);
+    ADD("thread/reply-joins-parent", test_reply_joins_parent);
+    ADD("thread/any-arrival-order", test_any_arrival_order);
+    ADD("thread/merge-reports-moved", test_merge_reports_moved);
+    ADD("thread/loop-broken", test_loop_broken);
+    ADD("thread/self-reference", test_self_reference);
+    ADD("thread/parent-priority", test_parent_priority);
+    ADD("thread/ghost-root", test_ghost_root);
+    ADD("thread/thread-index-rule", test_thread_index_rule);
+    ADD("thread/foreach-lists-posts-only", test_foreach_lists_posts_only);
+    return g_test_run();
+}
