@@ -88,7 +88,9 @@ test-asan:
 	$(MAKE) O=build-asan SANITIZE=1 build-asan/corridor unit
 	CORRIDOR_BUILD=build-asan CORRIDOR_BIN=build-asan/corridor CORRIDOR_ASAN=1 sh tests/run.sh
 
-run: corridor
+run:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory corridor
 	sh tests/run-demo.sh
 
 bench: corridor
