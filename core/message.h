@@ -71,7 +71,8 @@ typedef struct cor_message {
     char *thread_index;    /* Microsoft Thread-Index conversation id: hex of
                               its first 22 decoded bytes; "" when absent/invalid */
     char *thread_topic;    /* Thread-Topic header decoded, "" when absent */
-    char *list_id;         /* List-Id header, "" when absent */
+    char *list_id;         /* List-Id header: the id between <>, lowercased
+                              (the whole value without <>); "" when absent */
     char *body;            /* the whole text body, UTF-8, LF line ends */
     char *new_text;        /* body minus quoted text and signature */
     char *quoted_text;     /* quoted/forwarded parts of body */
