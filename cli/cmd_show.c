@@ -35,20 +35,21 @@ cmd_show(cor_cli_t *cli, int argc, char **argv)
     /* the first stored copy in a group the viewer may see */
     cor_viewer_t viewer = { COR_VIEWER_STAFF, as };
     int64_t row = 0;
-    g_autoptr(GPtrArray) shown_groups = NULL;
+    g_autoptr(GPtrArray) shown_groups = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < rows->len && !row; i++) {
         int64_t r = g_array_index(rows, int64_t, i);
         g_autoptr(GPtrArray) groups = NULL;
         g_autoptr(GArray) threads = NULL;
         if (cor_store_message_groups(st, r, &groups, &threads) != COR_OK)
             return cli_error("%s", cor_store_error(st));
-        for (guint j = 0; j < groups->len && !row; j++) {
+        /* only the groups this viewer may see are named */
+        for (guint j = 0; j < groups->len; j++) {
             g_autoptr(cor_group_t) g = NULL;
             bool ok = false;
             if (cor_store_group_get(st, g_ptr_array_index(groups, j), &g) == COR_OK &&
                 cor_visibility_can_see(st, &viewer, g, &ok) == COR_OK && ok) {
                 row = r;
-                shown_groups = g_steal_pointer(&groups);
+                g_ptr_array_add(shown_groups, g_strdup(g->name));
             }
         }
     }

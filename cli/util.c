@@ -72,7 +72,17 @@ cli_index_writer(cor_cli_t *cli)
     g_autofree char *path = cli_index_path(cli);
     g_autofree char *err = NULL;
     cor_search_writer_t *w = NULL;
-    cor_status_t s = cor_search_writer_open(path, &w, &err);
+    /* Another writer (or the lock holder of one that was just killed, which
+     * Xapian runs as a child process) may hold the lock for a moment: wait
+     * up to [store] busy_timeout, as SQLite does for the store. */
+    gint64 deadline = g_get_monotonic_time() +
+                      cor_config_int(cli->config, "store", "busy_timeout") * G_USEC_PER_SEC;
+    cor_status_t s;
+    while ((s = cor_search_writer_open(path, &w, &err)) == COR_ERR_BUSY &&
+           g_get_monotonic_time() < deadline) {
+        g_clear_pointer(&err, g_free);
+        g_usleep(100 * 1000);
+    }
     if (s != COR_OK) {
         if (s == COR_ERR_BUSY)
             cli_error("index '%s' is locked by another corridor process: %s", path, err);

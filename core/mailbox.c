@@ -1131,7 +1131,7 @@ scan_dir(scan_t *s, const char *dir, int depth, char **err)
                     cor_log_warning("skipping '%s': a compressed file inside a folder "
                                     "(import it on its own)", path);
                 } else if (n > 0) {
-                    cor_log_info("skipping '%s': not a mail message", path);
+                    cor_log_debug("skipping '%s': not a mail message", path);
                 }
             }
         }

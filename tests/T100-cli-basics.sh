@@ -20,7 +20,7 @@ test_case "group create --visibility private/staff"
 cor group create hr --visibility private >/dev/null || fail "create hr"
 cor group create intranet --visibility staff >/dev/null || fail "create intranet"
 check_eq "$(cor group list --json | wc -l)" 3 "group count"
-check_eq "$(cor group list --json | head -1 | cut -c1-14)" '{"name":"hr",' "sorted by name"
+check_eq "$(cor group list --json | head -1 | cut -c1-13)" '{"name":"hr",' "sorted by name"
 
 test_case "an existing group is refused with a clear error"
 err=$(cor group create planning 2>&1); rc=$?

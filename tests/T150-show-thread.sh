@@ -49,7 +49,7 @@ cor group create finance >/dev/null
 cor import --group finance "$SRC/tests/data/outlook" >/dev/null || fail "import outlook"
 out=$(cor threads --group finance --json | python3 -c '
 import json,sys
-print(" | ".join(" ".join(sorted(m.split("@")[0][8:] for m in json.loads(l)["message_ids"])) for l in sys.stdin))')
+print(" | ".join(" ".join(sorted(m.split("@")[0][9:] for m in json.loads(l)["message_ids"])) for l in sys.stdin))')
 check_eq "$out" "budget-1 budget-2 | carpark-1"
 
 test_case "a private group's threads need a member"
