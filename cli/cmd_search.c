@@ -29,8 +29,26 @@ cmd_search(cor_cli_t *cli, int argc, char **argv)
         "has:attachment group:/g: id:/m: thread: date:/d: (YYYY-MM-DD, A..B, 7d).\n"
         "See docs/search.md.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!cli_parse(ctx, &argc, &argv))
+    /* "-word" and "-from:x" are query terms (NOT), not options: hide them
+     * from the option parser, in place, so the query keeps its order.  The
+     * short options -g and -n (with their value apart) stay options. */
+    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool term = i > 0 && a[0] == '-' && a[1] != '-' && a[1] != '\0' && a[2] != '\0';
+        g_ptr_array_add(args, term ? g_strconcat("\x01", a, NULL) : g_strdup(a));
+    }
+    /* the option parser moves pointers around: give it its own array */
+    g_autofree char **pargv = g_new0(char *, args->len + 1);
+    memcpy(pargv, args->pdata, args->len * sizeof(char *));
+    int pargc = argc;
+    if (!cli_parse(ctx, &pargc, &pargv))
         return 2;
+    argc = pargc;
+    argv = pargv;
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '\x01')
+            memmove(argv[i], argv[i] + 1, strlen(argv[i]));
     if (argc < 2)
         return cli_error("usage: corridor search [--group NAME] [--limit N] [--sort date|relevance] [--json] QUERY");
     if (limit < -1 || offset < 0)
