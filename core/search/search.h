@@ -46,7 +46,8 @@ extern "C" {
 /* What the index needs of one message: plain C, all strings UTF-8 and
  * borrowed (transfer none) for the duration of the call. */
 typedef struct cor_search_doc {
-    uint64_t docid;            /* store message row id, > 0 */
+    uint64_t docid;            /* store message row id, > 0; or 0, see
+                                  cor_search_writer_add_at */
     const char *message_id;    /* without <> */
     const char *subject;
     const char *from;          /* display form "Name <addr>" */
@@ -85,6 +86,23 @@ void cor_search_prepared_free(cor_search_prepared_t *p);
 /* Adds or replaces the document (by docid).  Takes ownership of `p` in every
  * case.  Changes become durable at the next commit. */
 cor_status_t cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p);
+
+/* For documents prepared before their place is known (import prepares in
+ * worker threads; the store then decides the row id and the thread): a
+ * cor_search_doc_t with docid 0 may be prepared, and is added here with its
+ * docid and with `groups`/`thread_ids` replacing any group and thread terms.
+ * Takes ownership of `p` in every case. */
+cor_status_t cor_search_writer_add_at(cor_search_writer_t *w, cor_search_prepared_t *p,
+                                      uint64_t docid,
+                                      const char *const *groups, size_t n_groups,
+                                      const uint64_t *thread_ids, size_t n_thread_ids);
+
+/* Replaces the group and thread terms of an indexed document (its thread was
+ * merged into another, or it joined a group).  A document not in the index is
+ * not an error: it will be indexed with its place. */
+cor_status_t cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
+                                        const char *const *groups, size_t n_groups,
+                                        const uint64_t *thread_ids, size_t n_thread_ids);
 
 /* Removes a document by docid (not found is not an error). */
 cor_status_t cor_search_writer_delete(cor_search_writer_t *w, uint64_t docid);
