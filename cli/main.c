@@ -48,11 +48,30 @@ default_state(void)
     return g_strdup("/var/lib/corridor");
 }
 
+static int run(cor_cli_t *cli, int argc, char **argv);
+
 int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     cor_cli_t cli = { 0 };
+    int rc = run(&cli, argc, argv);
+    cor_store_close(cli.store);
+    cor_config_free(cli.config);
+    g_free(cli.state_dir);
+    g_free(cli.config_path);
+    if (fflush(stdout) != 0 && rc == 0) {
+        perror("corridor: cannot write output");
+        rc = 1;
+    }
+    return rc;
+}
+
+/* Everything but the clean-up, so that each path frees the same way. */
+static int
+run(cor_cli_t *cli_out, int argc, char **argv)
+{
+#define cli (*cli_out)
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -116,15 +135,6 @@ main(int argc, char **argv)
     cli.stderr_tty = isatty(STDERR_FILENO);
     cor_message_init();
 
-    int rc = fn(&cli, argc - i, argv + i);
-
-    cor_store_close(cli.store);
-    cor_config_free(cli.config);
-    g_free(cli.state_dir);
-    g_free(cli.config_path);
-    if (fflush(stdout) != 0 && rc == 0) {
-        perror("corridor: cannot write output");
-        rc = 1;
-    }
-    return rc;
+    return fn(cli_out, argc - i, argv + i);
+#undef cli
 }

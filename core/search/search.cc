@@ -504,9 +504,10 @@ cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p)
 {
     std::unique_ptr<cor_search_prepared> owned(p);
     try {
-        if (!w || !p) {
+        if (!w || !p || p->docid == 0) {
             if (w)
-                w->error = "cor_search_writer_add: no document";
+                w->error = p ? "cor_search_writer_add: document has no docid (use add_at)"
+                             : "cor_search_writer_add: no document";
             return COR_ERR_INVALID;
         }
         if (!w->schema_ok) {

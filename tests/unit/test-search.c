@@ -696,6 +696,8 @@ test_bad_documents(void)
     cor_search_writer_t *pw = NULL;
     g_assert_cmpint(cor_search_writer_open(pdir, &pw, NULL), ==, COR_OK);
     g_assert_cmpint(cor_search_writer_add_at(pw, p, 0, NULL, 0, NULL, 0), ==, COR_ERR_INVALID);
+    g_assert_cmpint(cor_search_prepare(&doc, &p, NULL), ==, COR_OK);
+    g_assert_cmpint(cor_search_writer_add(pw, p), ==, COR_ERR_INVALID);   /* needs add_at */
     g_assert_cmpint(cor_search_writer_close(pw), ==, COR_OK);
     g_free(pdir);
 
