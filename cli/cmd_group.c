@@ -57,7 +57,7 @@ group_list(cor_cli_t *cli, int argc, char **argv)
     if (!st)
         return 1;
     g_autoptr(GPtrArray) groups = NULL;
-    if (cor_store_group_list(st, &groups) != COR_OK)
+    if (cor_store_group_list(st, true, &groups) != COR_OK)
         return cli_error("cannot list groups: %s", cor_store_error(st));
     for (guint i = 0; i < groups->len; i++) {
         cor_group_t *g = g_ptr_array_index(groups, i);

@@ -142,12 +142,104 @@ run_pipeline(int workers, source_fn source, void *sdata, sink_fn sink, void *kda
     return status;
 }
 
-/* ---- the writer: store, then index ---- */
+/* ---- the writer: store, then index ----
+ *
+ * The calling thread stores and commits each batch; a dedicated index
+ * thread then adds the batch's documents to Xapian and commits the index,
+ * while the calling thread goes on storing the next batch (at most
+ * MAX_BATCHES_IN_FLIGHT batches wait for the index).  The store handle is
+ * only used by the calling thread, the index writer only by the index
+ * thread until it is joined.  A batch's work items are deleted in the first
+ * store transaction after its index commit came back. */
+
+#define MAX_BATCHES_IN_FLIGHT 2
 
 typedef struct pending {
     cor_search_prepared_t *prepared;
     int64_t row;
 } pending_t;
+
+/* One document's place: docid, groups and threads. */
+typedef struct placed {
+    cor_search_prepared_t *prepared;   /* NULL: relocate an indexed document */
+    int64_t row;
+    GPtrArray *groups;                 /* char* */
+    GArray *threads;                   /* int64_t */
+} placed_t;
+
+typedef struct index_batch {
+    GArray *docs;                      /* placed_t, adds then relocations */
+    GArray *work_ids;                  /* int64_t: delete once indexed */
+    uint64_t added;
+    cor_status_t status;
+    char *err;
+} index_batch_t;
+
+static void
+index_batch_free(index_batch_t *b)
+{
+    for (guint i = 0; i < b->docs->len; i++) {
+        placed_t *p = &g_array_index(b->docs, placed_t, i);
+        cor_search_prepared_free(p->prepared);
+        g_ptr_array_unref(p->groups);
+        g_array_unref(p->threads);
+    }
+    g_array_unref(b->docs);
+    g_array_unref(b->work_ids);
+    g_free(b->err);
+    g_free(b);
+}
+
+static index_batch_t STOP;   /* the sentinel that ends the index thread */
+
+typedef struct indexer {
+    GThread *thread;
+    GAsyncQueue *todo;                 /* index_batch_t*, or &STOP */
+    GAsyncQueue *done;                 /* index_batch_t*, status set */
+    cor_search_writer_t *w;
+    int in_flight;
+} indexer_t;
+
+static gpointer
+index_thread(gpointer data)
+{
+    indexer_t *ix = data;
+    bool failed = false;
+    for (;;) {
+        index_batch_t *b = g_async_queue_pop(ix->todo);
+        if (b == &STOP)
+            return NULL;
+        b->status = COR_OK;
+        for (guint i = 0; !failed && i < b->docs->len; i++) {
+            placed_t *p = &g_array_index(b->docs, placed_t, i);
+            cor_status_t s;
+            if (p->prepared) {
+                s = cor_search_writer_add_at(ix->w, g_steal_pointer(&p->prepared), (uint64_t) p->row,
+                                             (const char *const *) p->groups->pdata, p->groups->len,
+                                             (const uint64_t *) p->threads->data, p->threads->len);
+                if (s == COR_OK)
+                    b->added++;
+            } else {
+                s = cor_search_writer_relocate(ix->w, (uint64_t) p->row,
+                                               (const char *const *) p->groups->pdata, p->groups->len,
+                                               (const uint64_t *) p->threads->data, p->threads->len);
+            }
+            if (s != COR_OK) {
+                b->status = s;
+                failed = true;
+            }
+        }
+        if (!failed && b->status == COR_OK) {
+            b->status = cor_search_writer_commit(ix->w);
+            failed = b->status != COR_OK;
+        }
+        if (failed && b->status == COR_OK)
+            b->status = COR_ERR_INDEX;   /* an earlier batch failed: this one is not indexed */
+        if (b->status != COR_OK)
+            b->err = g_strdup_printf("index: %s", cor_search_writer_error(ix->w));
+        g_async_queue_push(ix->done, b);
+    }
+}
 
 typedef struct writer {
     cor_store_t *st;
@@ -157,9 +249,11 @@ typedef struct writer {
     char **err;
     int batch;
     bool in_txn;
-    GArray *pending;          /* pending_t: stored, not yet indexed */
+    GArray *pending;          /* pending_t: stored, not yet handed to the index */
     GHashTable *relocate;     /* int64 row set: thread terms changed */
+    GArray *work_batch;       /* int64 work ids of the batch being stored */
     GArray *work_done;        /* int64 work ids indexed, to delete */
+    indexer_t ix;
     uint64_t done, total;
 } writer_t;
 
@@ -173,19 +267,38 @@ fail_store(writer_t *wr, cor_status_t s)
     return s;
 }
 
+/* Takes one finished batch back from the index thread. */
 static cor_status_t
-fail_index(writer_t *wr, cor_status_t s)
+collect(writer_t *wr, index_batch_t *b)
 {
-    if (wr->err && *wr->err == NULL)
-        *wr->err = g_strdup_printf("index: %s", cor_search_writer_error(wr->w));
+    wr->ix.in_flight--;
+    cor_status_t s = b->status;
+    if (s == COR_OK) {
+        g_array_append_vals(wr->work_done, b->work_ids->data, b->work_ids->len);
+        wr->stats->indexed += b->added;
+    } else if (wr->err && *wr->err == NULL) {
+        *wr->err = g_steal_pointer(&b->err);
+    }
+    index_batch_free(b);
     return s;
 }
 
-/* Groups and threads of a stored message, as the index wants them. */
+/* Collects finished batches; with `all`, waits for every one. */
 static cor_status_t
-location(writer_t *wr, int64_t row, GPtrArray **groups, GArray **threads)
+collect_done(writer_t *wr, bool all)
 {
-    return cor_store_message_groups(wr->st, row, groups, threads);
+    cor_status_t status = COR_OK;
+    while (wr->ix.in_flight > 0) {
+        index_batch_t *b = all || wr->ix.in_flight >= MAX_BATCHES_IN_FLIGHT
+                               ? g_async_queue_pop(wr->ix.done)
+                               : g_async_queue_try_pop(wr->ix.done);
+        if (b == NULL)
+            break;
+        cor_status_t s = collect(wr, b);
+        if (status == COR_OK)
+            status = s;
+    }
+    return status;
 }
 
 static cor_status_t
@@ -197,7 +310,7 @@ begin_if_needed(writer_t *wr)
     if (s != COR_OK)
         return fail_store(wr, s);
     wr->in_txn = true;
-    /* the previous batch's index commit is durable: its work items go */
+    /* earlier batches' index commits are durable: their work items go */
     if (wr->work_done->len > 0) {
         if ((s = cor_store_work_delete(wr->st, wr->work_done)) != COR_OK)
             return fail_store(wr, s);
@@ -207,6 +320,24 @@ begin_if_needed(writer_t *wr)
 }
 
 static cor_status_t
+place(writer_t *wr, index_batch_t *b, cor_search_prepared_t *prepared, int64_t row)
+{
+    placed_t p = { prepared, row, NULL, NULL };
+    cor_status_t s = cor_store_message_groups(wr->st, row, &p.groups, &p.threads);
+    if (s != COR_OK) {
+        cor_search_prepared_free(prepared);
+        if (p.groups)
+            g_ptr_array_unref(p.groups);
+        if (p.threads)
+            g_array_unref(p.threads);
+        return fail_store(wr, s);
+    }
+    g_array_append_val(b->docs, p);
+    return COR_OK;
+}
+
+/* Commits the stored batch and hands its documents to the index thread. */
+static cor_status_t
 flush(writer_t *wr)
 {
     cor_status_t s;
@@ -215,50 +346,57 @@ flush(writer_t *wr)
             return fail_store(wr, s);
         wr->in_txn = false;
     }
-    if (wr->pending->len == 0 && g_hash_table_size(wr->relocate) == 0)
+    if (wr->pending->len == 0 && g_hash_table_size(wr->relocate) == 0) {
+        /* nothing for the index; work items (catch-up of deleted rows) */
+        if (wr->ix.in_flight == 0)
+            g_array_append_vals(wr->work_done, wr->work_batch->data, wr->work_batch->len);
+        else if (wr->work_batch->len > 0)
+            goto hand_off;
+        g_array_set_size(wr->work_batch, 0);
         return COR_OK;
+    }
+hand_off:;
+    index_batch_t *b = g_new0(index_batch_t, 1);
+    b->docs = g_array_new(FALSE, FALSE, sizeof(placed_t));
+    b->work_ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    g_array_append_vals(b->work_ids, wr->work_batch->data, wr->work_batch->len);
+    g_array_set_size(wr->work_batch, 0);
     for (guint i = 0; i < wr->pending->len; i++) {
         pending_t *p = &g_array_index(wr->pending, pending_t, i);
-        g_autoptr(GPtrArray) groups = NULL;
-        g_autoptr(GArray) threads = NULL;
-        if ((s = location(wr, p->row, &groups, &threads)) != COR_OK)
-            return fail_store(wr, s);
         g_hash_table_remove(wr->relocate, &p->row);
-        s = cor_search_writer_add_at(wr->w, g_steal_pointer(&p->prepared), (uint64_t) p->row,
-                                     (const char *const *) groups->pdata, groups->len,
-                                     (const uint64_t *) threads->data, threads->len);
-        if (s != COR_OK)
-            return fail_index(wr, s);
-        wr->stats->indexed++;
+        if ((s = place(wr, b, g_steal_pointer(&p->prepared), p->row)) != COR_OK) {
+            for (guint k = i + 1; k < wr->pending->len; k++)
+                cor_search_prepared_free(g_array_index(wr->pending, pending_t, k).prepared);
+            g_array_set_size(wr->pending, 0);
+            index_batch_free(b);
+            return s;
+        }
     }
     g_array_set_size(wr->pending, 0);
     GHashTableIter it;
     gpointer key;
     g_hash_table_iter_init(&it, wr->relocate);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
-        int64_t row = *(int64_t *) key;
-        g_autoptr(GPtrArray) groups = NULL;
-        g_autoptr(GArray) threads = NULL;
-        if ((s = location(wr, row, &groups, &threads)) != COR_OK)
-            return fail_store(wr, s);
-        s = cor_search_writer_relocate(wr->w, (uint64_t) row,
-                                       (const char *const *) groups->pdata, groups->len,
-                                       (const uint64_t *) threads->data, threads->len);
-        if (s != COR_OK)
-            return fail_index(wr, s);
+        if ((s = place(wr, b, NULL, *(int64_t *) key)) != COR_OK) {
+            index_batch_free(b);
+            return s;
+        }
     }
     g_hash_table_remove_all(wr->relocate);
-    if ((s = cor_search_writer_commit(wr->w)) != COR_OK)
-        return fail_index(wr, s);
-    return COR_OK;
+    wr->ix.in_flight++;
+    g_async_queue_push(wr->ix.todo, b);
+    return collect_done(wr, false);
 }
 
 static cor_status_t
 finish(writer_t *wr)
 {
     cor_status_t s = flush(wr);
+    cor_status_t c = collect_done(wr, true);
     if (s != COR_OK)
         return s;
+    if (c != COR_OK)
+        return c;
     if (wr->work_done->len > 0) {
         if ((s = begin_if_needed(wr)) != COR_OK)
             return s;
@@ -282,18 +420,29 @@ writer_init(writer_t *wr, cor_store_t *st, cor_search_writer_t *w,
     wr->batch = opt && opt->batch > 0 ? opt->batch : 2000;
     wr->pending = g_array_new(FALSE, FALSE, sizeof(pending_t));
     wr->relocate = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    wr->work_batch = g_array_new(FALSE, FALSE, sizeof(int64_t));
     wr->work_done = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    wr->ix.w = w;
+    wr->ix.todo = g_async_queue_new();
+    wr->ix.done = g_async_queue_new();
+    wr->ix.thread = g_thread_new("corridor-index", index_thread, &wr->ix);
 }
 
 static void
 writer_clear(writer_t *wr)
 {
+    collect_done(wr, true);
+    g_async_queue_push(wr->ix.todo, &STOP);
+    g_thread_join(wr->ix.thread);
+    g_async_queue_unref(wr->ix.todo);
+    g_async_queue_unref(wr->ix.done);
     if (wr->in_txn)
         cor_store_rollback(wr->st);
     for (guint i = 0; i < wr->pending->len; i++)
         cor_search_prepared_free(g_array_index(wr->pending, pending_t, i).prepared);
     g_array_unref(wr->pending);
     g_hash_table_destroy(wr->relocate);
+    g_array_unref(wr->work_batch);
     g_array_unref(wr->work_done);
 }
 
@@ -370,7 +519,7 @@ import_sink(void *data, job_t *j)
         wr->stats->imported++;
         pending_t p = { g_steal_pointer(&j->prepared), in.msg };
         g_array_append_val(wr->pending, p);
-        g_array_append_val(wr->work_done, in.work);
+        g_array_append_val(wr->work_batch, in.work);
         for (guint i = 0; in.merged && i < in.merged->len; i++) {
             int64_t *row = g_new(int64_t, 1);
             *row = g_array_index(in.merged, int64_t, i);
@@ -450,11 +599,13 @@ stored_sink(void *data, job_t *j)
 {
     writer_t *wr = data;
     if (j->work)
-        g_array_append_val(wr->work_done, j->work);
+        g_array_append_val(wr->work_batch, j->work);
     if (j->status == COR_ERR_NOT_FOUND) {
-        cor_status_t s = cor_search_writer_delete(wr->w, (uint64_t) j->row);
+        /* deleted since it was queued: nothing to index (the index thread
+         * owns the index until the writer is cleared; the store is the
+         * truth, and searches skip rows the store no longer has) */
         progress(wr);
-        return s == COR_OK ? COR_OK : fail_index(wr, s);
+        return COR_OK;
     }
     if (j->status != COR_OK) {
         report_failure(wr, j);

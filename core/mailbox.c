@@ -422,6 +422,49 @@ looks_like_headers(const char *p, size_t len, gboolean complete)
     return e != HB_OTHER && fields > 0 && known > 0;
 }
 
+/* Real mail with damaged headers is still mail: a leading space before the
+ * first field, a stray line inside the block, obsolete "Name  :" syntax, a
+ * missing blank line.  Lenient test, used only when the strict one fails and
+ * the data is not binary: most of the first (up to 40) lines are fields and
+ * at least two of them carry common mail header names, so a README or other
+ * "Key: value" text is not taken for mail; and the first line must be a field
+ * (after any leading white space). */
+static gboolean
+looks_like_damaged_headers(const char *p, size_t len)
+{
+    const char *end = p + len;
+    unsigned lines = 0, fields = 0, known = 0;
+    while (p < end && lines < 40) {
+        const char *nl = memchr(p, '\n', (size_t) (end - p));
+        const char *le = nl ? nl : end;
+        size_t l = (size_t) (le - p);
+        if (l > 0 && p[l - 1] == '\r')
+            l--;
+        if (l == 0)
+            break;                      /* the blank line ending the block */
+        lines++;
+        const char *q = p;
+        while (q < p + l && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q > p && fields > 0) {
+            fields++;                   /* a continuation line */
+        } else {
+            size_t n = field_name_len(q, (size_t) (p + l - q));
+            if (n > 0) {
+                fields++;
+                if (is_mail_header(q, n))
+                    known++;
+            } else if (lines == 1) {
+                return FALSE;           /* mail starts with a field */
+            }
+        }
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    return known >= 2 && fields * 4 >= lines * 3;
+}
+
 static gboolean
 looks_binary(const char *buf, size_t len)
 {
@@ -453,7 +496,9 @@ sniff(const char *buf, size_t len, gboolean complete)
     } else if (looks_like_headers(buf, len, complete)) {
         return SNIFF_MESSAGE;
     }
-    return looks_binary(buf, len) ? SNIFF_BINARY : SNIFF_TEXT;
+    if (looks_binary(buf, len))
+        return SNIFF_BINARY;
+    return looks_like_damaged_headers(buf, len) ? SNIFF_MESSAGE : SNIFF_TEXT;
 }
 
 /* ---- mbox "From " line dates -------------------------------------------- */

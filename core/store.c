@@ -445,26 +445,30 @@ cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out)
 }
 
 cor_status_t
-cor_store_group_list(cor_store_t *st, GPtrArray **out)
+cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out)
 {
     *out = g_ptr_array_new_with_free_func((GDestroyNotify) cor_group_free);
-    sqlite3_stmt *q = cor_store_stmt(st,
-        "SELECT g.id, g.name, g.title, g.description, g.visibility, g.created,"
-        " (SELECT count(*) FROM thread_nodes n WHERE n.group_id = g.id AND n.msg IS NOT NULL"
-        "    AND n.status = 'accepted'),"
-        " (SELECT count(DISTINCT n.thread) FROM thread_nodes n WHERE n.group_id = g.id"
-        "    AND n.msg IS NOT NULL AND n.status = 'accepted'),"
-        " (SELECT max(m.date) FROM thread_nodes n JOIN messages m ON m.id = n.msg"
-        "    WHERE n.group_id = g.id AND n.status = 'accepted')"
-        " FROM groups g ORDER BY g.name");
+    sqlite3_stmt *q = counts
+        ? cor_store_stmt(st,
+            "SELECT g.id, g.name, g.title, g.description, g.visibility, g.created,"
+            " (SELECT count(*) FROM thread_nodes n WHERE n.group_id = g.id AND n.msg IS NOT NULL"
+            "    AND n.status = 'accepted'),"
+            " (SELECT count(DISTINCT n.thread) FROM thread_nodes n WHERE n.group_id = g.id"
+            "    AND n.msg IS NOT NULL AND n.status = 'accepted'),"
+            " (SELECT max(m.date) FROM thread_nodes n JOIN messages m ON m.id = n.msg"
+            "    WHERE n.group_id = g.id AND n.status = 'accepted')"
+            " FROM groups g ORDER BY g.name")
+        : cor_store_stmt(st, "SELECT " GROUP_COLS " FROM groups ORDER BY name");
     if (!q)
         return COR_ERR_STORE;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         cor_group_t *g = group_from_row(q);
-        g->n_messages = sqlite3_column_int64(q, 6);
-        g->n_threads = sqlite3_column_int64(q, 7);
-        g->last_date = sqlite3_column_int64(q, 8);
+        if (counts) {
+            g->n_messages = sqlite3_column_int64(q, 6);
+            g->n_threads = sqlite3_column_int64(q, 7);
+            g->last_date = sqlite3_column_int64(q, 8);
+        }
         g_ptr_array_add(*out, g);
     }
     sqlite3_reset(q);

@@ -82,7 +82,7 @@ typedef struct cor_group {
     char *description;
     cor_visibility_t visibility;
     int64_t created;
-    /* filled by cor_store_group_list only: */
+    /* filled by cor_store_group_list with `counts` only: */
     int64_t n_messages;
     int64_t n_threads;
     int64_t last_date;
@@ -123,8 +123,10 @@ cor_status_t cor_store_group_create(cor_store_t *st, const char *name, const cha
 /* COR_ERR_NO_GROUP when absent.  *out transfer full. */
 cor_status_t cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out);
 cor_status_t cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out);
-/* All groups by name, with counts (transfer full: array frees its elements). */
-cor_status_t cor_store_group_list(cor_store_t *st, GPtrArray **out);
+/* All groups by name (transfer full: the array frees its elements).  With
+ * `counts`, also their message and thread counts and last activity, which
+ * cost a scan of the group's posts: ask for them only to show them. */
+cor_status_t cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out);
 
 /* ---- members (the distribution issue fills in the rest) ---- */
 

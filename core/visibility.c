@@ -33,7 +33,7 @@ cor_visibility_groups(cor_store_t *st, const cor_viewer_t *viewer, GPtrArray **n
 {
     *names = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) groups = NULL;
-    cor_status_t s = cor_store_group_list(st, &groups);
+    cor_status_t s = cor_store_group_list(st, false, &groups);
     if (s != COR_OK)
         return s;
     for (guint i = 0; i < groups->len; i++) {

@@ -46,6 +46,35 @@ for d in "$CORPORA"/notmuch/*/; do
     check_eq "$again" "imported 0, duplicates $(($1 + $2)), failed 0" "$name again"
 done
 
+test_case "every message under mime/ imports, each with its text salvaged"
+# Each file goes into a group of its own (many reuse one Message-ID). A file
+# corridor refuses must be one that is not a message at all; every stored
+# message whose original has a body shows text or names an attachment.
+n=0 stored=0 refused=0
+for f in $(find "$CORPORA/mime" -type f | sort); do
+    n=$((n + 1))
+    g=mime-$n
+    cor group create "$g" >/dev/null
+    if ! cor import --group "$g" "$f" >"$TMP/out" 2>"$TMP/err"; then
+        refused=$((refused + 1))
+        echo "# refused: ${f#$CORPORA/}: $(cat "$TMP/err")"
+        grep -q 'not a mailbox\|no mail found\|empty' "$TMP/err" || fail "${f#$CORPORA/}: $(cat "$TMP/err")"
+        continue
+    fi
+    check_eq "$(tail -1 "$TMP/out")" "imported 1, duplicates 0, failed 0" "${f#$CORPORA/}"
+    stored=$((stored + 1))
+    id=$(cor search --group "$g" --json '*' | sed 's/.*"message_id":"\([^"]*\)".*/\1/')
+    cor show "$id" >"$TMP/shown" || { fail "show ${f#$CORPORA/}"; continue; }
+    text=$(sed '1,/^$/d' "$TMP/shown" | tr -d ' \n\t\r' | wc -c)
+    att=$(grep -c '^Attachment:' "$TMP/shown")
+    raw=$(cor show --raw "$id" | tr -d '\r' | sed '1,/^$/d' | tr -d ' \n\t' | wc -c)
+    if [ "$raw" -gt 0 ] && [ "$text" = 0 ] && [ "$att" = 0 ]; then
+        fail "no text salvaged from ${f#$CORPORA/}"
+    fi
+done
+echo "# mime/: $n files, $stored stored, $refused refused as not messages"
+check "$refused" -eq 5
+
 test_case "the sample conversation imports"
 cor import --group sample "$SAMPLE" >"$TMP/out" || fail "import sample"
 n=$(grep -c '^From ' "$SAMPLE")

@@ -167,7 +167,7 @@ test_groups(fixture_t *f, gconstpointer data)
     g_assert_cmpint(cor_store_group_get(f->st, "nope", &g), ==, COR_ERR_NO_GROUP);
     g_assert_nonnull(strstr(cor_store_error(f->st), "nope"));
     g_autoptr(GPtrArray) all = NULL;
-    g_assert_cmpint(cor_store_group_list(f->st, &all), ==, COR_OK);
+    g_assert_cmpint(cor_store_group_list(f->st, true, &all), ==, COR_OK);
     g_assert_cmpuint(all->len, ==, 2);
     g_assert_cmpstr(((cor_group_t *) g_ptr_array_index(all, 0))->name, ==, "hr");
 }
