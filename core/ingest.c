@@ -253,6 +253,8 @@ typedef struct writer {
     GHashTable *relocate;     /* int64 row set: thread terms changed */
     GArray *work_batch;       /* int64 work ids of the batch being stored */
     GArray *work_done;        /* int64 work ids indexed, to delete */
+    GArray *work_deleting;    /* deleted in the open transaction (back to
+                                 work_done if it rolls back) */
     indexer_t ix;
     uint64_t done, total;
 } writer_t;
@@ -264,7 +266,20 @@ fail_store(writer_t *wr, cor_status_t s)
         *wr->err = g_strdup(cor_store_error(wr->st));
     cor_store_rollback(wr->st);
     wr->in_txn = false;
+    g_array_append_vals(wr->work_done, wr->work_deleting->data, wr->work_deleting->len);
+    g_array_set_size(wr->work_deleting, 0);
     return s;
+}
+
+static cor_status_t
+commit_store(writer_t *wr)
+{
+    cor_status_t s = cor_store_commit(wr->st);
+    if (s != COR_OK)
+        return fail_store(wr, s);
+    wr->in_txn = false;
+    g_array_set_size(wr->work_deleting, 0);
+    return COR_OK;
 }
 
 /* Takes one finished batch back from the index thread. */
@@ -312,9 +327,10 @@ begin_if_needed(writer_t *wr)
     wr->in_txn = true;
     /* earlier batches' index commits are durable: their work items go */
     if (wr->work_done->len > 0) {
-        if ((s = cor_store_work_delete(wr->st, wr->work_done)) != COR_OK)
-            return fail_store(wr, s);
+        g_array_append_vals(wr->work_deleting, wr->work_done->data, wr->work_done->len);
         g_array_set_size(wr->work_done, 0);
+        if ((s = cor_store_work_delete(wr->st, wr->work_deleting)) != COR_OK)
+            return fail_store(wr, s);
     }
     return COR_OK;
 }
@@ -341,11 +357,8 @@ static cor_status_t
 flush(writer_t *wr)
 {
     cor_status_t s;
-    if (wr->in_txn) {
-        if ((s = cor_store_commit(wr->st)) != COR_OK)
-            return fail_store(wr, s);
-        wr->in_txn = false;
-    }
+    if (wr->in_txn && (s = commit_store(wr)) != COR_OK)
+        return s;
     if (wr->pending->len == 0 && g_hash_table_size(wr->relocate) == 0) {
         /* nothing for the index; work items (catch-up of deleted rows) */
         if (wr->ix.in_flight == 0)
@@ -400,9 +413,8 @@ finish(writer_t *wr)
     if (wr->work_done->len > 0) {
         if ((s = begin_if_needed(wr)) != COR_OK)
             return s;
-        if ((s = cor_store_commit(wr->st)) != COR_OK)
-            return fail_store(wr, s);
-        wr->in_txn = false;
+        if ((s = commit_store(wr)) != COR_OK)
+            return s;
     }
     return COR_OK;
 }
@@ -422,6 +434,7 @@ writer_init(writer_t *wr, cor_store_t *st, cor_search_writer_t *w,
     wr->relocate = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     wr->work_batch = g_array_new(FALSE, FALSE, sizeof(int64_t));
     wr->work_done = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    wr->work_deleting = g_array_new(FALSE, FALSE, sizeof(int64_t));
     wr->ix.w = w;
     wr->ix.todo = g_async_queue_new();
     wr->ix.done = g_async_queue_new();
@@ -444,6 +457,7 @@ writer_clear(writer_t *wr)
     g_hash_table_destroy(wr->relocate);
     g_array_unref(wr->work_batch);
     g_array_unref(wr->work_done);
+    g_array_unref(wr->work_deleting);
 }
 
 static void
@@ -520,6 +534,8 @@ import_sink(void *data, job_t *j)
         pending_t p = { g_steal_pointer(&j->prepared), in.msg };
         g_array_append_val(wr->pending, p);
         g_array_append_val(wr->work_batch, in.work);
+        if (in.merged_work)
+            g_array_append_vals(wr->work_batch, in.merged_work->data, in.merged_work->len);
         for (guint i = 0; in.merged && i < in.merged->len; i++) {
             int64_t *row = g_new(int64_t, 1);
             *row = g_array_index(in.merged, int64_t, i);
@@ -598,7 +614,10 @@ static cor_status_t
 stored_sink(void *data, job_t *j)
 {
     writer_t *wr = data;
-    if (j->work)
+    /* A work item goes once its message is indexed, deleted, or can never
+     * be parsed; any other failure (memory, the index) leaves it queued. */
+    if (j->work && (j->status == COR_OK || j->status == COR_ERR_NOT_FOUND ||
+                    j->status == COR_ERR_PARSE))
         g_array_append_val(wr->work_batch, j->work);
     if (j->status == COR_ERR_NOT_FOUND) {
         /* deleted since it was queued: nothing to index (the index thread
@@ -651,6 +670,9 @@ cor_ingest_catch_up(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_op
         }
         if (rows->len == 0)
             return COR_OK;
+        int64_t before = 0, after = 0;
+        if ((s = cor_store_work_count(st, "index", &before)) != COR_OK)
+            return s;
         cor_ingest_stats_t part;
         memset(&part, 0, sizeof part);
         s = index_rows(st, w, rows, ids, opt, &part, err);
@@ -658,14 +680,11 @@ cor_ingest_catch_up(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_op
         stats->failed += part.failed;
         if (s != COR_OK)
             return s;
+        if ((s = cor_store_work_count(st, "index", &after)) != COR_OK)
+            return s;
+        if (after >= before)
+            return COR_OK;      /* only items that keep failing are left */
     }
-}
-
-static cor_status_t
-collect_row(int64_t id, void *data)
-{
-    g_array_append_val((GArray *) data, id);
-    return COR_OK;
 }
 
 cor_status_t
@@ -673,15 +692,19 @@ cor_ingest_reindex(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_opt
                    cor_ingest_stats_t *stats, char **err)
 {
     memset(stats, 0, sizeof *stats);
-    /* Every item queued so far is covered by the full pass. */
-    g_autoptr(GArray) ids = NULL;
-    g_autoptr(GArray) unused = NULL;
-    cor_status_t s = cor_store_work_pending(st, "index", 0, &ids, &unused);
-    int64_t upto = ids->len ? g_array_index(ids, int64_t, ids->len - 1) : 0;
-    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    /* Crash-safe: first, in one transaction, every stored message gets an
+     * 'index' work item (replacing those pending); then the index is
+     * cleared and the work queue is caught up, batch by batch.  A crash at
+     * any point leaves work items for everything not yet re-indexed. */
+    cor_status_t s = cor_store_begin(st);
     if (s == COR_OK)
-        s = cor_store_foreach_message(st, collect_row, rows);
+        s = cor_store_work_done(st, "index", G_MAXINT64);
+    if (s == COR_OK)
+        s = cor_store_work_add_all(st, "index");
+    if (s == COR_OK)
+        s = cor_store_commit(st);
     if (s != COR_OK) {
+        cor_store_rollback(st);
         if (err && *err == NULL)
             *err = g_strdup(cor_store_error(st));
         return s;
@@ -691,17 +714,5 @@ cor_ingest_reindex(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_opt
             *err = g_strdup_printf("index: %s", cor_search_writer_error(w));
         return s;
     }
-    if ((s = index_rows(st, w, rows, NULL, opt, stats, err)) != COR_OK)
-        return s;
-    if (upto > 0) {
-        if ((s = cor_store_begin(st)) == COR_OK &&
-            (s = cor_store_work_done(st, "index", upto)) == COR_OK)
-            s = cor_store_commit(st);
-        if (s != COR_OK) {
-            cor_store_rollback(st);
-            if (err && *err == NULL)
-                *err = g_strdup(cor_store_error(st));
-        }
-    }
-    return s;
+    return cor_ingest_catch_up(st, w, opt, stats, err);
 }

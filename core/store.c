@@ -129,7 +129,12 @@ cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:    status = COR_ERR_IO; break;
-    case SQLITE_CONSTRAINT: status = COR_ERR_EXISTS; break;
+    case SQLITE_CONSTRAINT:
+        /* only a duplicate key means "exists"; any other constraint is an
+         * internal fault, which must not bounce a message for good */
+        status = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+                     ? COR_ERR_EXISTS : COR_ERR_STORE;
+        break;
     default:             status = COR_ERR_STORE; break;
     }
     return cor_store_set_error(st, status, "%s: %s", what,
@@ -519,6 +524,8 @@ cor_intake_clear(cor_intake_t *in)
 {
     if (in->merged)
         g_array_unref(in->merged);
+    if (in->merged_work)
+        g_array_unref(in->merged_work);
     memset(in, 0, sizeof *in);
 }
 
@@ -646,6 +653,16 @@ cor_store_add_message(cor_store_t *st, int64_t group_id, const char *raw, size_t
     if ((s = cor_store_work_add(st, "index", res->msg)) != COR_OK)
         return s;
     res->work = sqlite3_last_insert_rowid(st->db);
+    /* posts whose thread merged into this one need new thread terms: queued
+     * in this same transaction, so a crash cannot lose the change */
+    for (guint i = 0; res->merged && i < res->merged->len; i++) {
+        if ((s = cor_store_work_add(st, "index", g_array_index(res->merged, int64_t, i))) != COR_OK)
+            return s;
+        if (!res->merged_work)
+            res->merged_work = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        int64_t w = sqlite3_last_insert_rowid(st->db);
+        g_array_append_val(res->merged_work, w);
+    }
     return COR_OK;
 }
 
@@ -847,6 +864,18 @@ cor_store_work_delete(cor_store_t *st, GArray *ids)
             return s;
     }
     return COR_OK;
+}
+
+cor_status_t
+cor_store_work_add_all(cor_store_t *st, const char *kind)
+{
+    sqlite3_stmt *stmt = cor_store_stmt(st,
+        "INSERT INTO work (kind, msg, created) SELECT ?1, id, ?2 FROM messages ORDER BY id");
+    if (!stmt)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64) time(NULL));
+    return step_done(st, stmt, "cannot queue work");
 }
 
 cor_status_t

@@ -144,6 +144,8 @@ typedef struct cor_intake {
     bool duplicate;       /* the group already had this Message-ID: nothing written */
     GArray *merged;       /* int64_t messages.id whose thread changed (transfer
                              full; NULL when none) — they need re-indexing */
+    GArray *merged_work;  /* int64_t: the 'index' work items queued for them,
+                             in the same transaction (NULL when none) */
 } cor_intake_t;
 
 void cor_intake_clear(cor_intake_t *in);
@@ -206,6 +208,8 @@ cor_status_t cor_store_work_pending(cor_store_t *st, const char *kind, size_t ma
                                     GArray **ids, GArray **msgs);
 /* Deletes items of `kind` with id <= upto. */
 cor_status_t cor_store_work_done(cor_store_t *st, const char *kind, int64_t upto);
+/* Queues a `kind` item for every stored message (reindex). */
+cor_status_t cor_store_work_add_all(cor_store_t *st, const char *kind);
 /* Deletes the work items with these ids (GArray of int64_t). */
 cor_status_t cor_store_work_delete(cor_store_t *st, GArray *ids);
 cor_status_t cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count);

@@ -51,13 +51,16 @@ is_ancestor(cor_store_t *st, int64_t group_id, const char *start, const char *an
 {
     *result = false;
     g_autofree char *cur = g_strdup(start);
-    /* A bounded walk: the parent links have no loops (invariant 2), the
-     * bound only protects against a damaged store. */
-    for (int steps = 0; cur != NULL && steps < 100000; steps++) {
+    /* The parent links have no loops (invariant 2); the visited set only
+     * protects the walk against a damaged store: a repeat ends it. */
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    while (cur != NULL) {
         if (strcmp(cur, ancestor) == 0) {
             *result = true;
             return COR_OK;
         }
+        if (!g_hash_table_add(seen, g_strdup(cur)))
+            return COR_OK;
         node_info_t n;
         cor_status_t s = node_lookup(st, group_id, cur, &n);
         if (s != COR_OK)
@@ -325,7 +328,13 @@ cor_thread_place(cor_store_t *st, int64_t group_id, int64_t msg_row, const cor_m
         if ((s = node_lookup(st, group_id, r, &n)) != COR_OK)
             return s;
         if (!n.exists) {
-            s = upsert_node(st, group_id, r, target, prev, 0, now);
+            /* a new ghost closes a loop when it is an ancestor of its
+             * parent-to-be (its id may already be a parent link) */
+            bool loop = false;
+            if (prev != NULL)
+                s = is_ancestor(st, group_id, prev, r, &loop);
+            if (s == COR_OK)
+                s = upsert_node(st, group_id, r, target, loop ? NULL : prev, 0, now);
         } else if (n.msg == 0 && n.parent == NULL && prev != NULL) {
             bool loop;
             s = is_ancestor(st, group_id, prev, r, &loop);

@@ -25,7 +25,9 @@ check_eq "$(cor search --group mips '*' | wc -l)" 2896 "search '*'"
 check_eq "$(cor group list --json | grep '"name":"mips"' | sed 's/.*"messages":\([0-9]*\).*/\1/')" 2896
 
 test_case "show --raw gives the original bytes (first message of the mbox)"
-first_id=$(awk 'BEGIN{IGNORECASE=1} /^Message-ID:/ {sub(/^[^:]*:[ \t]*/, ""); print; exit}' "$MBOX2005")
+# the Message-ID of the first message (the header ends at its first blank line)
+first_id=$(awk '/^$/ {exit} /^[Mm][Ee][Ss][Ss][Aa][Gg][Ee]-[Ii][Dd]:/ {sub(/^[^:]*:[ \t]*/, ""); print; exit}' "$MBOX2005")
+check -n "$first_id"
 cor show --raw "$first_id" >"$TMP/raw" || fail "show --raw"
 awk 'NR==1{next} /^From /{exit} {print}' "$MBOX2005" | sed -e '$ { /^$/d; }' >"$TMP/expect"
 cmp -s "$TMP/raw" "$TMP/expect" || fail "original bytes differ"

@@ -53,4 +53,20 @@ out=$(cor reindex) || fail "reindex"
 check_eq "$out" "indexed 2896, failed 0"
 check_eq "$(cor search --group mips 'from:ralf' | md5sum)" "$before" "same results"
 
+test_case "a reindex killed half-way leaves work for every message not yet re-indexed"
+"$CORRIDOR" --state "$TMP/state" reindex >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+left=$(sqlite3 "$db" "SELECT count(*) FROM work WHERE kind = 'index'")
+indexed=$(cor search --group mips '*' | wc -l)
+echo "# after the kill: $indexed indexed, $left queued"
+check "$left" -gt 0
+check "$((indexed + left))" -ge 2896
+out=$(cor reindex) || fail "reindex again"
+check_eq "$out" "indexed 2896, failed 0"
+check_eq "$(cor search --group mips 'from:ralf' | md5sum)" "$before" "same results after the crash"
+check_eq "$(sqlite3 "$db" "SELECT count(*) FROM work WHERE kind = 'index'")" 0 "queue empty"
+
 test_done

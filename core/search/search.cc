@@ -873,6 +873,12 @@ cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
             return COR_ERR_INVALID;
         if (!docid_ok(docid))
             return COR_OK;
+        if (!w->schema_ok) {
+            w->error = "index '" + w->dir + "' has schema " + w->schema_found
+                       + " but this corridor writes schema " + SCHEMA_VERSION
+                       + ": run 'corridor reindex'";
+            return COR_ERR_INDEX;
+        }
         Xapian::Document doc;
         try {
             doc = w->db.get_document(static_cast<Xapian::docid>(docid));

@@ -303,6 +303,12 @@ test_merge_reports_moved(fixture_t *f, gconstpointer data)
     g_assert_nonnull(c.merged);
     g_assert_cmpuint(c.merged->len, ==, 1);
     g_assert_cmpint(g_array_index(c.merged, int64_t, 0), ==, b.msg);
+    /* the moved post was queued for re-indexing in the same transaction */
+    g_assert_nonnull(c.merged_work);
+    g_assert_cmpuint(c.merged_work->len, ==, 1);
+    int64_t pending;
+    g_assert_cmpint(cor_store_work_count(f->st, "index", &pending), ==, COR_OK);
+    g_assert_cmpint(pending, ==, 4);   /* a, b, c, and b again */
     int64_t live;
     g_assert_cmpint(cor_thread_resolve(f->st, b.thread, &live), ==, COR_OK);
     g_assert_cmpint(live, ==, a.thread);
@@ -323,6 +329,23 @@ test_loop_broken(fixture_t *f, gconstpointer data)
     g_assert_cmpint(thread_of(f, "loop-12@e"), ==, thread_of(f, "loop-21@e"));
     g_autofree char *t = tree_text(f, "loop-12@e");
     g_assert_cmpstr(t, ==, "loop-21@e [loop-12@e]");
+}
+
+/* A new ghost must not close a loop: a@e replies to m@e (a ghost); then m@e
+ * arrives saying it follows a@e and b@e.  Without the check, ghost b@e would
+ * get parent a@e, closing m -> b -> a -> m. */
+static void
+test_new_ghost_cannot_close_loop(fixture_t *f, gconstpointer data)
+{
+    add(f, make_msg("a@e", "m@e", NULL, NULL, NULL, NULL, 1), NULL);
+    add(f, make_msg("m@e", NULL, "a@e b@e", NULL, NULL, NULL, 2), NULL);
+    g_assert_cmpint(thread_of(f, "a@e"), ==, thread_of(f, "m@e"));
+    g_autofree char *t = tree_text(f, "a@e");
+    g_assert_cmpstr(t, ==, "m@e [a@e]");
+    /* a third message referencing all of them still terminates */
+    add(f, make_msg("z@e", "b@e", "m@e a@e b@e", NULL, NULL, NULL, 3), NULL);
+    g_autofree char *t2 = tree_text(f, "z@e");
+    g_assert_nonnull(strstr(t2, "z@e"));
 }
 
 static void
@@ -454,6 +477,7 @@ main(int argc, char **argv)
     ADD("thread/merge-reports-moved", test_merge_reports_moved);
     ADD("thread/loop-broken", test_loop_broken);
     ADD("thread/self-reference", test_self_reference);
+    ADD("thread/new-ghost-cannot-close-loop", test_new_ghost_cannot_close_loop);
     ADD("thread/parent-priority", test_parent_priority);
     ADD("thread/ghost-root", test_ghost_root);
     ADD("thread/thread-index-rule", test_thread_index_rule);
