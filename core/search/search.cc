@@ -56,6 +56,17 @@
  * reader refuses another version ("run corridor reindex"); a writer opened
  * on another version refuses to add until cor_search_writer_clear().
  *
+ * Shards.  The index is N Xapian databases, DIR/shard0 .. DIR/shard<N-1>,
+ * with a stub file DIR/XAPIANDB listing them, so that a reader opens
+ * Xapian::Database(DIR) as one database.  Store row r lives in shard
+ * (r-1) % N as local docid (r-1) / N + 1; Xapian numbers the documents of a
+ * combined database exactly that way, so the combined docid is r again.
+ * The writer queues its changes per shard and, at each commit, applies
+ * every shard's queue in a thread of its own (the single Xapian writer was
+ * the bottleneck of an import), then commits each shard.  N is chosen when
+ * the index is created (one per CPU, at most 4) and kept in the stub.
+ * Errors of add/relocate/delete therefore surface at the commit.
+ *
  * Invariants:
  *  1. No C++ exception crosses the C API: every extern "C" body is one try
  *     and its catch calls classify(), the one place that maps exceptions to
@@ -76,6 +87,11 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <fstream>
+#include <thread>
 #include <vector>
 
 #include <glib.h>
@@ -88,11 +104,20 @@ extern "C" {
 
 using namespace cor_search;
 
+/* One queued change to a shard (see "Shards" in the design notes). */
+struct shard_op {
+    enum kind_t { ADD, DEL, RELOCATE } kind;
+    Xapian::docid local;
+    Xapian::Document doc;                  /* ADD */
+    std::vector<std::string> groups;       /* RELOCATE */
+    std::vector<uint64_t> threads;         /* RELOCATE */
+};
+
 struct cor_search_writer {
     std::string dir;
-    Xapian::WritableDatabase db;
+    std::vector<Xapian::WritableDatabase> shards;
+    std::vector<std::vector<shard_op>> ops;   /* per shard, applied at commit */
     std::string error;
-    bool in_txn = false;
     bool schema_ok = true;
     std::string schema_found;
 };
@@ -316,18 +341,116 @@ docid_ok(uint64_t id)
     return id > 0 && id <= static_cast<uint64_t>(static_cast<Xapian::docid>(-1));
 }
 
+
+const field *
+field_for(source src)
+{
+    for (size_t i = 0; i < N_FIELDS; i++)
+        for (const source *s = FIELDS[i].sources; *s != source::NONE; s++)
+            if (*s == src)
+                return &FIELDS[i];
+    return nullptr;
+}
+
+/* Replaces the group and thread terms of `doc`. */
+void
+set_location(Xapian::Document &doc, const char *const *groups, size_t n_groups,
+             const uint64_t *thread_ids, size_t n_threads)
+{
+    const field *gf = field_for(source::GROUPS);
+    const field *tf = field_for(source::THREAD_IDS);
+    const std::string gp(gf->prefixes[0]), tp(tf->prefixes[0]);
+    std::vector<std::string> old;
+    for (const std::string *p : { &gp, &tp }) {
+        for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+            const std::string term = *t;
+            if (term.compare(0, p->size(), *p) != 0)
+                continue;
+            /* thread terms are the prefix and digits only */
+            if (p == &tp && (term.size() == p->size() || !g_ascii_isdigit(term[p->size()])))
+                continue;
+            old.push_back(term);
+        }
+    }
+    for (const std::string &term : old)
+        doc.remove_term(term);
+    for (size_t k = 0; k < n_groups; k++)
+        if (groups[k] && *groups[k])
+            doc.add_boolean_term(boolean_term(gf->prefixes[0], groups[k]));
+    for (size_t k = 0; k < n_threads; k++)
+        doc.add_boolean_term(tp + std::to_string(thread_ids[k]));
+}
+
+
 /* ---- writer helpers ---- */
+
+constexpr size_t MAX_SHARDS = 4;
+
+std::string
+shard_path(const std::string &dir, size_t k)
+{
+    return dir + "/shard" + std::to_string(k);
+}
+
+/* The shard count of an existing index (from its stub), or 0. */
+size_t
+stub_shards(const std::string &dir)
+{
+    std::ifstream in(dir + "/XAPIANDB");
+    if (!in)
+        return 0;
+    size_t n = 0;
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("auto shard", 0) == 0)
+            n++;
+    return n;
+}
+
+/* Writes the stub listing n shards: temp file, fsync, rename. */
+void
+write_stub(const std::string &dir, size_t n)
+{
+    std::string text;
+    for (size_t k = 0; k < n; k++)
+        text += "auto shard" + std::to_string(k) + "\n";
+    GError *gerr = nullptr;
+    if (!g_file_set_contents_full((dir + "/XAPIANDB").c_str(), text.data(),
+                                  static_cast<gssize>(text.size()),
+                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &gerr)) {
+        std::string m = gerr ? gerr->message : "cannot write stub";
+        g_clear_error(&gerr);
+        throw Xapian::DatabaseCreateError(m);
+    }
+}
+
+size_t
+shard_of(const cor_search_writer *w, Xapian::docid id)
+{
+    return (id - 1) % w->shards.size();
+}
+
+Xapian::docid
+local_of(const cor_search_writer *w, Xapian::docid id)
+{
+    return static_cast<Xapian::docid>((id - 1) / w->shards.size() + 1);
+}
 
 void
 writer_check_schema(cor_search_writer *w)
 {
-    std::string v = w->db.get_metadata(SCHEMA_KEY);
+    std::string v = w->shards[0].get_metadata(SCHEMA_KEY);
+    Xapian::doccount docs = 0;
+    for (auto &db : w->shards)
+        docs += db.get_doccount();
     if (v == SCHEMA_VERSION) {
         w->schema_ok = true;
-    } else if (w->db.get_doccount() == 0) {
+    } else if (docs == 0) {
         /* a new (or empty) index takes this schema */
-        w->db.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-        w->db.commit();
+        for (auto &db : w->shards) {
+            db.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+            db.commit();
+        }
         w->schema_ok = true;
     } else {
         w->schema_ok = false;
@@ -335,22 +458,103 @@ writer_check_schema(cor_search_writer *w)
     }
 }
 
+/* Opens (creating when needed) every shard of `dir`. */
 void
-writer_begin(cor_search_writer *w)
+writer_open_shards(cor_search_writer *w, int flags)
 {
-    w->db.begin_transaction(false);
-    w->in_txn = true;
+    if (g_file_test((w->dir + "/iamglass").c_str(), G_FILE_TEST_EXISTS))
+        throw Xapian::DatabaseVersionError("index '" + w->dir + "' has the old unsharded layout: "
+                                           "remove the directory and run 'corridor reindex'");
+    if (g_mkdir_with_parents(w->dir.c_str(), 0750) != 0)
+        throw Xapian::DatabaseCreateError("cannot create '" + w->dir + "': " + g_strerror(errno));
+    size_t n = (flags == Xapian::DB_CREATE_OR_OVERWRITE) ? 0 : stub_shards(w->dir);
+    bool create = n == 0;
+    if (create)
+        n = std::max<size_t>(1, std::min<size_t>(MAX_SHARDS, g_get_num_processors()));
+    w->shards.clear();
+    for (size_t k = 0; k < n; k++)
+        w->shards.emplace_back(shard_path(w->dir, k), flags);
+    if (create)
+        write_stub(w->dir, n);
+    w->ops.assign(n, {});
 }
 
-/* Ends the open transaction, if any, and commits it. */
+/* Applies shard k's queued changes in one unflushed transaction and commits. */
 void
-writer_end(cor_search_writer *w)
+apply_shard(cor_search_writer *w, size_t k)
 {
-    if (w->in_txn) {
-        w->in_txn = false;
-        w->db.commit_transaction();
+    Xapian::WritableDatabase &db = w->shards[k];
+    db.begin_transaction(false);
+    try {
+        for (shard_op &op : w->ops[k]) {
+            switch (op.kind) {
+            case shard_op::ADD:
+                db.replace_document(op.local, op.doc);
+                break;
+            case shard_op::DEL:
+                try {
+                    db.delete_document(op.local);
+                } catch (const Xapian::DocNotFoundError &) {
+                }
+                break;
+            case shard_op::RELOCATE: {
+                Xapian::Document doc;
+                try {
+                    doc = db.get_document(op.local);
+                } catch (const Xapian::DocNotFoundError &) {
+                    break;   /* not indexed yet: it will be, with its place */
+                }
+                std::vector<const char *> g;
+                for (auto &x : op.groups)
+                    g.push_back(x.c_str());
+                set_location(doc, g.data(), g.size(), op.threads.data(), op.threads.size());
+                db.replace_document(op.local, doc);
+                break;
+            }
+            }
+        }
+        db.commit_transaction();
+    } catch (...) {
+        try {
+            db.cancel_transaction();
+        } catch (...) {
+        }
+        throw;
     }
-    w->db.commit();
+    db.commit();
+}
+
+/* Applies every shard's queue, in parallel, and commits; rethrows the first
+ * shard's error after all have finished.  The queues are emptied either way. */
+void
+writer_commit_all(cor_search_writer *w)
+{
+    size_t n = w->shards.size();
+    std::vector<std::exception_ptr> errs(n);
+    if (n == 1) {
+        try {
+            apply_shard(w, 0);
+        } catch (...) {
+            errs[0] = std::current_exception();
+        }
+    } else {
+        std::vector<std::thread> threads;
+        for (size_t k = 0; k < n; k++)
+            threads.emplace_back([w, k, &errs] {
+                try {
+                    apply_shard(w, k);
+                } catch (...) {
+                    errs[k] = std::current_exception();
+                }
+            });
+        for (auto &t : threads)
+            t.join();
+    }
+    for (auto &q : w->ops)
+        q.clear();
+    for (auto &e : errs)
+        if (e)
+            std::rethrow_exception(e);
 }
 
 cor_status_t
@@ -446,9 +650,8 @@ cor_search_writer_open(const char *dir, cor_search_writer_t **out, char **err)
         *out = nullptr;
         auto w = std::make_unique<cor_search_writer>();
         w->dir = dir;
-        w->db = Xapian::WritableDatabase(w->dir, Xapian::DB_CREATE_OR_OPEN);
+        writer_open_shards(w.get(), Xapian::DB_CREATE_OR_OPEN);
         writer_check_schema(w.get());
-        writer_begin(w.get());
         *out = w.release();
         return COR_OK;
     } catch (...) {
@@ -504,10 +707,9 @@ cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p)
 {
     std::unique_ptr<cor_search_prepared> owned(p);
     try {
-        if (!w || !p || p->docid == 0) {
+        if (!w || !p || !docid_ok(p->docid)) {
             if (w)
-                w->error = p ? "cor_search_writer_add: document has no docid (use add_at)"
-                             : "cor_search_writer_add: no document";
+                w->error = "cor_search_writer_add: no document or no document id";
             return COR_ERR_INVALID;
         }
         if (!w->schema_ok) {
@@ -516,7 +718,8 @@ cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p)
                        + ": run 'corridor reindex'";
             return COR_ERR_INDEX;
         }
-        w->db.replace_document(p->docid, p->doc);
+        shard_op op{ shard_op::ADD, local_of(w, p->docid), p->doc, {}, {} };
+        w->ops[shard_of(w, p->docid)].push_back(std::move(op));
         return COR_OK;
     } catch (...) {
         return writer_fail(w, "cannot add document " + std::to_string(p->docid) + " to index '"
@@ -532,10 +735,9 @@ cor_search_writer_delete(cor_search_writer_t *w, uint64_t docid)
             return COR_ERR_INVALID;
         if (!docid_ok(docid))
             return COR_OK;  /* cannot be in the index */
-        w->db.delete_document(static_cast<Xapian::docid>(docid));
+        Xapian::docid id = static_cast<Xapian::docid>(docid);
+        w->ops[shard_of(w, id)].push_back(shard_op{ shard_op::DEL, local_of(w, id), {}, {}, {} });
         return COR_OK;
-    } catch (const Xapian::DocNotFoundError &) {
-        return COR_OK;      /* not found is not an error */
     } catch (...) {
         return writer_fail(w, "cannot delete document " + std::to_string(docid)
                                   + " from index '" + w->dir + "'");
@@ -550,16 +752,17 @@ cor_search_writer_clear(cor_search_writer_t *w)
             return COR_ERR_INVALID;
         /* Recreating is far faster than deleting every document; the lock
          * is let go for the moment between close and reopen. */
-        if (w->in_txn) {
-            w->in_txn = false;
-            w->db.cancel_transaction();
+        for (auto &q : w->ops)
+            q.clear();
+        for (auto &db : w->shards)
+            db.close();
+        w->shards.clear();
+        writer_open_shards(w, Xapian::DB_CREATE_OR_OVERWRITE);
+        for (auto &db : w->shards) {
+            db.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+            db.commit();
         }
-        w->db.close();
-        w->db = Xapian::WritableDatabase(w->dir, Xapian::DB_CREATE_OR_OVERWRITE);
-        w->db.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-        w->db.commit();
         w->schema_ok = true;
-        writer_begin(w);
         return COR_OK;
     } catch (...) {
         return writer_fail(w, "cannot clear index '" + w->dir + "'");
@@ -572,8 +775,7 @@ cor_search_writer_commit(cor_search_writer_t *w)
     try {
         if (!w)
             return COR_ERR_INVALID;
-        writer_end(w);
-        writer_begin(w);
+        writer_commit_all(w);
         return COR_OK;
     } catch (...) {
         return writer_fail(w, "cannot commit index '" + w->dir + "'");
@@ -597,8 +799,9 @@ cor_search_writer_close(cor_search_writer_t *w)
         return COR_OK;
     cor_status_t st = COR_OK;
     try {
-        writer_end(w);
-        w->db.close();
+        writer_commit_all(w);
+        for (auto &db : w->shards)
+            db.close();
     } catch (...) {
         /* the handle goes, so the text goes to the log */
         st = writer_fail(w, "cannot close index '" + w->dir + "'");
@@ -800,48 +1003,6 @@ cor_search_check_query(const char *query, char **err)
  * cor_search_writer_relocate changes only those terms of a stored document,
  * for posts whose thread merged into another. */
 
-namespace {
-
-const field *
-field_for(source src)
-{
-    for (size_t i = 0; i < N_FIELDS; i++)
-        for (const source *s = FIELDS[i].sources; *s != source::NONE; s++)
-            if (*s == src)
-                return &FIELDS[i];
-    return nullptr;
-}
-
-/* Replaces the group and thread terms of `doc`. */
-void
-set_location(Xapian::Document &doc, const char *const *groups, size_t n_groups,
-             const uint64_t *thread_ids, size_t n_threads)
-{
-    const field *gf = field_for(source::GROUPS);
-    const field *tf = field_for(source::THREAD_IDS);
-    const std::string gp(gf->prefixes[0]), tp(tf->prefixes[0]);
-    std::vector<std::string> old;
-    for (const std::string *p : { &gp, &tp }) {
-        for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-            const std::string term = *t;
-            if (term.compare(0, p->size(), *p) != 0)
-                continue;
-            /* thread terms are the prefix and digits only */
-            if (p == &tp && (term.size() == p->size() || !g_ascii_isdigit(term[p->size()])))
-                continue;
-            old.push_back(term);
-        }
-    }
-    for (const std::string &term : old)
-        doc.remove_term(term);
-    for (size_t k = 0; k < n_groups; k++)
-        if (groups[k] && *groups[k])
-            doc.add_boolean_term(boolean_term(gf->prefixes[0], groups[k]));
-    for (size_t k = 0; k < n_threads; k++)
-        doc.add_boolean_term(tp + std::to_string(thread_ids[k]));
-}
-
-} // namespace
 
 extern "C" cor_status_t
 cor_search_writer_add_at(cor_search_writer_t *w, cor_search_prepared_t *p, uint64_t docid,
@@ -879,14 +1040,13 @@ cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
                        + ": run 'corridor reindex'";
             return COR_ERR_INDEX;
         }
-        Xapian::Document doc;
-        try {
-            doc = w->db.get_document(static_cast<Xapian::docid>(docid));
-        } catch (const Xapian::DocNotFoundError &) {
-            return COR_OK;   /* not indexed yet: it will be, with its location */
-        }
-        set_location(doc, groups, n_groups, thread_ids, n_threads);
-        w->db.replace_document(static_cast<Xapian::docid>(docid), doc);
+        Xapian::docid id = static_cast<Xapian::docid>(docid);
+        shard_op op{ shard_op::RELOCATE, local_of(w, id), {}, {}, {} };
+        for (size_t k = 0; k < n_groups; k++)
+            if (groups[k])
+                op.groups.emplace_back(groups[k]);
+        op.threads.assign(thread_ids, thread_ids + n_threads);
+        w->ops[shard_of(w, id)].push_back(std::move(op));
         return COR_OK;
     } catch (...) {
         return writer_fail(w, "cannot update document " + std::to_string(docid) + " in index '"
