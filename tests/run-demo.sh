@@ -20,8 +20,8 @@ The group 'planning' holds a fictional council conversation. Try:
 
   ./corridor --state $STATE group list
   ./corridor --state $STATE search flood
-  ./corridor --state $STATE search 'from:sian subject:portal'
-  ./corridor --state $STATE search --json 'date:2025-02-01..2025-02-28'
+  ./corridor --state $STATE search 'from:sian subject:rota'
+  ./corridor --state $STATE search --json 'date:2025-03-17..2025-03-18'
   ./corridor --state $STATE threads --group planning --json
   ./corridor --state $STATE thread <message-id from a search>
   ./corridor --state $STATE show <message-id>
