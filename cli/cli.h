@@ -60,6 +60,14 @@ void cli_print_json(JsonNode *node);
 /* ISO 8601 in UTC ("2005-03-01T12:00:00Z") (transfer full). */
 char *cli_iso_date(int64_t t);
 
+/* The first stored copy of Message-ID `id` that is in a group the staff
+ * viewer (or member `as`) may see, restricted to `only_group` when not NULL.
+ * Returns its message row, or 0 after printing "no message <id>".  When
+ * `groups` is not NULL, the names of the visible groups holding that copy
+ * are appended to it (char*, the array frees them). */
+int64_t cli_visible_message(cor_store_t *st, const char *id, const char *only_group,
+                            const char *as, GPtrArray *groups);
+
 /* Normalises a Message-ID argument: with or without <> (transfer full). */
 char *cli_message_id(const char *arg);
 

@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 #include "core/message.h"
-#include "core/visibility.h"
 
 int
 cmd_show(cor_cli_t *cli, int argc, char **argv)
@@ -28,33 +27,10 @@ cmd_show(cor_cli_t *cli, int argc, char **argv)
     cor_store_t *st = cli_store(cli, false);
     if (!st)
         return 1;
-    g_autoptr(GArray) rows = NULL;
-    if (cor_store_message_find(st, id, &rows) != COR_OK)
-        return cli_error("%s", cor_store_error(st));
-
-    /* the first stored copy in a group the viewer may see */
-    cor_viewer_t viewer = { COR_VIEWER_STAFF, as };
-    int64_t row = 0;
     g_autoptr(GPtrArray) shown_groups = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < rows->len && !row; i++) {
-        int64_t r = g_array_index(rows, int64_t, i);
-        g_autoptr(GPtrArray) groups = NULL;
-        g_autoptr(GArray) threads = NULL;
-        if (cor_store_message_groups(st, r, &groups, &threads) != COR_OK)
-            return cli_error("%s", cor_store_error(st));
-        /* only the groups this viewer may see are named */
-        for (guint j = 0; j < groups->len; j++) {
-            g_autoptr(cor_group_t) g = NULL;
-            bool ok = false;
-            if (cor_store_group_get(st, g_ptr_array_index(groups, j), &g) == COR_OK &&
-                cor_visibility_can_see(st, &viewer, g, &ok) == COR_OK && ok) {
-                row = r;
-                g_ptr_array_add(shown_groups, g_strdup(g->name));
-            }
-        }
-    }
+    int64_t row = cli_visible_message(st, id, NULL, as, shown_groups);
     if (!row)
-        return cli_error("no message <%s>", id);
+        return 1;
 
     g_autoptr(GBytes) bytes = NULL;
     if (cor_store_message_raw(st, row, &bytes) != COR_OK)

@@ -138,32 +138,13 @@ cmd_thread(cor_cli_t *cli, int argc, char **argv)
     if (!st)
         return 1;
 
-    /* the groups holding this message that the viewer may see */
-    g_autoptr(GArray) rows = NULL;
-    if (cor_store_message_find(st, id, &rows) != COR_OK)
-        return cli_error("%s", cor_store_error(st));
+    /* the first group holding this message that the viewer may see */
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    if (!cli_visible_message(st, id, group, as, names))
+        return 1;
     g_autoptr(cor_group_t) g = NULL;
-    cor_viewer_t viewer = { COR_VIEWER_STAFF, as };
-    for (guint i = 0; i < rows->len && !g; i++) {
-        g_autoptr(GPtrArray) groups = NULL;
-        g_autoptr(GArray) threads = NULL;
-        if (cor_store_message_groups(st, g_array_index(rows, int64_t, i), &groups, &threads) != COR_OK)
-            return cli_error("%s", cor_store_error(st));
-        for (guint j = 0; j < groups->len && !g; j++) {
-            const char *name = g_ptr_array_index(groups, j);
-            if (group && strcmp(group, name) != 0)
-                continue;
-            cor_group_t *cand = NULL;
-            bool ok = false;
-            if (cor_store_group_get(st, name, &cand) == COR_OK &&
-                cor_visibility_can_see(st, &viewer, cand, &ok) == COR_OK && ok)
-                g = cand;
-            else
-                cor_group_free(cand);
-        }
-    }
-    if (!g)
-        return cli_error("no message <%s>%s%s", id, group ? " in group " : "", group ? group : "");
+    if (cor_store_group_get(st, g_ptr_array_index(names, 0), &g) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
 
     int64_t thread = 0;
     g_autoptr(GPtrArray) roots = NULL;

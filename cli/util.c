@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/message.h"
+#include "core/visibility.h"
 
 int
 cli_error(const char *fmt, ...)
@@ -152,4 +153,43 @@ char *
 cli_message_id(const char *arg)
 {
     return cor_message_id_normalise(arg);
+}
+
+int64_t
+cli_visible_message(cor_store_t *st, const char *id, const char *only_group, const char *as,
+                    GPtrArray *groups_out)
+{
+    g_autoptr(GArray) rows = NULL;
+    if (cor_store_message_find(st, id, &rows) != COR_OK) {
+        cli_error("%s", cor_store_error(st));
+        return 0;
+    }
+    cor_viewer_t viewer = { COR_VIEWER_STAFF, as };
+    for (guint i = 0; i < rows->len; i++) {
+        int64_t row = g_array_index(rows, int64_t, i);
+        g_autoptr(GPtrArray) groups = NULL;
+        g_autoptr(GArray) threads = NULL;
+        if (cor_store_message_groups(st, row, &groups, &threads) != COR_OK) {
+            cli_error("%s", cor_store_error(st));
+            return 0;
+        }
+        bool found = false;
+        for (guint j = 0; j < groups->len; j++) {
+            const char *name = g_ptr_array_index(groups, j);
+            if (only_group && strcmp(only_group, name) != 0)
+                continue;
+            g_autoptr(cor_group_t) g = NULL;
+            bool ok = false;
+            if (cor_store_group_get(st, name, &g) == COR_OK &&
+                cor_visibility_can_see(st, &viewer, g, &ok) == COR_OK && ok) {
+                found = true;
+                if (groups_out)
+                    g_ptr_array_add(groups_out, g_strdup(name));
+            }
+        }
+        if (found)
+            return row;
+    }
+    cli_error("no message <%s>%s%s", id, only_group ? " in group " : "", only_group ? only_group : "");
+    return 0;
 }

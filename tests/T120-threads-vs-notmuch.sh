@@ -13,17 +13,7 @@ compare() {
     cor import --group "$name" "$md" >/dev/null 2>"$TMP/err" || { fail "import: $(cat "$TMP/err")"; return; }
     cor threads --group "$name" --json >"$TMP/$name.cor"
     mkdir -p "$TMP/nm-$name"
-    cat >"$TMP/nm-$name/config" <<CONF
-[database]
-path=$md
-[new]
-tags=
-[search]
-exclude_tags=
-[index]
-decrypt=false
-CONF
-    NOTMUCH_CONFIG="$TMP/nm-$name/config" notmuch new --quiet >/dev/null 2>"$TMP/nmerr" || { fail "notmuch new: $(cat "$TMP/nmerr")"; return; }
+    notmuch_db "$md" "$TMP/nm-$name/config" || { fail "notmuch new: $(cat "$TMP/nm-$name/config.err")"; return; }
     NOTMUCH_CONFIG="$TMP/nm-$name/config" notmuch show --format=json --body=false --entire-thread=true '*' >"$TMP/$name.nm" 2>/dev/null
     python3 "$SRC/tests/tools/compare_threads.py" "$TMP/$name.cor" "$TMP/$name.nm" "$md" >"$TMP/$name.cmp"; rc=$?
     sed 's/^/# /' "$TMP/$name.cmp"

@@ -13,18 +13,8 @@ cor import --group planning "$SAMPLE" >/dev/null || fail "import sample"
 
 # notmuch over the same messages
 python3 "$SRC/tests/tools/mbox2maildir.py" "$MBOX2005" "$TMP/md" >/dev/null
-cat >"$TMP/nm.conf" <<CONF
-[database]
-path=$TMP/md
-[new]
-tags=
-[search]
-exclude_tags=
-[index]
-decrypt=false
-CONF
+notmuch_db "$TMP/md" "$TMP/nm.conf" || fail "notmuch new: $(cat "$TMP/nm.conf.err")"
 export NOTMUCH_CONFIG="$TMP/nm.conf"
-notmuch new --quiet >/dev/null 2>&1
 
 ids() { cor search "$@" | awk '{print $NF}' | cut -c2-5 | tr '\n' ' ' | sed 's/ $//'; }
 count() { cor search --group mips "$1" | wc -l; }

@@ -68,3 +68,19 @@ test_done() {
 cor() {
     "$CORRIDOR" --state "$TMP/state" "$@"
 }
+
+# notmuch_db MAILDIR CONFIG : a notmuch database over MAILDIR configured in
+# CONFIG (the reference for threading and search counts); sets NOTMUCH_CONFIG.
+notmuch_db() {
+    cat >"$2" <<CONF
+[database]
+path=$1
+[new]
+tags=
+[search]
+exclude_tags=
+[index]
+decrypt=false
+CONF
+    NOTMUCH_CONFIG=$2 notmuch new --quiet >/dev/null 2>"$2.err"
+}

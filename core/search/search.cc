@@ -458,6 +458,18 @@ writer_check_schema(cor_search_writer *w)
     }
 }
 
+/* True (with the error set) when the index was written by another schema
+ * version: nothing may be added until it is cleared (reindex). */
+bool
+refuse_old_schema(cor_search_writer *w)
+{
+    if (w->schema_ok)
+        return false;
+    w->error = "index '" + w->dir + "' has schema " + w->schema_found
+               + " but this corridor writes schema " + SCHEMA_VERSION + ": run 'corridor reindex'";
+    return true;
+}
+
 /* Opens (creating when needed) every shard of `dir`. */
 void
 writer_open_shards(cor_search_writer *w, int flags)
@@ -712,12 +724,8 @@ cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p)
                 w->error = "cor_search_writer_add: no document or no document id";
             return COR_ERR_INVALID;
         }
-        if (!w->schema_ok) {
-            w->error = "index '" + w->dir + "' has schema " + w->schema_found
-                       + " but this corridor writes schema " + SCHEMA_VERSION
-                       + ": run 'corridor reindex'";
+        if (refuse_old_schema(w))
             return COR_ERR_INDEX;
-        }
         shard_op op{ shard_op::ADD, local_of(w, p->docid), p->doc, {}, {} };
         w->ops[shard_of(w, p->docid)].push_back(std::move(op));
         return COR_OK;
@@ -1034,12 +1042,8 @@ cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
             return COR_ERR_INVALID;
         if (!docid_ok(docid))
             return COR_OK;
-        if (!w->schema_ok) {
-            w->error = "index '" + w->dir + "' has schema " + w->schema_found
-                       + " but this corridor writes schema " + SCHEMA_VERSION
-                       + ": run 'corridor reindex'";
+        if (refuse_old_schema(w))
             return COR_ERR_INDEX;
-        }
         Xapian::docid id = static_cast<Xapian::docid>(docid);
         shard_op op{ shard_op::RELOCATE, local_of(w, id), {}, {}, {} };
         for (size_t k = 0; k < n_groups; k++)
