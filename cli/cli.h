@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "core/config.h"
+#include "core/ingest.h"
 #include "core/search/search.h"
 #include "core/status.h"
 #include "core/store.h"
@@ -53,6 +54,11 @@ typedef struct cli_progress {
 } cli_progress_t;
 void cli_progress_cb(uint64_t done, uint64_t total, void *data);
 void cli_progress_end(cli_progress_t *p);
+
+/* Ingest options for import and reindex: workers and batch from the config,
+ * progress on `prog`, each failed message named on stderr (on its own line
+ * when a progress bar is showing). */
+cor_ingest_options_t cli_ingest_options(cor_cli_t *cli, cli_progress_t *prog);
 
 /* Prints a JSON node as one compact line on stdout. */
 void cli_print_json(JsonNode *node);

@@ -12,15 +12,6 @@
 #include "core/ingest.h"
 #include "core/mailbox.h"
 
-static void
-on_failure(const char *label, const char *reason, void *data)
-{
-    cli_progress_t *p = data;
-    if (p->tty && p->started)
-        fputc('\n', stderr);
-    fprintf(stderr, "corridor: %s: %s\n", label, reason);
-}
-
 int
 cmd_import(cor_cli_t *cli, int argc, char **argv)
 {
@@ -63,13 +54,7 @@ cmd_import(cor_cli_t *cli, int argc, char **argv)
     if (w == NULL)
         return 1;
     cli_progress_t prog = { .what = "importing", .tty = cli->stderr_tty };
-    cor_ingest_options_t opt = {
-        .workers = (int) cor_config_int(cli->config, "import", "workers"),
-        .batch = (int) cor_config_int(cli->config, "import", "batch"),
-        .progress = cli_progress_cb,
-        .failure = on_failure,
-        .data = &prog,
-    };
+    cor_ingest_options_t opt = cli_ingest_options(cli, &prog);
     cor_ingest_stats_t total = { 0 };
     int rc = 0;
     /* first, anything a crash left unindexed */

@@ -5,12 +5,6 @@
 #include "cli/cli.h"
 #include "core/ingest.h"
 
-static void
-on_failure(const char *label, const char *reason, void *data)
-{
-    fprintf(stderr, "\ncorridor: %s: %s\n", label, reason);
-}
-
 int
 cmd_reindex(cor_cli_t *cli, int argc, char **argv)
 {
@@ -26,13 +20,7 @@ cmd_reindex(cor_cli_t *cli, int argc, char **argv)
     if (!w)
         return 1;
     cli_progress_t prog = { .what = "indexing", .tty = cli->stderr_tty };
-    cor_ingest_options_t opt = {
-        .workers = (int) cor_config_int(cli->config, "import", "workers"),
-        .batch = (int) cor_config_int(cli->config, "import", "batch"),
-        .progress = cli_progress_cb,
-        .failure = on_failure,
-        .data = &prog,
-    };
+    cor_ingest_options_t opt = cli_ingest_options(cli, &prog);
     cor_ingest_stats_t stats;
     g_autofree char *err = NULL;
     cor_status_t s = cor_ingest_reindex(st, w, &opt, &stats, &err);

@@ -193,3 +193,25 @@ cli_visible_message(cor_store_t *st, const char *id, const char *only_group, con
     cli_error("no message <%s>%s%s", id, only_group ? " in group " : "", only_group ? only_group : "");
     return 0;
 }
+
+static void
+report_failure(const char *label, const char *reason, void *data)
+{
+    cli_progress_t *p = data;
+    if (p->tty && p->started)
+        fputc('\n', stderr);
+    fprintf(stderr, "corridor: %s: %s\n", label, reason);
+}
+
+cor_ingest_options_t
+cli_ingest_options(cor_cli_t *cli, cli_progress_t *prog)
+{
+    cor_ingest_options_t opt = {
+        .workers = (int) cor_config_int(cli->config, "import", "workers"),
+        .batch = (int) cor_config_int(cli->config, "import", "batch"),
+        .progress = cli_progress_cb,
+        .failure = report_failure,
+        .data = prog,
+    };
+    return opt;
+}

@@ -194,7 +194,7 @@ static index_batch_t STOP;   /* the sentinel that ends the index thread */
 
 typedef struct indexer {
     GThread *thread;
-    GAsyncQueue *todo;                 /* index_batch_t*, or &STOP */
+    GAsyncQueue *queued;                /* index_batch_t*, or &STOP */
     GAsyncQueue *done;                 /* index_batch_t*, status set */
     cor_search_writer_t *w;
     int in_flight;
@@ -206,7 +206,7 @@ index_thread(gpointer data)
     indexer_t *ix = data;
     bool failed = false;
     for (;;) {
-        index_batch_t *b = g_async_queue_pop(ix->todo);
+        index_batch_t *b = g_async_queue_pop(ix->queued);
         if (b == &STOP)
             return NULL;
         b->status = COR_OK;
@@ -397,7 +397,7 @@ hand_off:;
     }
     g_hash_table_remove_all(wr->relocate);
     wr->ix.in_flight++;
-    g_async_queue_push(wr->ix.todo, b);
+    g_async_queue_push(wr->ix.queued, b);
     return collect_done(wr, false);
 }
 
@@ -436,7 +436,7 @@ writer_init(writer_t *wr, cor_store_t *st, cor_search_writer_t *w,
     wr->work_done = g_array_new(FALSE, FALSE, sizeof(int64_t));
     wr->work_deleting = g_array_new(FALSE, FALSE, sizeof(int64_t));
     wr->ix.w = w;
-    wr->ix.todo = g_async_queue_new();
+    wr->ix.queued = g_async_queue_new();
     wr->ix.done = g_async_queue_new();
     wr->ix.thread = g_thread_new("corridor-index", index_thread, &wr->ix);
 }
@@ -445,9 +445,9 @@ static void
 writer_clear(writer_t *wr)
 {
     collect_done(wr, true);
-    g_async_queue_push(wr->ix.todo, &STOP);
+    g_async_queue_push(wr->ix.queued, &STOP);
     g_thread_join(wr->ix.thread);
-    g_async_queue_unref(wr->ix.todo);
+    g_async_queue_unref(wr->ix.queued);
     g_async_queue_unref(wr->ix.done);
     if (wr->in_txn)
         cor_store_rollback(wr->st);

@@ -431,25 +431,6 @@ cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out)
 }
 
 cor_status_t
-cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out)
-{
-    *out = NULL;
-    sqlite3_stmt *q = cor_store_stmt(st, "SELECT " GROUP_COLS " FROM groups WHERE id = ?1");
-    if (!q)
-        return COR_ERR_STORE;
-    sqlite3_bind_int64(q, 1, id);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = group_from_row(q);
-    sqlite3_reset(q);
-    if (rc == SQLITE_ROW)
-        return COR_OK;
-    if (rc == SQLITE_DONE)
-        return cor_store_set_error(st, COR_ERR_NO_GROUP, "no group with id %" G_GINT64_FORMAT, id);
-    return cor_store_sqlite_error(st, rc, "cannot read group");
-}
-
-cor_status_t
 cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out)
 {
     *out = g_ptr_array_new_with_free_func((GDestroyNotify) cor_group_free);
@@ -778,30 +759,6 @@ cor_store_message_count(cor_store_t *st, int64_t *count)
     *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
     return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count messages");
-}
-
-cor_status_t
-cor_store_foreach_message(cor_store_t *st, cor_status_t (*fn)(int64_t id, void *data), void *data)
-{
-    /* Collect ids first so the callback may use the handle. */
-    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    sqlite3_stmt *q = cor_store_stmt(st, "SELECT id FROM messages ORDER BY id");
-    if (!q)
-        return COR_ERR_STORE;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        g_array_append_val(ids, id);
-    }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return cor_store_sqlite_error(st, rc, "cannot list messages");
-    for (guint i = 0; i < ids->len; i++) {
-        cor_status_t s = fn(g_array_index(ids, int64_t, i), data);
-        if (s != COR_OK)
-            return s;
-    }
-    return COR_OK;
 }
 
 /* ---- work queue ---- */

@@ -122,7 +122,6 @@ cor_status_t cor_store_group_create(cor_store_t *st, const char *name, const cha
                                     cor_visibility_t visibility, int64_t *id_out);
 /* COR_ERR_NO_GROUP when absent.  *out transfer full. */
 cor_status_t cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out);
-cor_status_t cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out);
 /* All groups by name (transfer full: the array frees its elements).  With
  * `counts`, also their message and thread counts and last activity, which
  * cost a scan of the group's posts: ask for them only to show them. */
@@ -194,10 +193,6 @@ cor_status_t cor_store_message_groups(cor_store_t *st, int64_t id, GPtrArray **g
 
 /* Number of messages stored (distinct originals). */
 cor_status_t cor_store_message_count(cor_store_t *st, int64_t *count);
-
-/* Calls fn for every stored message row id, ascending. */
-cor_status_t cor_store_foreach_message(cor_store_t *st,
-                                       cor_status_t (*fn)(int64_t id, void *data), void *data);
 
 /* ---- work queue ---- */
 
