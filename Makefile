@@ -11,7 +11,7 @@
 
 O        ?= build
 SANITIZE ?=
-PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan
+PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd
 
 CC       ?= cc
 CXX      ?= c++
@@ -35,18 +35,22 @@ endif
 core_SRCS   :=
 core_CXXSRCS:=
 cli_SRCS    :=
+bridge_SRCS :=
 unit_TESTS  :=
 
 all: corridor
 
 include core/Makefile.local
 include core/search/Makefile.local
+include mta-bridge/Makefile.local
 include cli/Makefile.local
 include tests/Makefile.local
 
 core_OBJS := $(core_SRCS:%.c=$(O)/%.o) $(core_CXXSRCS:%.cc=$(O)/%.o)
 cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
+bridge_OBJS := $(bridge_SRCS:%.c=$(O)/%.o)
 LIBCORE   := $(O)/libcorridor.a
+LIBBRIDGE := $(O)/libbridge.a
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,15 +64,19 @@ $(LIBCORE): $(core_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/corridor: $(cli_OBJS) $(LIBCORE)
-	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBCORE) $(LDLIBS)
+$(LIBBRIDGE): $(bridge_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
 	cp $(O)/corridor corridor
 
-$(O)/tests/unit/%: tests/unit/%.c $(LIBCORE)
+$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBCORE) $(LDLIBS)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 
@@ -101,4 +109,4 @@ clean:
 
 .PHONY: flags all deps test test-asan run bench clean unit corridor
 
--include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d)
+-include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d)

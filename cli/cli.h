@@ -77,7 +77,16 @@ int64_t cli_visible_message(cor_store_t *st, const char *id, const char *only_gr
 /* Normalises a Message-ID argument: with or without <> (transfer full). */
 char *cli_message_id(const char *arg);
 
+/* Rewrites the Postfix tables when [postfix] maps_dir is set (after a change
+ * to groups).  0, or 1 after printing the error. */
+int cli_postfix_maps_refresh(cor_cli_t *cli);
+
 int cmd_init(cor_cli_t *cli, int argc, char **argv);
+int cmd_serve(cor_cli_t *cli, int argc, char **argv);
+int cmd_deliver(cor_cli_t *cli, int argc, char **argv);
+int cmd_status(cor_cli_t *cli, int argc, char **argv);
+int cmd_postfix_maps(cor_cli_t *cli, int argc, char **argv);
+int cmd_exim_config(cor_cli_t *cli, int argc, char **argv);
 int cmd_config(cor_cli_t *cli, int argc, char **argv);
 int cmd_group(cor_cli_t *cli, int argc, char **argv);
 int cmd_member(cor_cli_t *cli, int argc, char **argv);

@@ -36,6 +36,8 @@ group_create(cor_cli_t *cli, int argc, char **argv)
     if (s != COR_OK)
         return cli_error("cannot create group: %s", cor_store_error(st));
     printf("created group %s (%s)\n", name, cor_visibility_to_string(vis));
+    if (cli_postfix_maps_refresh(cli) != 0)
+        return 1;
     return 0;
 }
 

@@ -24,6 +24,11 @@ static const struct {
     { "thread",  cmd_thread,  "thread --json MESSAGE-ID: a thread as a tree" },
     { "show",    cmd_show,    "show [--raw] MESSAGE-ID: print a message" },
     { "reindex", cmd_reindex, "rebuild the search index from the store" },
+    { "serve",   cmd_serve,   "run the daemon: LMTP intake, indexing" },
+    { "deliver", cmd_deliver, "deliver --group NAME < MESSAGE: store one message (pipe)" },
+    { "status",  cmd_status,  "the daemon, the store and the index backlog" },
+    { "postfix-maps", cmd_postfix_maps, "postfix-maps DIR: write Postfix tables for the groups" },
+    { "exim-config", cmd_exim_config, "print an Exim router and transport" },
 };
 
 static void
@@ -31,7 +36,7 @@ usage(FILE *out)
 {
     fprintf(out, "usage: corridor [--state DIR] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'corridor COMMAND --help' describes each command.\n"
                  "The state directory is --state, else $CORRIDOR_STATE, else ./var in the\n"
                  "source tree and /var/lib/corridor elsewhere.\n");

@@ -570,6 +570,7 @@ cor_ingest_import(cor_store_t *st, cor_search_writer_t *w, int64_t group_id, cor
 
 typedef struct stored_src {
     cor_store_t *st;
+    gint *cancel;
     GArray *rows;       /* int64 */
     GArray *works;      /* int64, parallel to rows, 0 for reindex */
     guint next;
@@ -580,7 +581,7 @@ static cor_status_t
 stored_source(void *data, job_t **out)
 {
     stored_src_t *src = data;
-    if (src->next >= src->rows->len)
+    if (src->next >= src->rows->len || (src->cancel && g_atomic_int_get(src->cancel)))
         return COR_DONE;
     int64_t row = g_array_index(src->rows, int64_t, src->next);
     job_t *j = g_new0(job_t, 1);
@@ -643,7 +644,7 @@ static cor_status_t
 index_rows(cor_store_t *st, cor_search_writer_t *w, GArray *rows, GArray *works,
            const cor_ingest_options_t *opt, cor_ingest_stats_t *stats, char **err)
 {
-    stored_src_t src = { st, rows, works, 0, err };
+    stored_src_t src = { st, opt ? opt->cancel : NULL, rows, works, 0, err };
     writer_t wr;
     writer_init(&wr, st, w, opt, stats, err);
     wr.total = rows->len;
@@ -660,6 +661,8 @@ cor_ingest_catch_up(cor_store_t *st, cor_search_writer_t *w, const cor_ingest_op
 {
     memset(stats, 0, sizeof *stats);
     for (;;) {
+        if (opt && opt->cancel && g_atomic_int_get(opt->cancel))
+            return COR_OK;
         g_autoptr(GArray) ids = NULL;
         g_autoptr(GArray) rows = NULL;
         cor_status_t s = cor_store_work_pending(st, "index", 50000, &ids, &rows);

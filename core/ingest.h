@@ -51,6 +51,9 @@ typedef struct cor_ingest_options {
     cor_ingest_progress_fn progress;
     cor_ingest_failure_fn failure;
     void *data;
+    gint *cancel;                      /* when not NULL and set (atomically) to
+                                          non-zero, catch-up stops after the
+                                          batch in hand (it is committed) */
 } cor_ingest_options_t;
 
 /* Imports every message of `mb` into group `group_id`.  Returns COR_OK when

@@ -33,6 +33,14 @@ static const struct {
     [COR_ERR_PROTOCOL]  = { "protocol error",     { 500, "5.5.2", "syntax error, command unrecognised" } },
     [COR_ERR_DENIED]    = { "permission denied",  { 550, "5.7.1", "delivery not authorised" } },
     [COR_ERR_UNSUPPORTED]={ "unsupported",        { 504, "5.5.4", "command parameter not implemented" } },
+    [COR_ERR_SEQUENCE]  = { "bad sequence",       { 503, "5.5.1", "bad sequence of commands" } },
+    [COR_ERR_PARAMETER] = { "unknown parameter",  { 555, "5.5.4", "parameter not recognised" } },
+    [COR_ERR_LINE_TOO_LONG]={ "line too long",    { 500, "5.5.2", "line too long" } },
+    [COR_ERR_NOT_IMPLEMENTED]={ "not implemented",{ 502, "5.5.1", "command not implemented" } },
+    [COR_ERR_BAD_DOMAIN]= { "not a list domain",  { 550, "5.1.2", "not a list domain here" } },
+    [COR_ERR_OVERLOADED]= { "too many sessions",  { 421, "4.3.2", "too many sessions, try again later" } },
+    [COR_ERR_SHUTDOWN]  = { "shutting down",      { 421, "4.3.2", "service shutting down, try again later" } },
+    [COR_ERR_TOO_MANY_ERRORS]={ "too many errors",{ 421, "4.7.0", "too many errors, closing connection" } },
     [COR_ERR_INTERNAL]  = { "internal error",     { 451, "4.3.0", "local error in processing" } },
 };
 

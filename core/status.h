@@ -41,6 +41,14 @@ typedef enum cor_status {
     COR_ERR_PROTOCOL,      /* a peer broke the protocol */
     COR_ERR_DENIED,        /* not allowed (visibility, permissions) */
     COR_ERR_UNSUPPORTED,
+    COR_ERR_SEQUENCE,      /* a command out of order (MAIL before LHLO, ...) */
+    COR_ERR_PARAMETER,     /* an unknown or unsupported command parameter */
+    COR_ERR_LINE_TOO_LONG, /* a protocol or message line over the limit */
+    COR_ERR_NOT_IMPLEMENTED, /* a command this server does not offer */
+    COR_ERR_BAD_DOMAIN,    /* a recipient domain that is not a list domain here */
+    COR_ERR_OVERLOADED,    /* too many sessions; try later */
+    COR_ERR_SHUTDOWN,      /* the daemon is stopping; try later */
+    COR_ERR_TOO_MANY_ERRORS, /* a client kept sending bad commands */
     COR_ERR_INTERNAL,      /* a bug: an invariant did not hold */
     COR_STATUS_COUNT
 } cor_status_t;

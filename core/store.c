@@ -93,6 +93,21 @@ static const char *const migrations[] = {
     "  created INTEGER NOT NULL);"
     "CREATE INDEX work_kind ON work(kind, id);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 1 → 2: mail for a group's -request, -owner and -bounces addresses,
+     * kept for the command handler and bounce processing */
+    "CREATE TABLE control_mail ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('request','owner','bounces')),"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  env_from TEXT NOT NULL,"
+    "  rcpt TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  raw BLOB NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'new',"
+    "  UNIQUE (group_id, kind, detail, sha256));"
+    "CREATE INDEX control_mail_new ON control_mail(status, id);",
 };
 
 int
@@ -295,6 +310,26 @@ cor_store_rollback(cor_store_t *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+cor_status_t
+cor_store_savepoint(cor_store_t *st)
+{
+    return exec(st, "SAVEPOINT cor_sp", "cannot set savepoint");
+}
+
+cor_status_t
+cor_store_savepoint_release(cor_store_t *st)
+{
+    return exec(st, "RELEASE cor_sp", "cannot release savepoint");
+}
+
+void
+cor_store_savepoint_rollback(cor_store_t *st)
+{
+    /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it */
+    sqlite3_exec(st->db, "ROLLBACK TO cor_sp", NULL, NULL, NULL);
+    sqlite3_exec(st->db, "RELEASE cor_sp", NULL, NULL, NULL);
 }
 
 /* ---- small helpers ---- */
@@ -846,4 +881,60 @@ cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count)
     *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
     return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count work");
+}
+
+/* ---- control mail ---- */
+
+const char *
+cor_control_kind_to_string(cor_control_kind_t k)
+{
+    switch (k) {
+    case COR_CONTROL_REQUEST: return "request";
+    case COR_CONTROL_OWNER:   return "owner";
+    case COR_CONTROL_BOUNCES: return "bounces";
+    }
+    return "request";
+}
+
+cor_status_t
+cor_store_control_add(cor_store_t *st, int64_t group_id, cor_control_kind_t kind,
+                      const char *detail, const char *env_from, const char *rcpt,
+                      const char *raw, size_t len, const char *sha256, int64_t received,
+                      int64_t *id_out)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "INSERT OR IGNORE INTO control_mail (group_id, kind, detail, env_from, rcpt, sha256,"
+        " raw, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, cor_control_kind_to_string(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, detail ? detail : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, env_from ? env_from : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, rcpt ? rcpt : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(q, 7, raw, len, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, received);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return cor_store_sqlite_error(st, rc, "cannot store control mail");
+    if (sqlite3_changes(st->db) == 0)
+        return COR_DUPLICATE;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(st->db);
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_control_count(cor_store_t *st, const char *status, int64_t *count)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT count(*) FROM control_mail WHERE status = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count control mail");
 }

@@ -48,6 +48,12 @@
  *       the queue of derived work ('index': index this message); consumers
  *       delete items only after their own output is durable.
  *   meta(key PRIMARY KEY, value)
+ *   control_mail(id, group_id, kind, detail, env_from, rcpt, sha256, raw,
+ *                received, status)                                  [v2]
+ *       mail to a group's -request, -owner and -bounces(+detail) addresses,
+ *       original bytes and envelope, UNIQUE (group_id, kind, detail, sha256)
+ *       so a redelivery is stored once.  status 'new' until the command
+ *       handler or bounce processing (later issues) has dealt with it.
  *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
@@ -111,6 +117,13 @@ int cor_store_schema_version(void);
 cor_status_t cor_store_begin(cor_store_t *st);
 cor_status_t cor_store_commit(cor_store_t *st);
 void cor_store_rollback(cor_store_t *st);
+
+/* One savepoint inside a transaction (not nestable): the LMTP intake stores
+ * each recipient's copy under a savepoint so that one group's failure undoes
+ * only that group's rows.  _rollback undoes to the savepoint and closes it. */
+cor_status_t cor_store_savepoint(cor_store_t *st);
+cor_status_t cor_store_savepoint_release(cor_store_t *st);
+void cor_store_savepoint_rollback(cor_store_t *st);
 
 /* ---- groups ---- */
 
@@ -208,5 +221,24 @@ cor_status_t cor_store_work_add_all(cor_store_t *st, const char *kind);
 /* Deletes the work items with these ids (GArray of int64_t). */
 cor_status_t cor_store_work_delete(cor_store_t *st, GArray *ids);
 cor_status_t cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count);
+
+/* ---- control mail (-request, -owner, -bounces) ---- */
+
+typedef enum cor_control_kind {
+    COR_CONTROL_REQUEST,
+    COR_CONTROL_OWNER,
+    COR_CONTROL_BOUNCES,
+} cor_control_kind_t;
+
+const char *cor_control_kind_to_string(cor_control_kind_t k);
+
+/* Stores mail for a group's control address inside the caller's transaction.
+ * COR_DUPLICATE when the same bytes for the same address are stored already. */
+cor_status_t cor_store_control_add(cor_store_t *st, int64_t group_id, cor_control_kind_t kind,
+                                   const char *detail, const char *env_from, const char *rcpt,
+                                   const char *raw, size_t len, const char *sha256,
+                                   int64_t received, int64_t *id_out);
+/* Control mail with this status ('new': not yet handled). */
+cor_status_t cor_store_control_count(cor_store_t *st, const char *status, int64_t *count);
 
 #endif

@@ -1,0 +1,91 @@
+/* cli/cmd_serve.c — `corridor serve`: the long-running daemon (LMTP intake,
+ * indexing behind it).  The work is in mta-bridge/server.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "mta-bridge/server.h"
+
+/* STATE/serve.pid, locked while the daemon runs: one daemon per state
+ * directory, and `corridor status` can tell whether one is running. */
+static int
+lock_pid_file(cor_cli_t *cli)
+{
+    g_autofree char *path = g_build_filename(cli->state_dir, "serve.pid", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        cli_error("cannot open '%s': %s", path, g_strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        g_strstrip(buf);
+        cli_error("another 'corridor serve' (pid %s) is using '%s'", *buf ? buf : "?",
+                  cli->state_dir);
+        close(fd);
+        return -1;
+    }
+    g_autofree char *pid = g_strdup_printf("%d\n", (int) getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+        cor_log_warning("cannot write '%s': %s", path, g_strerror(errno));
+    return fd;
+}
+
+int
+cmd_serve(cor_cli_t *cli, int argc, char **argv)
+{
+    g_auto(GStrv) lmtp = NULL;
+    GOptionEntry entries[] = {
+        { "lmtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &lmtp,
+          "listen for LMTP here (repeatable; replaces [lmtp] listen)", "unix:PATH|HOST:PORT" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- run the daemon: LMTP intake and indexing");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx,
+        "Runs in the foreground until SIGTERM (systemd: Type=notify).  SIGHUP reloads\n"
+        "the configuration.  Logs go to stderr, or to the journal under systemd.");
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 1)
+        return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]...");
+    /* opening the store once here creates nothing but migrates it */
+    if (!cli_store(cli, false))
+        return 1;
+    cor_store_close(g_steal_pointer(&cli->store));
+    int pidfd = lock_pid_file(cli);
+    if (pidfd < 0)
+        return 1;
+    cor_log_set_ident("corridor");
+
+    g_autofree char *store_path = cli_store_path(cli);
+    g_autofree char *index_path = cli_index_path(cli);
+    cor_server_options_t opt = {
+        .config_path = cli->config_path,
+        .config_explicit = cli->config_explicit,
+        .state_dir = cli->state_dir,
+        .store_path = store_path,
+        .index_path = index_path,
+        .listen = (const char *const *) lmtp,
+    };
+    cor_server_t *srv = NULL;
+    g_autofree char *err = NULL;
+    cor_status_t s = cor_server_new(&opt, cli->config, &srv, &err);
+    int rc = 0;
+    if (s != COR_OK)
+        rc = cli_error("cannot start: %s", err ? err : cor_status_to_string(s));
+    else if ((s = cor_server_run(srv)) != COR_OK)
+        rc = cli_error("stopped on an error: %s", cor_status_to_string(s));
+    cor_server_free(srv);
+    g_autofree char *pidpath = g_build_filename(cli->state_dir, "serve.pid", NULL);
+    unlink(pidpath);
+    close(pidfd);
+    return rc;
+}

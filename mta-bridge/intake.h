@@ -1,0 +1,63 @@
+/* mta-bridge/intake.h — storing what LMTP (or `corridor deliver`) received.
+ *
+ * Design notes
+ * ------------
+ * A delivery is one message with its envelope.  Parsing it (GMime) needs no
+ * shared state and runs on any thread (cor_delivery_parse).  Storing runs on
+ * the one writer thread and takes a *batch* of deliveries — whatever arrived
+ * while the previous commit was being synced — in one transaction:
+ *
+ *     BEGIN IMMEDIATE
+ *       for each delivery, for each recipient:
+ *         SAVEPOINT; add the post (or control mail); RELEASE
+ *         (on failure: ROLLBACK TO — only this recipient's rows go)
+ *     COMMIT                      ← one fsync for the whole batch
+ *
+ * Each recipient's result is decided by its own add and then by the COMMIT:
+ * if the COMMIT fails, every recipient of the batch gets the commit's status
+ * (451 4.3.0, or 452 4.3.1 when the disk is full), never 250.  So grouping
+ * commits keeps invariant 2 while the disk's fsync rate stops being the
+ * limit on throughput.  A redelivery of the same message to the same group
+ * is COR_DUPLICATE, answered 250 like the first time (invariant 4).
+ */
+#ifndef COR_INTAKE_H
+#define COR_INTAKE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "core/message.h"
+#include "core/status.h"
+#include "core/store.h"
+#include "mta-bridge/lmtp.h"
+
+typedef struct cor_delivery {
+    cor_lmtp_envelope_t *env;   /* owned */
+    int64_t received;           /* wall-clock time of arrival */
+    char sha256[65];
+    cor_message_t *msg;         /* parsed (owned); NULL when parsing failed */
+    cor_status_t parse_status;
+    char *parse_error;          /* owned */
+    cor_status_t *results;      /* one per recipient, filled by _store */
+    char **details;             /* one per recipient, NULL-terminated (owned) */
+    int64_t row;                /* messages.id of the stored post (0: none) */
+    int64_t done_us;            /* monotonic time the results were known */
+    void *user;                 /* the caller's (the server's session) */
+} cor_delivery_t;
+
+/* Takes ownership of `env`. */
+cor_delivery_t *cor_delivery_new(cor_lmtp_envelope_t *env, int64_t received);
+void cor_delivery_free(cor_delivery_t *d);
+
+/* Parses the message and hashes it (any thread). */
+void cor_delivery_parse(cor_delivery_t *d);
+
+/* Stores a batch in one transaction (the writer thread) and fills every
+ * delivery's results.  Returns the transaction's status (COR_OK when it
+ * committed; the per-recipient results say the rest).  *err transfer full. */
+cor_status_t cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err);
+
+/* How many recipients of `d` got a 2xx. */
+guint cor_delivery_accepted(const cor_delivery_t *d);
+
+#endif

@@ -1,0 +1,993 @@
+/* mta-bridge/server.c — the LMTP daemon.  Design notes: server.h. */
+#include "mta-bridge/server.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ingest.h"
+#include "core/log.h"
+#include "core/search/search.h"
+#include "core/store.h"
+#include "mta-bridge/intake.h"
+#include "mta-bridge/lmtp.h"
+
+#define READ_CHUNK 65536
+#define OUT_HIGH_WATER 65536      /* stop reading while this much output waits */
+
+/* What the configuration decides; replaced as a whole on SIGHUP. */
+typedef struct settings {
+    cor_lmtp_limits_t limits;
+    char *hostname;
+    char **domains;               /* lowercase; empty: any */
+    unsigned max_sessions;
+    int64_t command_timeout_us;
+    int64_t data_timeout_us;
+    int64_t shutdown_timeout_us;
+    unsigned commit_batch;
+    int index_batch;
+} settings_t;
+
+typedef struct conn conn_t;
+
+struct cor_server {
+    char *config_path;
+    bool config_explicit;
+    char *store_path;
+    char *index_path;
+    settings_t set;
+
+    GMainContext *ctx;
+    GMainLoop *loop;
+    cor_store_t *reader;          /* main thread: recipient lookups */
+    GPtrArray *listeners;         /* listener_t* */
+    GList *conns;                 /* conn_t*, open sessions */
+    unsigned n_conns;
+    uint64_t next_session;
+    guint tick_id, sigterm_id, sigint_id, sighup_id;
+
+    GThreadPool *parse_pool;
+    GAsyncQueue *commit_q;        /* cor_delivery_t*, or &stop_marker */
+    GThread *committer;
+    unsigned in_flight;           /* deliveries handed over, not yet answered */
+
+    GThread *indexer;
+    GMutex index_lock;
+    GCond index_cond;
+    bool index_kick;
+    gint index_stop;
+
+    bool stopping;
+    int64_t stop_deadline_us;
+    bool watchdog;
+    uint64_t watchdog_us;
+    int64_t last_watchdog_us;
+
+    /* counters, for STATUS= and the log */
+    uint64_t n_delivered, n_sessions;
+};
+
+typedef struct listener {
+    GSocket *sock;
+    GSource *src;
+    char *label;                  /* "unix:/path" or "127.0.0.1:2003" */
+    char *unlink_path;            /* a socket file we created */
+} listener_t;
+
+struct conn {
+    cor_server_t *srv;
+    int refs;
+    GSocket *sock;
+    GSource *in_src, *out_src;
+    cor_lmtp_session_t *lmtp;
+    bool closed;
+    bool waiting;                 /* a delivery is with the committer */
+    bool eof;                     /* the client closed its side */
+    int64_t last_us;
+    char *peer;
+};
+
+static char stop_marker;
+
+/* ---- settings ---- */
+
+static void
+settings_clear(settings_t *s)
+{
+    g_free(s->hostname);
+    g_strfreev(s->domains);
+    memset(s, 0, sizeof *s);
+}
+
+static void
+settings_load(settings_t *s, const cor_config_t *cfg)
+{
+    settings_clear(s);
+    s->limits.max_message_size = (uint64_t) cor_config_int(cfg, "lmtp", "max_message_size");
+    s->limits.max_recipients = (unsigned) MAX(1, cor_config_int(cfg, "lmtp", "max_recipients"));
+    s->limits.max_line_length = (uint64_t) MAX(78, cor_config_int(cfg, "lmtp", "max_line_length"));
+    const char *h = cor_config_string(cfg, "lmtp", "hostname");
+    s->hostname = g_strdup(*h ? h : g_get_host_name());
+    const char *const *d = cor_config_list(cfg, "lmtp", "domains");
+    GPtrArray *doms = g_ptr_array_new();
+    for (size_t i = 0; d && d[i]; i++)
+        if (*d[i])
+            g_ptr_array_add(doms, g_ascii_strdown(d[i], -1));
+    g_ptr_array_add(doms, NULL);
+    s->domains = (char **) g_ptr_array_free(doms, FALSE);
+    s->max_sessions = (unsigned) MAX(1, cor_config_int(cfg, "lmtp", "max_sessions"));
+    s->command_timeout_us = MAX(1, cor_config_int(cfg, "lmtp", "command_timeout")) * G_USEC_PER_SEC;
+    s->data_timeout_us = MAX(1, cor_config_int(cfg, "lmtp", "data_timeout")) * G_USEC_PER_SEC;
+    s->shutdown_timeout_us = cor_config_int(cfg, "daemon", "shutdown_timeout") * G_USEC_PER_SEC;
+    s->commit_batch = (unsigned) MAX(1, cor_config_int(cfg, "lmtp", "commit_batch"));
+    s->index_batch = (int) MAX(1, cor_config_int(cfg, "daemon", "index_batch"));
+}
+
+static void
+apply_log_level(const cor_config_t *cfg)
+{
+    static const char *const levels[] = { "debug", "info", "warning", "error" };
+    const char *level = cor_config_string(cfg, "core", "log_level");
+    for (int l = 0; l < 4; l++)
+        if (strcmp(level, levels[l]) == 0 && g_getenv("CORRIDOR_DEBUG") == NULL)
+            cor_log_set_level((cor_log_level_t) l);
+}
+
+/* ---- systemd ---- */
+
+static void
+notify_status(cor_server_t *srv)
+{
+    g_autofree char *msg = g_strdup_printf(
+        "STATUS=%s: %u sessions, %" G_GUINT64_FORMAT " messages accepted",
+        srv->stopping ? "stopping" : "accepting mail", srv->n_conns, srv->n_delivered);
+    sd_notify(0, msg);
+}
+
+/* ---- recipients ---- */
+
+static bool
+group_exists(const char *name, void *data)
+{
+    cor_server_t *srv = data;
+    g_autoptr(cor_group_t) g = NULL;
+    return cor_store_group_get(srv->reader, name, &g) == COR_OK;
+}
+
+static cor_status_t
+resolve(const char *local, const char *domain, cor_lmtp_rcpt_t *r, void *data)
+{
+    cor_server_t *srv = data;
+    if (srv->set.domains[0]) {
+        bool ok = false;
+        for (size_t i = 0; srv->set.domains[i]; i++)
+            ok = ok || strcmp(srv->set.domains[i], domain) == 0;
+        if (!ok)
+            return COR_ERR_BAD_DOMAIN;
+    }
+    cor_status_t s = cor_lmtp_split_local(local, group_exists, srv, &r->group, &r->kind, &r->detail);
+    if (s != COR_OK) {
+        /* a store that cannot be read is a temporary failure, not "no such group" */
+        g_autoptr(cor_group_t) g = NULL;
+        cor_status_t probe = cor_store_group_get(srv->reader, "\x01", &g);
+        return probe == COR_ERR_NO_GROUP ? s : probe;
+    }
+    g_autoptr(cor_group_t) g = NULL;
+    s = cor_store_group_get(srv->reader, r->group, &g);
+    if (s != COR_OK)
+        return s;
+    r->group_id = g->id;
+    return COR_OK;
+}
+
+/* ---- connections ---- */
+
+static void conn_update_io(conn_t *c);
+static void conn_close(conn_t *c);
+
+static conn_t *
+conn_ref(conn_t *c)
+{
+    c->refs++;
+    return c;
+}
+
+static void
+conn_unref(conn_t *c)
+{
+    if (--c->refs > 0)
+        return;
+    cor_lmtp_session_free(c->lmtp);
+    g_clear_object(&c->sock);
+    g_free(c->peer);
+    g_free(c);
+}
+
+/* Sends what it can of the output without blocking. */
+static void
+conn_flush(conn_t *c)
+{
+    while (!c->closed) {
+        size_t len;
+        const char *out = cor_lmtp_session_output(c->lmtp, &len);
+        if (len == 0)
+            return;
+        GError *e = NULL;
+        gssize n = g_socket_send(c->sock, out, len, NULL, &e);
+        if (n < 0) {
+            if (!g_error_matches(e, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+                cor_log_debug("lmtp %s: cannot write: %s", cor_lmtp_session_id(c->lmtp), e->message);
+                c->eof = true;
+                /* nobody is listening: drop the output */
+                cor_lmtp_session_consume(c->lmtp, len);
+            }
+            g_error_free(e);
+            return;
+        }
+        cor_lmtp_session_consume(c->lmtp, (size_t) n);
+    }
+}
+
+static void submit(conn_t *c);
+
+/* After input or a commit: hand over a complete transaction, send, decide
+ * what to wait for next. */
+static void
+conn_progress(conn_t *c)
+{
+    if (c->closed)
+        return;
+    if (cor_lmtp_session_state(c->lmtp) == COR_LMTP_WAIT && !c->waiting)
+        submit(c);
+    conn_flush(c);
+    size_t pending;
+    cor_lmtp_session_output(c->lmtp, &pending);
+    cor_lmtp_state_t st = cor_lmtp_session_state(c->lmtp);
+    /* closed: after QUIT or a 421 has been sent; or the client has gone and
+     * everything it sent before going has been answered */
+    if (pending == 0 && (st == COR_LMTP_CLOSED || (c->eof && !c->waiting && st != COR_LMTP_WAIT))) {
+        conn_close(c);
+        return;
+    }
+    conn_update_io(c);
+}
+
+static gboolean
+on_readable(GSocket *sock, GIOCondition cond, gpointer data)
+{
+    conn_t *c = data;
+    char buf[READ_CHUNK];
+    GError *e = NULL;
+    gssize n = g_socket_receive(sock, buf, sizeof buf, NULL, &e);
+    if (n < 0) {
+        if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+            g_error_free(e);
+            return G_SOURCE_CONTINUE;
+        }
+        cor_log_debug("lmtp %s: cannot read: %s", cor_lmtp_session_id(c->lmtp), e->message);
+        g_error_free(e);
+        n = 0;
+    }
+    c->last_us = g_get_monotonic_time();
+    conn_ref(c);
+    if (n == 0)
+        c->eof = true;
+    else
+        cor_lmtp_session_feed(c->lmtp, buf, (size_t) n);
+    conn_progress(c);
+    conn_unref(c);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_writable(GSocket *sock, GIOCondition cond, gpointer data)
+{
+    conn_t *c = data;
+    conn_ref(c);
+    conn_progress(c);
+    conn_unref(c);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+conn_update_io(conn_t *c)
+{
+    if (c->closed)
+        return;
+    size_t pending;
+    cor_lmtp_session_output(c->lmtp, &pending);
+    cor_lmtp_state_t st = cor_lmtp_session_state(c->lmtp);
+    bool want_read = !c->eof && !c->waiting && st != COR_LMTP_WAIT && st != COR_LMTP_CLOSED &&
+                     pending < OUT_HIGH_WATER && !c->srv->stopping;
+    /* while stopping, a session in the middle of a message may finish it */
+    if (c->srv->stopping && st == COR_LMTP_DATA && !c->eof)
+        want_read = pending < OUT_HIGH_WATER;
+    bool want_write = pending > 0;
+    if (want_read && !c->in_src) {
+        c->in_src = g_socket_create_source(c->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+        g_source_set_callback(c->in_src, (GSourceFunc) (void (*)(void)) on_readable, c, NULL);
+        g_source_attach(c->in_src, c->srv->ctx);
+    } else if (!want_read && c->in_src) {
+        g_source_destroy(c->in_src);
+        g_clear_pointer(&c->in_src, g_source_unref);
+    }
+    if (want_write && !c->out_src) {
+        c->out_src = g_socket_create_source(c->sock, G_IO_OUT | G_IO_HUP | G_IO_ERR, NULL);
+        g_source_set_callback(c->out_src, (GSourceFunc) (void (*)(void)) on_writable, c, NULL);
+        g_source_attach(c->out_src, c->srv->ctx);
+    } else if (!want_write && c->out_src) {
+        g_source_destroy(c->out_src);
+        g_clear_pointer(&c->out_src, g_source_unref);
+    }
+}
+
+static void
+conn_close(conn_t *c)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (c->in_src) {
+        g_source_destroy(c->in_src);
+        g_clear_pointer(&c->in_src, g_source_unref);
+    }
+    if (c->out_src) {
+        g_source_destroy(c->out_src);
+        g_clear_pointer(&c->out_src, g_source_unref);
+    }
+    g_socket_close(c->sock, NULL);
+    cor_server_t *srv = c->srv;
+    srv->conns = g_list_remove(srv->conns, c);
+    srv->n_conns--;
+    cor_log_debug("lmtp %s: closed", cor_lmtp_session_id(c->lmtp));
+    conn_unref(c);
+    if (srv->stopping && srv->n_conns == 0 && srv->in_flight == 0)
+        g_main_loop_quit(srv->loop);
+}
+
+/* ---- deliveries ---- */
+
+static void
+parse_job(gpointer data, gpointer user)
+{
+    cor_server_t *srv = user;
+    cor_delivery_t *d = data;
+    cor_delivery_parse(d);
+    g_async_queue_push(srv->commit_q, d);
+}
+
+static void
+submit(conn_t *c)
+{
+    cor_lmtp_envelope_t *env = cor_lmtp_session_take(c->lmtp);
+    if (!env)
+        return;
+    cor_delivery_t *d = cor_delivery_new(env, (int64_t) time(NULL));
+    d->user = conn_ref(c);
+    c->waiting = true;
+    c->srv->in_flight++;
+    g_thread_pool_push(c->srv->parse_pool, d, NULL);
+}
+
+/* One line per transaction: session, envelope, each recipient's result,
+ * size, milliseconds from MAIL to the replies. */
+static void
+log_transaction(const cor_delivery_t *d)
+{
+    const cor_lmtp_envelope_t *e = d->env;
+    GString *rcpts = g_string_new(NULL);
+    for (guint i = 0; i < e->rcpts->len; i++) {
+        const cor_lmtp_rcpt_t *r = g_ptr_array_index(e->rcpts, i);
+        const cor_smtp_reply_t *rep = cor_status_smtp(d->results[i]);
+        g_string_append_printf(rcpts, "%s<%s> %d %s", i ? ", " : "", r->address, rep->code,
+                               rep->enhanced);
+    }
+    gsize size = g_bytes_get_size(e->data);
+    int64_t ms = (d->done_us - e->started_us) / 1000;
+    g_autofree char *f_from = g_strdup_printf("CORRIDOR_FROM=%s", e->from);
+    g_autofree char *f_rcpt = g_strdup_printf("CORRIDOR_RCPTS=%s", rcpts->str);
+    g_autofree char *f_size = g_strdup_printf("CORRIDOR_SIZE=%" G_GSIZE_FORMAT, size);
+    g_autofree char *f_ms = g_strdup_printf("CORRIDOR_MS=%" G_GINT64_FORMAT, ms);
+    g_autofree char *f_mid = g_strdup_printf("CORRIDOR_MESSAGE_ID=%s",
+                                             d->msg ? d->msg->message_id : "");
+    const char *fields[] = { f_from, f_rcpt, f_size, f_ms, f_mid, NULL };
+    guint ok = cor_delivery_accepted(d);
+    cor_log_fields(ok == e->rcpts->len ? COR_LOG_INFO : COR_LOG_WARNING, e->session, fields,
+                   "from=<%s> message-id=<%s> size=%" G_GSIZE_FORMAT " ms=%" G_GINT64_FORMAT
+                   " rcpt: %s", e->from, d->msg ? d->msg->message_id : "", size, ms, rcpts->str);
+    g_string_free(rcpts, TRUE);
+}
+
+/* Main thread: the committer has decided. */
+static gboolean
+delivered(gpointer data)
+{
+    cor_delivery_t *d = data;
+    conn_t *c = d->user;
+    cor_server_t *srv = c->srv;
+    srv->in_flight--;
+    srv->n_delivered += cor_delivery_accepted(d);
+    log_transaction(d);
+    c->waiting = false;
+    if (!c->closed) {
+        cor_lmtp_session_finish(c->lmtp, d->results, (const char *const *) d->details);
+        if (srv->stopping && cor_lmtp_session_state(c->lmtp) != COR_LMTP_CLOSED) {
+            /* answer what was asked, then say goodbye */
+            conn_flush(c);
+            cor_lmtp_session_abort(c->lmtp, COR_ERR_SHUTDOWN);
+        } else {
+            cor_lmtp_session_feed(c->lmtp, NULL, 0);
+        }
+        conn_progress(c);
+    }
+    conn_unref(c);
+    cor_delivery_free(d);
+    if (srv->stopping && srv->n_conns == 0 && srv->in_flight == 0)
+        g_main_loop_quit(srv->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+kick_indexer(cor_server_t *srv)
+{
+    g_mutex_lock(&srv->index_lock);
+    srv->index_kick = true;
+    g_cond_signal(&srv->index_cond);
+    g_mutex_unlock(&srv->index_lock);
+}
+
+typedef struct committer_args {
+    cor_server_t *srv;
+    cor_store_t *st;
+} committer_args_t;
+
+static gpointer
+committer_main(gpointer data)
+{
+    committer_args_t *a = data;
+    cor_server_t *srv = a->srv;
+    GPtrArray *batch = g_ptr_array_new();
+    bool stop = false;
+    while (!stop) {
+        gpointer item = g_async_queue_pop(srv->commit_q);
+        g_ptr_array_set_size(batch, 0);
+        if (item == &stop_marker)
+            break;
+        g_ptr_array_add(batch, item);
+        unsigned max = g_atomic_int_get((gint *) &srv->set.commit_batch);
+        while (batch->len < max && (item = g_async_queue_try_pop(srv->commit_q)) != NULL) {
+            if (item == &stop_marker) {
+                stop = true;
+                break;
+            }
+            g_ptr_array_add(batch, item);
+        }
+        g_autofree char *err = NULL;
+        cor_status_t s = cor_delivery_store(a->st, (cor_delivery_t **) batch->pdata, batch->len, &err);
+        if (s != COR_OK)
+            cor_log_error("cannot store %u message%s: %s (the MTA will retry)", batch->len,
+                          batch->len == 1 ? "" : "s", err ? err : cor_status_to_string(s));
+        else
+            cor_log_debug("committed %u message%s", batch->len, batch->len == 1 ? "" : "s");
+        for (guint i = 0; i < batch->len; i++)
+            g_main_context_invoke(srv->ctx, delivered, g_ptr_array_index(batch, i));
+        if (s == COR_OK)
+            kick_indexer(srv);
+    }
+    g_ptr_array_unref(batch);
+    cor_store_close(a->st);
+    g_free(a);
+    return NULL;
+}
+
+/* ---- the indexer ---- */
+
+typedef struct indexer_args {
+    cor_server_t *srv;
+    cor_store_t *st;
+    char *index_path;
+    int batch;
+} indexer_args_t;
+
+static gpointer
+indexer_main(gpointer data)
+{
+    indexer_args_t *a = data;
+    cor_server_t *srv = a->srv;
+    /* intake comes first: the index may lag (threads inherit this) */
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
+        cor_log_debug("cannot lower the indexer's priority: %s", g_strerror(errno));
+    bool first = true;
+    while (!g_atomic_int_get(&srv->index_stop)) {
+        if (!first) {
+            g_mutex_lock(&srv->index_lock);
+            gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+            while (!srv->index_kick && !g_atomic_int_get(&srv->index_stop))
+                if (!g_cond_wait_until(&srv->index_cond, &srv->index_lock, until))
+                    break;
+            srv->index_kick = false;
+            g_mutex_unlock(&srv->index_lock);
+        }
+        first = false;
+        if (g_atomic_int_get(&srv->index_stop))
+            break;
+        int64_t pending = 0;
+        if (cor_store_work_count(a->st, "index", &pending) != COR_OK || pending == 0)
+            continue;
+        cor_search_writer_t *w = NULL;
+        g_autofree char *err = NULL;
+        cor_status_t s = cor_search_writer_open(a->index_path, &w, &err);
+        if (s == COR_ERR_BUSY)
+            continue;                   /* `corridor import` or reindex has it: later */
+        if (s != COR_OK) {
+            cor_log_error("cannot open index '%s': %s", a->index_path, err);
+            continue;
+        }
+        cor_ingest_options_t opt = { .workers = 1, .batch = a->batch, .cancel = &srv->index_stop };
+        cor_ingest_stats_t stats;
+        s = cor_ingest_catch_up(a->st, w, &opt, &stats, &err);
+        if (s != COR_OK)
+            cor_log_error("indexing stopped: %s (will retry)", err ? err : cor_status_to_string(s));
+        else
+            cor_log_debug("indexed %" G_GUINT64_FORMAT " messages", stats.indexed);
+        g_clear_pointer(&err, g_free);
+        if (cor_search_writer_close(w) != COR_OK)
+            cor_log_error("cannot close index '%s'", a->index_path);
+    }
+    cor_store_close(a->st);
+    g_free(a->index_path);
+    g_free(a);
+    return NULL;
+}
+
+/* ---- accepting ---- */
+
+static gboolean
+on_accept(GSocket *lsock, GIOCondition cond, gpointer data)
+{
+    cor_server_t *srv = data;
+    for (int i = 0; i < 64; i++) {
+        GError *e = NULL;
+        GSocket *sock = g_socket_accept(lsock, NULL, &e);
+        if (!sock) {
+            if (!g_error_matches(e, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                cor_log_warning("cannot accept a connection: %s", e->message);
+            g_error_free(e);
+            break;
+        }
+        g_socket_set_blocking(sock, FALSE);
+        if (srv->stopping || srv->n_conns >= srv->set.max_sessions) {
+            g_autofree char *t = cor_lmtp_reply_text(srv->stopping ? COR_ERR_SHUTDOWN
+                                                                   : COR_ERR_OVERLOADED, NULL);
+            g_autofree char *line = g_strconcat(t, "\r\n", NULL);
+            g_socket_send(sock, line, strlen(line), NULL, NULL);
+            g_socket_close(sock, NULL);
+            g_object_unref(sock);
+            if (!srv->stopping)
+                cor_log_warning("lmtp: refused a connection: %u sessions open (the limit)",
+                                srv->n_conns);
+            continue;
+        }
+        conn_t *c = g_new0(conn_t, 1);
+        c->srv = srv;
+        c->refs = 1;
+        c->sock = sock;
+        c->last_us = g_get_monotonic_time();
+        g_autofree char *id = g_strdup_printf("L%05x%04" G_GINT64_MODIFIER "x",
+                                              (unsigned) (getpid() & 0xfffff),
+                                              (gint64) (++srv->next_session & 0xffffffff));
+        c->lmtp = cor_lmtp_session_new(id, srv->set.hostname, &srv->set.limits, resolve, srv);
+        srv->conns = g_list_prepend(srv->conns, c);
+        srv->n_conns++;
+        srv->n_sessions++;
+        cor_log_debug("lmtp %s: connected", id);
+        conn_progress(c);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+listener_free(listener_t *l)
+{
+    if (!l)
+        return;
+    if (l->src) {
+        g_source_destroy(l->src);
+        g_source_unref(l->src);
+    }
+    if (l->sock) {
+        g_socket_close(l->sock, NULL);
+        g_object_unref(l->sock);
+    }
+    if (l->unlink_path)
+        unlink(l->unlink_path);
+    g_free(l->unlink_path);
+    g_free(l->label);
+    g_free(l);
+}
+
+static bool
+is_loopback(GInetAddress *a)
+{
+    return g_inet_address_get_is_loopback(a);
+}
+
+/* Binds "unix:PATH" or "HOST:PORT". */
+static cor_status_t
+bind_listener(cor_server_t *srv, const char *spec, const cor_config_t *cfg, listener_t **out,
+              char **err)
+{
+    GError *e = NULL;
+    GSocket *sock = NULL;
+    GSocketAddress *addr = NULL;
+    listener_t *l = g_new0(listener_t, 1);
+    l->label = g_strdup(spec);
+    if (g_str_has_prefix(spec, "unix:")) {
+        const char *path = spec + 5;
+        if (!*path) {
+            *err = g_strdup_printf("listener '%s': no socket path", spec);
+            listener_free(l);
+            return COR_ERR_CONFIG;
+        }
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) {
+                *err = g_strdup_printf("listener '%s': '%s' exists and is not a socket", spec, path);
+                listener_free(l);
+                return COR_ERR_CONFIG;
+            }
+            unlink(path);   /* left by a daemon that was killed */
+        }
+        sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &e);
+        addr = g_unix_socket_address_new(path);
+        l->unlink_path = g_strdup(path);
+    } else {
+        const char *colon = strrchr(spec, ':');
+        char *end = NULL;
+        guint64 port = colon ? g_ascii_strtoull(colon + 1, &end, 10) : 0;
+        if (!colon || !end || *end || port == 0 || port > 65535) {
+            *err = g_strdup_printf("listener '%s': expected unix:PATH or HOST:PORT", spec);
+            listener_free(l);
+            return COR_ERR_CONFIG;
+        }
+        g_autofree char *host = g_strndup(spec, colon - spec);
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+            memmove(host, host + 1, strlen(host));
+            host[strlen(host) - 1] = '\0';
+        }
+        g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
+        if (!ia) {
+            *err = g_strdup_printf("listener '%s': '%s' is not an IP address", spec, host);
+            listener_free(l);
+            return COR_ERR_CONFIG;
+        }
+        if (!is_loopback(ia) && !cor_config_bool(cfg, "lmtp", "allow_remote")) {
+            *err = g_strdup_printf("listener '%s' is not on loopback: LMTP has no authentication "
+                                   "(set [lmtp] allow_remote = true to allow it)", spec);
+            listener_free(l);
+            return COR_ERR_CONFIG;
+        }
+        sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_STREAM,
+                            G_SOCKET_PROTOCOL_TCP, &e);
+        addr = g_inet_socket_address_new(ia, (guint16) port);
+    }
+    if (sock)
+        g_socket_set_listen_backlog(sock, 128);
+    if (!sock || !g_socket_bind(sock, addr, TRUE, &e) || !g_socket_listen(sock, &e)) {
+        *err = g_strdup_printf("cannot listen on '%s': %s", spec, e ? e->message : "?");
+        g_clear_error(&e);
+        g_clear_object(&sock);
+        g_clear_object(&addr);
+        g_clear_pointer(&l->unlink_path, g_free);
+        listener_free(l);
+        return COR_ERR_IO;
+    }
+    g_object_unref(addr);
+    if (l->unlink_path) {
+        const char *mode = cor_config_string(cfg, "lmtp", "socket_mode");
+        guint64 m = g_ascii_strtoull(mode, NULL, 8);
+        if (chmod(l->unlink_path, (mode_t) (m & 0777)) != 0)
+            cor_log_warning("cannot set mode %s on '%s': %s", mode, l->unlink_path, g_strerror(errno));
+    }
+    l->sock = sock;
+    *out = l;
+    return COR_OK;
+}
+
+static void
+listener_start(cor_server_t *srv, listener_t *l)
+{
+    g_socket_set_blocking(l->sock, FALSE);
+    l->src = g_socket_create_source(l->sock, G_IO_IN, NULL);
+    g_source_set_callback(l->src, (GSourceFunc) (void (*)(void)) on_accept, srv, NULL);
+    g_source_attach(l->src, srv->ctx);
+}
+
+/* Sockets passed by systemd (corridor-lmtp.socket).  Names other than
+ * "lmtp" (FileDescriptorName=) are left for later issues' listeners. */
+static cor_status_t
+systemd_listeners(cor_server_t *srv, char **err)
+{
+    char **names = NULL;
+    int n = sd_listen_fds_with_names(1, &names);
+    if (n < 0) {
+        *err = g_strdup_printf("cannot take the sockets systemd passed: %s", g_strerror(-n));
+        return COR_ERR_IO;
+    }
+    for (int i = 0; i < n; i++) {
+        int fd = SD_LISTEN_FDS_START + i;
+        const char *name = names && names[i] ? names[i] : "lmtp";
+        if (strcmp(name, "lmtp") != 0 && strcmp(name, "unknown") != 0 &&
+            !g_str_has_prefix(name, "corridor")) {
+            cor_log_warning("ignoring socket '%s' from systemd (not for LMTP)", name);
+            continue;
+        }
+        GError *e = NULL;
+        GSocket *sock = g_socket_new_from_fd(fd, &e);
+        if (!sock) {
+            *err = g_strdup_printf("socket %d from systemd: %s", fd, e->message);
+            g_error_free(e);
+            return COR_ERR_IO;
+        }
+        listener_t *l = g_new0(listener_t, 1);
+        l->sock = sock;
+        l->label = g_strdup_printf("systemd:%s", name);
+        g_ptr_array_add(srv->listeners, l);
+    }
+    if (names) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+    }
+    return COR_OK;
+}
+
+/* ---- signals and time ---- */
+
+static void
+begin_shutdown(cor_server_t *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    srv->stop_deadline_us = g_get_monotonic_time() + srv->set.shutdown_timeout_us;
+    sd_notify(0, "STOPPING=1");
+    cor_log_info("stopping: %u sessions open, %u messages being stored", srv->n_conns,
+                 srv->in_flight);
+    g_ptr_array_set_size(srv->listeners, 0);   /* no more connections */
+    GList *copy = g_list_copy(srv->conns);
+    for (GList *l = copy; l; l = l->next) {
+        conn_t *c = l->data;
+        cor_lmtp_state_t st = cor_lmtp_session_state(c->lmtp);
+        if (st != COR_LMTP_DATA && st != COR_LMTP_WAIT && !c->waiting) {
+            cor_lmtp_session_abort(c->lmtp, COR_ERR_SHUTDOWN);
+            conn_progress(c);
+        } else {
+            conn_update_io(c);
+        }
+    }
+    g_list_free(copy);
+    if (srv->n_conns == 0 && srv->in_flight == 0)
+        g_main_loop_quit(srv->loop);
+}
+
+static gboolean
+on_sigterm(gpointer data)
+{
+    begin_shutdown(data);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sighup(gpointer data)
+{
+    cor_server_t *srv = data;
+    cor_config_t *cfg = NULL;
+    g_autofree char *err = NULL;
+    sd_notify(0, "RELOADING=1");
+    cor_status_t s = cor_config_load(srv->config_path, srv->config_explicit, &cfg, &err);
+    if (s != COR_OK) {
+        cor_log_error("configuration not reloaded, keeping the old one: %s", err);
+    } else {
+        settings_t next = { 0 };
+        settings_load(&next, cfg);
+        g_atomic_int_set((gint *) &srv->set.commit_batch, (gint) next.commit_batch);
+        settings_clear(&srv->set);
+        srv->set = next;
+        apply_log_level(cfg);
+        for (GList *l = srv->conns; l; l = l->next)
+            cor_lmtp_session_set_limits(((conn_t *) l->data)->lmtp, &srv->set.limits);
+        cor_log_info("configuration reloaded from '%s'", srv->config_path ? srv->config_path : "(defaults)");
+        cor_config_free(cfg);
+    }
+    sd_notify(0, "READY=1");
+    return G_SOURCE_CONTINUE;
+}
+
+/* Every second: timeouts, the shutdown deadline, the watchdog. */
+static gboolean
+on_tick(gpointer data)
+{
+    cor_server_t *srv = data;
+    int64_t now = g_get_monotonic_time();
+    GList *copy = g_list_copy(srv->conns);
+    for (GList *l = copy; l; l = l->next) {
+        conn_t *c = l->data;
+        if (c->closed || c->waiting)
+            continue;
+        cor_lmtp_state_t st = cor_lmtp_session_state(c->lmtp);
+        if (st == COR_LMTP_WAIT || st == COR_LMTP_CLOSED)
+            continue;
+        int64_t limit = st == COR_LMTP_DATA ? srv->set.data_timeout_us : srv->set.command_timeout_us;
+        bool late = now - c->last_us > limit;
+        bool shutdown = srv->stopping && now > srv->stop_deadline_us;
+        if (late || shutdown) {
+            conn_ref(c);
+            if (late)
+                cor_log_info("lmtp %s: timed out %s", cor_lmtp_session_id(c->lmtp),
+                             st == COR_LMTP_DATA ? "receiving a message" : "waiting for a command");
+            cor_lmtp_session_abort(c->lmtp, shutdown ? COR_ERR_SHUTDOWN : COR_ERR_TIMEOUT);
+            c->eof = true;
+            conn_progress(c);
+            if (!c->closed)
+                conn_close(c);   /* the reply could not be sent: drop it */
+            conn_unref(c);
+        }
+    }
+    g_list_free(copy);
+    if (srv->watchdog && now - srv->last_watchdog_us >= (int64_t) srv->watchdog_us / 2) {
+        sd_notify(0, "WATCHDOG=1");
+        srv->last_watchdog_us = now;
+    }
+    static int64_t last_status;
+    if (now - last_status > 10 * G_USEC_PER_SEC) {
+        notify_status(srv);
+        last_status = now;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- life ---- */
+
+cor_status_t
+cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_server_t **out,
+               char **err)
+{
+    *out = NULL;
+    cor_server_t *srv = g_new0(cor_server_t, 1);
+    srv->config_path = g_strdup(opt->config_path);
+    srv->config_explicit = opt->config_explicit;
+    srv->store_path = g_strdup(opt->store_path);
+    srv->index_path = g_strdup(opt->index_path);
+    settings_load(&srv->set, cfg);
+    srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);
+    g_mutex_init(&srv->index_lock);
+    g_cond_init(&srv->index_cond);
+    *out = srv;
+
+    cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
+    if (s != COR_OK)
+        return s;
+    cor_store_set_busy_timeout(srv->reader, cor_config_int(cfg, "store", "busy_timeout") * 1000);
+
+    if ((s = systemd_listeners(srv, err)) != COR_OK)
+        return s;
+    const char *const *specs = opt->listen;
+    if (!specs || !specs[0])
+        specs = cor_config_list(cfg, "lmtp", "listen");
+    g_autofree char *dflt = NULL;
+    const char *one[2] = { NULL, NULL };
+    if ((!specs || !specs[0] || !*specs[0]) && srv->listeners->len == 0) {
+        dflt = g_strdup_printf("unix:%s/lmtp.sock", opt->state_dir);
+        one[0] = dflt;
+        specs = one;
+    }
+    for (size_t i = 0; specs && specs[i]; i++) {
+        if (!*specs[i])
+            continue;
+        listener_t *l = NULL;
+        if ((s = bind_listener(srv, specs[i], cfg, &l, err)) != COR_OK)
+            return s;
+        g_ptr_array_add(srv->listeners, l);
+    }
+    return COR_OK;
+}
+
+cor_status_t
+cor_server_run(cor_server_t *srv)
+{
+    srv->ctx = g_main_context_ref_thread_default();
+    srv->loop = g_main_loop_new(srv->ctx, FALSE);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* the writer and the indexer each have their own store handle */
+    cor_store_t *wst = NULL, *ist = NULL;
+    g_autofree char *err = NULL;
+    if (cor_store_open(srv->store_path, false, &wst, &err) != COR_OK ||
+        cor_store_open(srv->store_path, false, &ist, &err) != COR_OK) {
+        cor_log_error("%s", err);
+        cor_store_close(wst);
+        return COR_ERR_STORE;
+    }
+    srv->commit_q = g_async_queue_new();
+    srv->parse_pool = g_thread_pool_new(parse_job, srv, (gint) MAX(1, g_get_num_processors()),
+                                        FALSE, NULL);
+    committer_args_t *ca = g_new0(committer_args_t, 1);
+    ca->srv = srv;
+    ca->st = wst;
+    srv->committer = g_thread_new("committer", committer_main, ca);
+    indexer_args_t *ia = g_new0(indexer_args_t, 1);
+    ia->srv = srv;
+    ia->st = ist;
+    ia->index_path = g_strdup(srv->index_path);
+    ia->batch = srv->set.index_batch;
+    srv->indexer = g_thread_new("indexer", indexer_main, ia);
+
+    for (guint i = 0; i < srv->listeners->len; i++) {
+        listener_t *l = g_ptr_array_index(srv->listeners, i);
+        listener_start(srv, l);
+        cor_log_info("listening for LMTP on %s", l->label);
+    }
+    srv->sigterm_id = g_unix_signal_add(SIGTERM, on_sigterm, srv);
+    srv->sigint_id = g_unix_signal_add(SIGINT, on_sigterm, srv);
+    srv->sighup_id = g_unix_signal_add(SIGHUP, on_sighup, srv);
+    srv->tick_id = g_timeout_add_seconds(1, on_tick, srv);
+    srv->watchdog = sd_watchdog_enabled(0, &srv->watchdog_us) > 0;
+    sd_notify(0, "READY=1");
+    notify_status(srv);
+    cor_log_info("ready (pid %d)", (int) getpid());
+
+    g_main_loop_run(srv->loop);
+
+    /* every session is closed and every delivery answered */
+    g_async_queue_push(srv->commit_q, &stop_marker);
+    g_thread_join(srv->committer);
+    g_atomic_int_set(&srv->index_stop, 1);
+    kick_indexer(srv);
+    g_thread_join(srv->indexer);
+    g_thread_pool_free(srv->parse_pool, FALSE, TRUE);
+    /* results the committer posted after the loop ended (none expected) */
+    while (g_main_context_iteration(srv->ctx, FALSE))
+        ;
+    g_source_remove(srv->tick_id);
+    g_source_remove(srv->sigterm_id);
+    g_source_remove(srv->sigint_id);
+    g_source_remove(srv->sighup_id);
+    cor_log_info("stopped: %" G_GUINT64_FORMAT " sessions, %" G_GUINT64_FORMAT
+                 " deliveries accepted", srv->n_sessions, srv->n_delivered);
+    return COR_OK;
+}
+
+void
+cor_server_free(cor_server_t *srv)
+{
+    if (!srv)
+        return;
+    if (srv->listeners)
+        g_ptr_array_unref(srv->listeners);
+    while (srv->conns)
+        conn_close(srv->conns->data);
+    cor_store_close(srv->reader);
+    if (srv->commit_q)
+        g_async_queue_unref(srv->commit_q);
+    if (srv->loop)
+        g_main_loop_unref(srv->loop);
+    if (srv->ctx)
+        g_main_context_unref(srv->ctx);
+    g_mutex_clear(&srv->index_lock);
+    g_cond_clear(&srv->index_cond);
+    settings_clear(&srv->set);
+    g_free(srv->config_path);
+    g_free(srv->store_path);
+    g_free(srv->index_path);
+    g_free(srv);
+}

@@ -1,0 +1,65 @@
+/* mta-bridge/server.h — `corridor serve`: the LMTP daemon.
+ *
+ * Design notes
+ * ------------
+ * Threads and who owns what:
+ *
+ *   main thread    GLib main loop: listeners, every session's socket I/O and
+ *                  LMTP state machine (lmtp.h), timeouts, signals, systemd
+ *                  notifications.  Its own read-only use of the store:
+ *                  recipient lookups at RCPT.
+ *   parse pool     GThreadPool, one thread per CPU: parses each complete
+ *                  message (intake.h) and hands it to the committer.
+ *   committer      one thread, the only writer of the store: takes every
+ *                  delivery waiting (up to [lmtp] commit_batch), stores them
+ *                  in one transaction, commits, and hands the results back to
+ *                  the main loop, which writes the replies.  While one commit
+ *                  is syncing, the next batch gathers: grouped commit.
+ *   indexer        one thread at lower CPU priority: works through the
+ *                  'index' work queue (cor_ingest_catch_up) with its own
+ *                  store handle, opening the index only while it has work so
+ *                  that `corridor import` can run beside the daemon.
+ *
+ * A session waiting for its commit reads nothing more, so a client can have
+ * one transaction in flight; many clients give the committer its batches.
+ *
+ * Shutdown (SIGTERM/SIGINT): listeners close at once; idle sessions get
+ * 421 4.3.2; sessions in the middle of a message have [daemon]
+ * shutdown_timeout to finish it; transactions already complete are
+ * committed and answered; then the indexer stops after the batch in hand and
+ * the process exits 0.  What the index has not caught up with stays queued.
+ *
+ * SIGHUP reloads the configuration file: limits, timeouts, domains, host
+ * name, log level.  Listeners stay as they are (restart to change them).
+ */
+#ifndef COR_SERVER_H
+#define COR_SERVER_H
+
+#include <glib.h>
+
+#include "core/config.h"
+#include "core/status.h"
+
+typedef struct cor_server cor_server_t;
+
+typedef struct cor_server_options {
+    const char *config_path;        /* reloaded on SIGHUP (may be NULL) */
+    bool config_explicit;           /* the config file must exist */
+    const char *state_dir;
+    const char *store_path;
+    const char *index_path;
+    const char *const *listen;      /* --lmtp values; NULL: from the config */
+} cor_server_options_t;
+
+/* Opens the store, binds the listeners (and takes systemd's sockets).
+ * `cfg` is the configuration loaded by the caller (transfer none).
+ * *err transfer full. */
+cor_status_t cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg,
+                            cor_server_t **out, char **err);
+
+/* Runs until SIGTERM/SIGINT and a clean shutdown.  COR_OK then. */
+cor_status_t cor_server_run(cor_server_t *srv);
+
+void cor_server_free(cor_server_t *srv);
+
+#endif
