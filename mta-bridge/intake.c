@@ -71,7 +71,7 @@ store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **d
             if (d->row == 0)
                 d->row = in.msg;
             *detail = g_strdup_printf("%s <%s>%s", r->group, d->msg->message_id,
-                                      s == COR_DUPLICATE ? " already stored" : " stored");
+                                      s == COR_DUPLICATE ? "" : " stored");
         }
         cor_intake_clear(&in);
     } else {
@@ -84,7 +84,7 @@ store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **d
                                   r->address, raw, len, d->sha256, d->received, NULL);
         if (COR_SUCCEEDED(s))
             *detail = g_strdup_printf("%s-%s%s", r->group, cor_control_kind_to_string(kinds[r->kind]),
-                                      s == COR_DUPLICATE ? " already stored" : " stored");
+                                      s == COR_DUPLICATE ? "" : " stored");
     }
     if (COR_SUCCEEDED(s)) {
         cor_status_t rs = cor_store_savepoint_release(st);

@@ -619,8 +619,10 @@ cor_lmtp_session_feed(cor_lmtp_session_t *s, const char *buf, size_t len)
         if (s->skip_line) {
             /* the rest of an over-long line */
             s->in_pos += line_len;
-            if (lf)
+            if (lf) {
                 s->skip_line = false;
+                s->prev_crlf = line_len >= 2 && lf[-1] == '\r';
+            }
             continue;
         }
         if (line_len > limit) {
@@ -628,7 +630,7 @@ cor_lmtp_session_feed(cor_lmtp_session_t *s, const char *buf, size_t len)
             s->in_pos += lf ? line_len : avail;
             s->skip_line = lf == NULL;
             if (data) {
-                s->prev_crlf = false;
+                s->prev_crlf = lf && lf > p && lf[-1] == '\r';
                 if (s->data_status == COR_OK) {
                     s->data_status = COR_ERR_LINE_TOO_LONG;
                     g_byte_array_set_size(s->data, 0);

@@ -35,6 +35,7 @@ typedef struct settings {
     int64_t shutdown_timeout_us;
     unsigned commit_batch;
     int index_batch;
+    int64_t busy_timeout_ms;
 } settings_t;
 
 typedef struct conn conn_t;
@@ -130,6 +131,7 @@ settings_load(settings_t *s, const cor_config_t *cfg)
     s->shutdown_timeout_us = cor_config_int(cfg, "daemon", "shutdown_timeout") * G_USEC_PER_SEC;
     s->commit_batch = (unsigned) MAX(1, cor_config_int(cfg, "lmtp", "commit_batch"));
     s->index_batch = (int) MAX(1, cor_config_int(cfg, "daemon", "index_batch"));
+    s->busy_timeout_ms = cor_config_int(cfg, "store", "busy_timeout") * 1000;
 }
 
 static void
@@ -877,7 +879,7 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
     if (s != COR_OK)
         return s;
-    cor_store_set_busy_timeout(srv->reader, cor_config_int(cfg, "store", "busy_timeout") * 1000);
+    cor_store_set_busy_timeout(srv->reader, srv->set.busy_timeout_ms);
 
     if ((s = systemd_listeners(srv, err)) != COR_OK)
         return s;
@@ -918,6 +920,8 @@ cor_server_run(cor_server_t *srv)
         cor_store_close(wst);
         return COR_ERR_STORE;
     }
+    cor_store_set_busy_timeout(wst, srv->set.busy_timeout_ms);
+    cor_store_set_busy_timeout(ist, srv->set.busy_timeout_ms);
     srv->commit_q = g_async_queue_new();
     srv->parse_pool = g_thread_pool_new(parse_job, srv, (gint) MAX(1, g_get_num_processors()),
                                         FALSE, NULL);

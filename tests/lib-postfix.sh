@@ -3,18 +3,24 @@
 # texthash maps to corridor over LMTP.  Sourced after tests/lib.sh:
 #
 #   . "$(dirname "$0")/lib-postfix.sh"
-#   postfix_setup "$TMP/pf" 10025 "$TMP/maps"   # maps: transport, relay_recipient_maps, relay_domains
-#   postfix_start "$TMP/pf" || fail "postfix start"
+#   port=$(postfix_free_port)
+#   postfix_setup "$TMP/pf" "$port" "$TMP/maps"  # maps: transport, relay_recipient_maps, relay_domains
 #   trap 'postfix_stop "$TMP/pf"; rm -rf "$TMP"' EXIT
-#   ... corridor listens on $TMP/pf/queue/private/corridor-lmtp (0666) ...
-#   python3 "$SRC/tests/tools/smtp_submit.py" --port 10025 --from s@x.test --to planning@lists.example.test msg.eml
+#   ... corridor writes the maps, listens on $TMP/pf/queue/private/corridor-lmtp (0666) ...
+#   postfix_start "$TMP/pf" || fail "postfix start"
+#   python3 "$SRC/tests/tools/smtp_submit.py" --port "$port" --from s@x.test --to planning@lists.example.test msg.eml
 #   postfix_wait_empty "$TMP/pf" 30; postfix_log_status "$TMP/pf"
 #
+# Functions: postfix_setup DIR PORT MAPS_DIR, postfix_start DIR, postfix_stop DIR,
+# postfix_reload DIR, postfix_flush DIR, postfix_wait_empty DIR SECS,
+# postfix_queue_count DIR, postfix_log_status DIR, postfix_log_reply DIR RCPT,
+# postfix_wait_status DIR RCPT STATUS SECS, postfix_free_port.
+#
 # Needs root (postfix's master must start as root).  Everything lives under
-# DIR (etc/ queue/ data/ maillog); /etc/postfix and /var/spool/postfix are not
-# touched, so several instances (different DIRs and ports) can run at once.
-# texthash maps are read when a Postfix process starts: after corridor rewrites
-# them, call postfix_reload DIR before relying on the change.
+# DIR (etc/ queue/ data/ maillog; no spaces in DIR or MAPS_DIR); /etc/postfix
+# and /var/spool/postfix are not touched, so several instances (different
+# DIRs and ports) can run at once.  texthash maps are read when a Postfix
+# process starts: after corridor changes them, call postfix_reload DIR.
 
 # postfix_setup DIR SMTP_PORT MAPS_DIR : writes DIR/etc/{main,master}.cf and
 # creates the queue (so DIR/queue/private exists before corridor starts).
@@ -81,8 +87,10 @@ unknown_relay_recipient_reject_code = 550
 default_transport = error:5.7.1 no outside delivery from the corridor test instance
 relay_transport = lmtp:unix:private/no-transport-maps-entry
 
-# deliver bytes as received: no header rewriting, no added headers,
-# no line folding, no 8bit->QP conversion
+# deliver bytes as received (plus smtpd's Received: header): no header
+# rewriting or dropping (default drops Return-Path, Bcc, Content-Length),
+# no added headers, no line folding, no 8bit->QP, no stray CR -> space
+message_drop_headers =
 local_header_rewrite_clients =
 remote_header_rewrite_domain =
 always_add_missing_headers = no
@@ -148,12 +156,19 @@ EOF
     }
 }
 
-# postfix_start DIR : starts the instance (returns once master is listening).
+# postfix_start DIR : starts the instance (returns once master is listening;
+# a failure, e.g. the port in use, takes a few seconds and prints the reason).
 postfix_start() {
     postfix -c "$1/etc" start >"$1/start.log" 2>&1 || {
         cat "$1/start.log" >&2
+        grep -E 'fatal|panic' "$1/maillog" 2>/dev/null | tail -3 >&2
         return 1
     }
+}
+
+# postfix_free_port : prints a TCP port free on 127.0.0.1 right now.
+postfix_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # postfix_stop DIR : stops it; safe after a failed or partial start, or twice.

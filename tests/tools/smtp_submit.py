@@ -112,6 +112,9 @@ def main():
     ap.add_argument('files', nargs='+')
     a = ap.parse_args()
 
+    for path in a.files:
+        if not os.access(path, os.R_OK) or os.path.isdir(path):
+            ap.error('cannot read %s' % path)
     sub = Submitter(a.host, a.port)
     submitted = refused = handled = 0
     errors = False
