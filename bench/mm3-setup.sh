@@ -27,8 +27,9 @@
 # maintainer script would start the system's own Mailman; if no
 # /usr/sbin/policy-rc.d forbids that already, one is put in place for the
 # length of the apt-get call and removed afterwards, so the system instance
-# stays stopped.  Mailman refuses to run as root unless told; as root the
-# script passes --run-as-root.
+# stays stopped.  Run as root, the script runs Mailman as Debian's "list"
+# user (who then owns DIR), as the system service does; Mailman refuses to run
+# as root unless told to.
 
 set -eu
 
@@ -52,8 +53,18 @@ D=$(cd "$1" && pwd)
 CFG=$D/mailman.cfg
 PY=/usr/bin/python3    # Debian's python, whatever python3 is first on PATH
 
+# As root, Mailman runs as Debian's "list" user (as the system service does),
+# which then owns DIR; without that user it runs as root with --run-as-root
+# (then its nntp runner logs that "mailman gatenews" refused to run as root).
+RUNAS=
+if [ "$(id -u)" = 0 ] && id list >/dev/null 2>&1; then
+	RUNAS=list
+fi
 mm() {
-	if [ "$(id -u)" = 0 ]; then
+	if [ -n "$RUNAS" ]; then
+		runuser -u "$RUNAS" -- env ${PYTHONPATH:+PYTHONPATH="$PYTHONPATH"} \
+			"$MAILMAN" -C "$CFG" "$@"
+	elif [ "$(id -u)" = 0 ]; then
 		"$MAILMAN" -C "$CFG" --run-as-root "$@"
 	else
 		"$MAILMAN" -C "$CFG" "$@"
@@ -221,6 +232,12 @@ def configure(mlist):
     config.db.commit()
     print('configured', mlist.fqdn_listname)
 EOF
+
+# Re-check: the "list" user exists only once mailman3 is installed.
+if [ "$(id -u)" = 0 ] && id list >/dev/null 2>&1; then
+	RUNAS=list
+	chown -R list:list "$D"
+fi
 
 # -- smtp-sink as the outgoing MTA ----------------------------------------------
 

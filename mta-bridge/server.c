@@ -71,7 +71,6 @@ struct cor_server {
     int64_t stop_deadline_us;
     bool watchdog;
     uint64_t watchdog_us;
-    int64_t last_watchdog_us;
 
     /* counters, for STATUS= and the log */
     uint64_t n_delivered, n_sessions;
@@ -815,7 +814,7 @@ on_sighup(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/* Every second: timeouts, the shutdown deadline, the watchdog. */
+/* Every second: timeouts, the shutdown deadline, STATUS=. */
 static gboolean
 on_tick(gpointer data)
 {
@@ -846,15 +845,19 @@ on_tick(gpointer data)
         }
     }
     g_list_free(copy);
-    if (srv->watchdog && now - srv->last_watchdog_us >= (int64_t) srv->watchdog_us / 2) {
-        sd_notify(0, "WATCHDOG=1");
-        srv->last_watchdog_us = now;
-    }
     static int64_t last_status;
     if (now - last_status > 10 * G_USEC_PER_SEC) {
         notify_status(srv);
         last_status = now;
     }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Half the watchdog interval: the main loop is alive. */
+static gboolean
+on_watchdog(gpointer data)
+{
+    sd_notify(0, "WATCHDOG=1");
     return G_SOURCE_CONTINUE;
 }
 
@@ -946,6 +949,9 @@ cor_server_run(cor_server_t *srv)
     srv->sighup_id = g_unix_signal_add(SIGHUP, on_sighup, srv);
     srv->tick_id = g_timeout_add_seconds(1, on_tick, srv);
     srv->watchdog = sd_watchdog_enabled(0, &srv->watchdog_us) > 0;
+    guint watchdog_id = 0;
+    if (srv->watchdog)
+        watchdog_id = g_timeout_add(MAX(1, (guint) (srv->watchdog_us / 2000)), on_watchdog, srv);
     sd_notify(0, "READY=1");
     notify_status(srv);
     cor_log_info("ready (pid %d)", (int) getpid());
@@ -963,6 +969,8 @@ cor_server_run(cor_server_t *srv)
     while (g_main_context_iteration(srv->ctx, FALSE))
         ;
     g_source_remove(srv->tick_id);
+    if (watchdog_id)
+        g_source_remove(watchdog_id);
     g_source_remove(srv->sigterm_id);
     g_source_remove(srv->sigint_id);
     g_source_remove(srv->sighup_id);

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config git ca-certificates xz-utils gzip sqlite3 pytho
  libcurl4-gnutls-dev libjson-glib-dev libxml2-dev libarchive-dev liblzma-dev zlib1g-dev
  libsystemd-dev libmicrohttpd-dev
  clang libclang-rt-14-dev
- notmuch"
+ notmuch postfix swaks bc"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -15,5 +15,8 @@ done
 [ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
 echo "deps: installing:$missing"
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+# Postfix: installed unconfigured (the tests run their own private instances;
+# the system's own Postfix is not started or touched)
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
