@@ -104,7 +104,7 @@ static atomic_long next_msg;            /* next message sequence number */
 static atomic_long done_ok, done_failed;
 static double *lat_ms;                  /* [opt_messages], NAN when failed */
 static struct timespec t_start;
-static pthread_barrier_t ready;
+static pthread_barrier_t ready, go;   /* all connected; clock started */
 
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_FAIL_SHOWN 5
@@ -567,6 +567,7 @@ static void *client_main(void *arg)
     if (!cl->ok)
         note_failure("connect", c->last[0] ? c->last : strerror(errno));
     pthread_barrier_wait(&ready);
+    pthread_barrier_wait(&go);
     if (!cl->ok) {
         free(c);
         return NULL;
@@ -704,14 +705,15 @@ int main(int argc, char **argv)
     if (!lat_ms || !cl)
         die("out of memory");
     pthread_barrier_init(&ready, NULL, (unsigned)opt_clients + 1);
+    pthread_barrier_init(&go, NULL, (unsigned)opt_clients + 1);
     for (int i = 0; i < opt_clients; i++) {
         cl[i].id = i;
         if (pthread_create(&cl[i].th, NULL, client_main, &cl[i]) != 0)
             die("pthread_create failed");
     }
-    clock_gettime(CLOCK_MONOTONIC, &t_start);   /* provisional, for pacing */
     pthread_barrier_wait(&ready);               /* everyone has connected */
     clock_gettime(CLOCK_MONOTONIC, &t_start);
+    pthread_barrier_wait(&go);
     for (int i = 0; i < opt_clients; i++)
         pthread_join(cl[i].th, NULL);
     double secs = since_start();

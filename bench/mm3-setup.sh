@@ -157,6 +157,7 @@ EOF
 	[ -x "$SINK" ] || pkgs="$pkgs postfix"
 	say "installing Debian packages:$pkgs (takes a minute or two)"
 	rc=0
+	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs \
 		> "$D/apt-get.log" 2>&1 || rc=$?
 	[ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d
