@@ -95,10 +95,10 @@ worker_count(const cor_ingest_options_t *opt)
 }
 
 static cor_status_t
-run_pipeline(int workers, source_fn source, void *sdata, sink_fn sink, void *kdata)
+run_pipeline(int workers, bool exclusive, source_fn source, void *sdata, sink_fn sink, void *kdata)
 {
     g_autoptr(GAsyncQueue) done = g_async_queue_new();
-    GThreadPool *pool = g_thread_pool_new(work_job, done, workers, FALSE, NULL);
+    GThreadPool *pool = g_thread_pool_new(work_job, done, workers, exclusive, NULL);
     g_autoptr(GHashTable) ready = g_hash_table_new(g_int64_hash, g_int64_equal);
     uint64_t next_in = 0, next_out = 0, inflight = 0;
     const uint64_t max_inflight = (uint64_t) workers * 64;
@@ -559,7 +559,7 @@ cor_ingest_import(cor_store_t *st, cor_search_writer_t *w, int64_t group_id, cor
     writer_init(&sink.wr, st, w, opt, stats, err);
     sink.group_id = group_id;
     sink.wr.total = cor_mailbox_count(mb);
-    cor_status_t s = run_pipeline(worker_count(opt), import_source, &src, import_sink, &sink);
+    cor_status_t s = run_pipeline(worker_count(opt), opt && opt->private_threads, import_source, &src, import_sink, &sink);
     if (s == COR_OK)
         s = finish(&sink.wr);
     writer_clear(&sink.wr);
@@ -648,7 +648,7 @@ index_rows(cor_store_t *st, cor_search_writer_t *w, GArray *rows, GArray *works,
     writer_t wr;
     writer_init(&wr, st, w, opt, stats, err);
     wr.total = rows->len;
-    cor_status_t s = run_pipeline(worker_count(opt), stored_source, &src, stored_sink, &wr);
+    cor_status_t s = run_pipeline(worker_count(opt), opt && opt->private_threads, stored_source, &src, stored_sink, &wr);
     if (s == COR_OK)
         s = finish(&wr);
     writer_clear(&wr);

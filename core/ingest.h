@@ -54,6 +54,11 @@ typedef struct cor_ingest_options {
     gint *cancel;                      /* when not NULL and set (atomically) to
                                           non-zero, catch-up stops after the
                                           batch in hand (it is committed) */
+    bool private_threads;              /* workers are the pipeline's own
+                                          (an exclusive pool started by the
+                                          calling thread), so they inherit its
+                                          CPU priority: the daemon's indexer
+                                          runs niced behind LMTP intake */
 } cor_ingest_options_t;
 
 /* Imports every message of `mb` into group `group_id`.  Returns COR_OK when

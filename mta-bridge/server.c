@@ -533,7 +533,8 @@ indexer_main(gpointer data)
             cor_log_error("cannot open index '%s': %s", a->index_path, err);
             continue;
         }
-        cor_ingest_options_t opt = { .workers = 1, .batch = a->batch, .cancel = &srv->index_stop };
+        cor_ingest_options_t opt = { .workers = 1, .batch = a->batch, .cancel = &srv->index_stop,
+                                     .private_threads = true };
         cor_ingest_stats_t stats;
         s = cor_ingest_catch_up(a->st, w, &opt, &stats, &err);
         if (s != COR_OK)
@@ -926,8 +927,10 @@ cor_server_run(cor_server_t *srv)
     cor_store_set_busy_timeout(wst, srv->set.busy_timeout_ms);
     cor_store_set_busy_timeout(ist, srv->set.busy_timeout_ms);
     srv->commit_q = g_async_queue_new();
+    /* exclusive: its threads are started here, at the main thread's
+     * priority, and never shared with the niced indexer's */
     srv->parse_pool = g_thread_pool_new(parse_job, srv, (gint) MAX(1, g_get_num_processors()),
-                                        FALSE, NULL);
+                                        TRUE, NULL);
     committer_args_t *ca = g_new0(committer_args_t, 1);
     ca->srv = srv;
     ca->st = wst;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# make run — for now (issue 2): build, create ./var, import the sample
-# conversation of a fictional council group, and print how to search it.
-# The LMTP daemon and the archive arrive with the next issues.
+# make run — build, create ./var, import the sample conversation of a
+# fictional council group, then run the daemon on loopback (LMTP on a Unix
+# socket and 127.0.0.1) in the foreground until Ctrl-C.  The archive
+# arrives with the archive-web issue.
 set -e
 cd "$(dirname "$0")/.."
 C=./corridor
@@ -13,17 +14,28 @@ if ! $C --state "$STATE" group list --json | grep -q '"name":"planning"'; then
     $C --state "$STATE" group create planning --title "Planning and Development"
 fi
 $C --state "$STATE" import --group planning tests/data/sample/planning.mbox
+PORT=${CORRIDOR_LMTP_PORT:-2424}
 cat <<EOF2
 
 corridor's state is in $STATE (store: $STATE/corridor.db, index: $STATE/index).
-The group 'planning' holds a fictional council conversation. Try:
+The group 'planning' holds a fictional council conversation.
 
-  ./corridor --state $STATE group list
+The daemon is starting in the foreground (Ctrl-C stops it).
+  LMTP socket:  $STATE/lmtp.sock
+  LMTP on TCP:  127.0.0.1:$PORT
+  archive:      not yet (the archive-web issue); search with the command below
+
+In another terminal, post to the group and find it again:
+
+  swaks --server 127.0.0.1:$PORT --protocol LMTP --from you@council.example \\
+        --to planning@lists.council.example --header 'Subject: Ward boundaries' \\
+        --body 'Has anyone got the 2024 ward boundary map?'
+  ./corridor --state $STATE status
+  ./corridor --state $STATE search 'ward boundary'
   ./corridor --state $STATE search flood
   ./corridor --state $STATE search 'from:sian subject:rota'
-  ./corridor --state $STATE search --json 'date:2025-03-17..2025-03-18'
   ./corridor --state $STATE threads --group planning --json
   ./corridor --state $STATE thread <message-id from a search>
-  ./corridor --state $STATE show <message-id>
 
 EOF2
+exec $C --state "$STATE" serve --lmtp "unix:$STATE/lmtp.sock" --lmtp "127.0.0.1:$PORT"
