@@ -98,5 +98,7 @@ socks[0].sendall(b"NOOP\r\n")
 assert socks[0].recv(100).startswith(b"250 2.0.0"), "first session still served"
 PY
 
-test_done
+
+test_case "the daemon stops cleanly on SIGTERM (exit 0)"
 serve_stop
+test_done

@@ -108,5 +108,7 @@ case $out in *"OK pf-5@council.test"*) ;; *) fail "submit: $out" ;; esac
 postfix_wait_empty "$PF" 30 || fail "queue did not drain"
 check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'pf-5@council.test'")" 1 "stored"
 
-test_done
+
+test_case "the daemon stops cleanly on SIGTERM (exit 0)"
 serve_stop
+test_done

@@ -91,5 +91,7 @@ check_eq "$(q 'SELECT count(*) FROM messages m LEFT JOIN originals o ON o.messag
 test_case "the index catches up with the store after the crashes"
 wait_for 120 sh -c "[ \$(sqlite3 '$db' \"SELECT count(*) FROM work WHERE kind = 'index'\") = 0 ]" || fail "index backlog did not drain"
 check_eq "$(cor search --group mips '*' | wc -l)" "$(q 'SELECT count(*) FROM messages')" "searchable = stored"
-test_done
+
+test_case "the daemon stops cleanly on SIGTERM (exit 0)"
 serve_stop
+test_done

@@ -3,7 +3,9 @@
 # "$TMP/serve.log" (appended to across restarts).
 #
 #   serve_start [SERVE ARGS...]   start, wait until it is ready; sets SERVE_PID
-#   serve_stop                    SIGTERM, wait; sets SERVE_RC (exit status)
+#   serve_stop                    SIGTERM, wait; sets SERVE_RC (exit status) and
+#                                 fails the open case unless it is 0 (under ASan,
+#                                 a leak or an error makes it non-zero)
 #   serve_kill                    SIGKILL, wait
 #   wait_for SECONDS CMD...       poll CMD every 0.1 s until it succeeds
 
@@ -43,6 +45,10 @@ serve_stop() {
     wait "$SERVE_PID"
     SERVE_RC=$?
     SERVE_PID=
+    if [ "$SERVE_RC" != 0 ]; then
+        fail "corridor serve exited $SERVE_RC"
+        grep -A20 'Sanitizer' "$TMP/serve.log" | head -30 | sed 's/^/#   /' >&2
+    fi
 }
 
 serve_kill() {

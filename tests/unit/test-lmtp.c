@@ -227,8 +227,8 @@ test_data_and_pipelining(void)
     g_autoptr(cor_lmtp_envelope_t) e = cor_lmtp_session_take(s);
     gsize len;
     const char *data = g_bytes_get_data(e->data, &len);
-    g_assert_cmpstr(g_strndup(data, len), ==,
-                    "Subject: dots\n\n.leading dot\n\nbare LF line\n\n\nstill data\n");
+    g_autofree char *text = g_strndup(data, len);
+    g_assert_cmpstr(text, ==, "Subject: dots\n\n.leading dot\n\nbare LF line\n\n\nstill data\n");
     g_assert_cmpuint(e->rcpts->len, ==, 2);
     cor_status_t results[] = { COR_OK, COR_ERR_STORE };
     const char *details[] = { "planning <m@x> stored", NULL };
