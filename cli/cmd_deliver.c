@@ -142,7 +142,8 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
 
     bool too_big;
     g_autofree char *err = NULL;
-    uint64_t max = (uint64_t) cor_config_int(cli->config, "lmtp", "max_message_size");
+    uint64_t max = MIN((uint64_t) cor_config_int(cli->config, "lmtp", "max_message_size"),
+                       COR_LMTP_SIZE_CAP);
     GBytes *data = read_message(max, &too_big, &err);
     if (!data) {
         cor_lmtp_rcpt_free(r);
@@ -175,9 +176,13 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
     }
     cor_delivery_free(d);
 
-    /* index it now when nobody else is indexing; otherwise the daemon (or
-     * the next import) catches up from the work queue */
-    if (rc == EX_OK && result == COR_OK) {
+    /* index it now when there is no backlog to work through (a pipe
+     * delivery must not take on the indexing of everything waiting) and
+     * nobody else is indexing; otherwise the daemon, or the next import or
+     * deliver, catches up from the work queue */
+    int64_t backlog = 0;
+    if (rc == EX_OK && result == COR_OK && cor_store_work_count(st, "index", &backlog) == COR_OK &&
+        backlog <= 16) {
         g_autofree char *ipath = cli_index_path(cli);
         cor_search_writer_t *w = NULL;
         g_autofree char *ierr = NULL;

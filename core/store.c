@@ -312,9 +312,18 @@ cor_store_rollback(cor_store_t *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+bool
+cor_store_in_transaction(const cor_store_t *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}
+
 cor_status_t
 cor_store_savepoint(cor_store_t *st)
 {
+    /* outside a transaction SAVEPOINT would start one, and RELEASE commit it */
+    if (!cor_store_in_transaction(st))
+        return cor_store_set_error(st, COR_ERR_INTERNAL, "savepoint outside a transaction");
     return exec(st, "SAVEPOINT cor_sp", "cannot set savepoint");
 }
 
@@ -324,12 +333,21 @@ cor_store_savepoint_release(cor_store_t *st)
     return exec(st, "RELEASE cor_sp", "cannot release savepoint");
 }
 
-void
+cor_status_t
 cor_store_savepoint_rollback(cor_store_t *st)
 {
-    /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it */
-    sqlite3_exec(st->db, "ROLLBACK TO cor_sp", NULL, NULL, NULL);
-    sqlite3_exec(st->db, "RELEASE cor_sp", NULL, NULL, NULL);
+    /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it.  After
+     * SQLITE_FULL, IOERR or NOMEM SQLite may have rolled back the whole
+     * transaction: then there is nothing left to roll back to, and the
+     * caller must give up the batch. */
+    if (!cor_store_in_transaction(st))
+        return cor_store_set_error(st, COR_ERR_STORE, "the transaction was rolled back");
+    cor_status_t s = exec(st, "ROLLBACK TO cor_sp", "cannot roll back to savepoint");
+    if (s == COR_OK)
+        s = exec(st, "RELEASE cor_sp", "cannot release savepoint");
+    if (s == COR_OK && !cor_store_in_transaction(st))
+        s = cor_store_set_error(st, COR_ERR_STORE, "the transaction was rolled back");
+    return s;
 }
 
 /* ---- small helpers ---- */
@@ -903,8 +921,9 @@ cor_store_control_add(cor_store_t *st, int64_t group_id, cor_control_kind_t kind
                       int64_t *id_out)
 {
     sqlite3_stmt *q = cor_store_stmt(st,
-        "INSERT OR IGNORE INTO control_mail (group_id, kind, detail, env_from, rcpt, sha256,"
-        " raw, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        "INSERT INTO control_mail (group_id, kind, detail, env_from, rcpt, sha256,"
+        " raw, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT (group_id, kind, detail, sha256) DO NOTHING");
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, group_id);
@@ -913,9 +932,13 @@ cor_store_control_add(cor_store_t *st, int64_t group_id, cor_control_kind_t kind
     sqlite3_bind_text(q, 4, env_from ? env_from : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, rcpt ? rcpt : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 6, sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(q, 7, raw, len, SQLITE_STATIC);
+    int rc = sqlite3_bind_blob64(q, 7, raw, len, SQLITE_STATIC);
+    if (rc != SQLITE_OK) {
+        sqlite3_reset(q);
+        return cor_store_sqlite_error(st, rc, "cannot store control mail");
+    }
     sqlite3_bind_int64(q, 8, received);
-    int rc = sqlite3_step(q);
+    rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return cor_store_sqlite_error(st, rc, "cannot store control mail");

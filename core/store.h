@@ -123,7 +123,11 @@ void cor_store_rollback(cor_store_t *st);
  * only that group's rows.  _rollback undoes to the savepoint and closes it. */
 cor_status_t cor_store_savepoint(cor_store_t *st);
 cor_status_t cor_store_savepoint_release(cor_store_t *st);
-void cor_store_savepoint_rollback(cor_store_t *st);
+/* Not COR_OK when the whole transaction is gone (SQLite rolls it all back on
+ * some errors): the caller must then give up everything in it. */
+cor_status_t cor_store_savepoint_rollback(cor_store_t *st);
+/* True inside BEGIN ... COMMIT. */
+bool cor_store_in_transaction(const cor_store_t *st);
 
 /* ---- groups ---- */
 

@@ -54,9 +54,11 @@ set_result(cor_delivery_t *d, guint i, cor_status_t s, char *detail)
     d->details[i] = detail;
 }
 
-/* One recipient's copy, under a savepoint. */
+/* One recipient's copy, under a savepoint.  *fatal is set when the
+ * transaction itself is lost (nothing in it may be answered 250). */
 static cor_status_t
-store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **detail)
+store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **detail,
+          bool *fatal)
 {
     gsize len;
     const char *raw = g_bytes_get_data(d->env->data, &len);
@@ -88,12 +90,14 @@ store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **d
     }
     if (COR_SUCCEEDED(s)) {
         cor_status_t rs = cor_store_savepoint_release(st);
-        if (rs != COR_OK)
-            return rs;
-    } else {
-        *detail = g_strdup(cor_store_error(st));
-        cor_store_savepoint_rollback(st);
+        if (rs == COR_OK)
+            return s;
+        s = rs;
+        g_clear_pointer(detail, g_free);
     }
+    *detail = g_strdup(cor_store_error(st));
+    if (cor_store_savepoint_rollback(st) != COR_OK)
+        *fatal = true;
     return s;
 }
 
@@ -101,35 +105,40 @@ cor_status_t
 cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err)
 {
     cor_status_t s = cor_store_begin(st);
+    bool fatal = false;
     if (s == COR_OK) {
-        for (guint k = 0; k < n; k++) {
+        for (guint k = 0; k < n && !fatal; k++) {
             cor_delivery_t *d = ds[k];
-            for (guint i = 0; i < d->env->rcpts->len; i++) {
+            for (guint i = 0; i < d->env->rcpts->len && !fatal; i++) {
                 const cor_lmtp_rcpt_t *r = g_ptr_array_index(d->env->rcpts, i);
                 if (r->kind == COR_RCPT_POST && d->parse_status != COR_OK) {
                     set_result(d, i, d->parse_status, g_strdup(d->parse_error));
                     continue;
                 }
                 char *detail = NULL;
-                cor_status_t rs = store_one(st, d, r, &detail);
-                /* a failure of the store itself (not of this message) would
-                 * fail the rest too: the transaction ends here */
+                cor_status_t rs = store_one(st, d, r, &detail, &fatal);
                 set_result(d, i, rs, detail);
+                if (fatal)
+                    s = COR_SUCCEEDED(rs) ? COR_ERR_STORE : rs;
             }
         }
-        s = cor_store_commit(st);
+        if (!fatal)
+            s = cor_store_commit(st);
     }
     if (s != COR_OK) {
         /* nothing of the batch is stored: nobody may hear 250 */
         if (err && !*err)
             *err = g_strdup(cor_store_error(st));
         cor_store_rollback(st);
+        /* a store failure is temporary for everyone in the batch, even
+         * those whose own copy had failed for good (it was not decided) */
+        cor_status_t temp = cor_status_smtp(s)->code / 100 == 4 ? s : COR_ERR_STORE;
         for (guint k = 0; k < n; k++) {
             cor_delivery_t *d = ds[k];
             d->row = 0;
             for (guint i = 0; i < d->env->rcpts->len; i++)
-                if (COR_SUCCEEDED(d->results[i]) || d->results[i] == COR_OK)
-                    set_result(d, i, s, NULL);
+                if (COR_SUCCEEDED(d->results[i]) || fatal)
+                    set_result(d, i, temp, NULL);
         }
     }
     int64_t now = g_get_monotonic_time();

@@ -22,6 +22,7 @@ struct cor_lmtp_session {
     GString *out;                    /* output; bytes before out_pos are sent */
     size_t out_pos;
     bool skip_line;                  /* dropping the rest of an over-long line */
+    bool skip_cr;                    /* ... and the last byte dropped was CR */
 
     char *client;                    /* LHLO argument */
     /* the transaction */
@@ -79,36 +80,37 @@ cor_lmtp_split_local(const char *local, bool (*exists)(const char *name, void *d
 {
     *group = NULL;
     *detail = NULL;
-    if (!cor_group_name_valid(local) || !exists(local, data)) {
-        /* not a group itself: GROUP-request, GROUP-owner, GROUP-bounces[+x] */
-        g_autofree char *base = g_strdup(local);
-        char *plus = strchr(base, '+');
-        const char *tag = "";
-        if (plus) {
-            *plus = '\0';
-            tag = plus + 1;
-        }
-        size_t n = strlen(base);
-        for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-            size_t sl = strlen(suffixes[i].suffix);
-            if (n <= sl || strcmp(base + n - sl, suffixes[i].suffix) != 0)
-                continue;
-            if (plus && suffixes[i].kind != COR_RCPT_BOUNCES)
-                break;
-            base[n - sl] = '\0';
-            if (!cor_group_name_valid(base) || !exists(base, data))
-                break;
-            *group = g_strdup(base);
-            *kind = suffixes[i].kind;
-            *detail = g_strdup(tag);
-            return COR_OK;
-        }
-        return COR_ERR_NO_GROUP;
+    /* "+detail" is allowed on every address, as Postfix's recipient_delimiter
+     * finds group+x@ under group@: refusing it here would make Postfix
+     * accept it and then bounce it (backscatter).  Group names have no '+'. */
+    g_autofree char *base = g_strdup(local);
+    char *plus = strchr(base, '+');
+    const char *tag = "";
+    if (plus) {
+        *plus = '\0';
+        tag = plus + 1;
     }
-    *group = g_strdup(local);
-    *kind = COR_RCPT_POST;
-    *detail = g_strdup("");
-    return COR_OK;
+    if (cor_group_name_valid(base) && exists(base, data)) {
+        *group = g_strdup(base);
+        *kind = COR_RCPT_POST;
+        *detail = g_strdup(tag);
+        return COR_OK;
+    }
+    /* GROUP-request, GROUP-owner, GROUP-bounces */
+    size_t n = strlen(base);
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        size_t sl = strlen(suffixes[i].suffix);
+        if (n <= sl || strcmp(base + n - sl, suffixes[i].suffix) != 0)
+            continue;
+        base[n - sl] = '\0';
+        if (!cor_group_name_valid(base) || !exists(base, data))
+            return COR_ERR_NO_GROUP;
+        *group = g_strdup(base);
+        *kind = suffixes[i].kind;
+        *detail = g_strdup(tag);
+        return COR_OK;
+    }
+    return COR_ERR_NO_GROUP;
 }
 
 /* ---- output ---- */
@@ -464,9 +466,13 @@ cmd_data(cor_lmtp_session_t *s, const char *arg)
         out_error(s, COR_ERR_INVALID, "DATA takes no parameters");
         return;
     }
+    if (s->state == COR_LMTP_MAIL) {
+        /* every RCPT was refused: the client did nothing wrong */
+        out_status(s, COR_ERR_SEQUENCE, "no valid recipients");
+        return;
+    }
     if (s->state != COR_LMTP_RCPT) {
-        out_error(s, COR_ERR_SEQUENCE, s->state == COR_LMTP_MAIL ? "no valid recipients"
-                                                                 : "send MAIL and RCPT first");
+        out_error(s, COR_ERR_SEQUENCE, "send MAIL and RCPT first");
         return;
     }
     g_byte_array_set_size(s->data, 0);
@@ -621,7 +627,10 @@ cor_lmtp_session_feed(cor_lmtp_session_t *s, const char *buf, size_t len)
             s->in_pos += line_len;
             if (lf) {
                 s->skip_line = false;
-                s->prev_crlf = line_len >= 2 && lf[-1] == '\r';
+                /* the CR of a CRLF may have come in the previous read */
+                s->prev_crlf = line_len >= 2 ? lf[-1] == '\r' : s->skip_cr;
+            } else {
+                s->skip_cr = p[avail - 1] == '\r';
             }
             continue;
         }
@@ -629,6 +638,7 @@ cor_lmtp_session_feed(cor_lmtp_session_t *s, const char *buf, size_t len)
             /* over the limit, with or without its end: drop it */
             s->in_pos += lf ? line_len : avail;
             s->skip_line = lf == NULL;
+            s->skip_cr = !lf && p[avail - 1] == '\r';
             if (data) {
                 s->prev_crlf = lf && lf > p && lf[-1] == '\r';
                 if (s->data_status == COR_OK) {
@@ -676,8 +686,11 @@ cor_lmtp_session_finish(cor_lmtp_session_t *s, const cor_status_t *results,
 {
     if (s->state != COR_LMTP_WAIT)
         return;
-    for (guint i = 0; i < s->wait_count; i++)
+    for (guint i = 0; i < s->wait_count; i++) {
         out_status(s, results[i], details ? details[i] : NULL);
+        if (COR_SUCCEEDED(results[i]))
+            s->errors = 0;      /* a cached connection is not punished forever */
+    }
     s->wait_count = 0;
     reset_transaction(s);
     s->state = COR_LMTP_READY;

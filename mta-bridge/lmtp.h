@@ -43,6 +43,9 @@
 
 #define COR_LMTP_MAX_COMMAND 2048   /* bytes, CRLF included (RFC 5321: 512 minimum) */
 #define COR_LMTP_MAX_ERRORS 20      /* bad commands before 421 4.7.0 */
+/* [lmtp] max_message_size is capped here: SQLite keeps a value of at most
+ * 1e9 bytes, and a message is held in memory while it is stored. */
+#define COR_LMTP_SIZE_CAP (512ULL * 1024 * 1024)
 
 typedef struct cor_lmtp_limits {
     uint64_t max_message_size;      /* bytes; SIZE advertised */
@@ -63,16 +66,17 @@ typedef struct cor_lmtp_rcpt {
     char *group;             /* group name */
     int64_t group_id;
     cor_rcpt_kind_t kind;
-    char *detail;            /* the +detail of a -bounces address, or "" */
+    char *detail;            /* the +detail of the address, or "" */
 } cor_lmtp_rcpt_t;
 
 void cor_lmtp_rcpt_free(cor_lmtp_rcpt_t *r);
 
 /* Splits a local part into group name, kind and detail ("x-bounces+a=b" →
- * "x", BOUNCES, "a=b").  Only -bounces takes a +detail.  `exists` says
- * whether a group name exists; the full local part is tried as a group name
- * first, so a group may be called "x-request".  Returns COR_ERR_NO_GROUP
- * when nothing matches.  *group and *detail transfer full. */
+ * "x", BOUNCES, "a=b").  Every kind takes a +detail (it means something for
+ * -bounces, VERP; elsewhere it is kept and ignored).  `exists` says whether
+ * a group name exists; the local part without its detail is tried as a
+ * group name first, so a group may be called "x-request".  Returns
+ * COR_ERR_NO_GROUP when nothing matches.  *group and *detail transfer full. */
 cor_status_t cor_lmtp_split_local(const char *local, bool (*exists)(const char *name, void *data),
                                   void *data, char **group, cor_rcpt_kind_t *kind, char **detail);
 

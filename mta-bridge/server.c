@@ -56,6 +56,7 @@ struct cor_server {
     uint64_t next_session;
     guint tick_id, sigterm_id, sigint_id, sighup_id;
 
+    gint commit_batch;            /* [lmtp] commit_batch, read by the committer */
     GThreadPool *parse_pool;
     GAsyncQueue *commit_q;        /* cor_delivery_t*, or &stop_marker */
     GThread *committer;
@@ -112,7 +113,8 @@ static void
 settings_load(settings_t *s, const cor_config_t *cfg)
 {
     settings_clear(s);
-    s->limits.max_message_size = (uint64_t) cor_config_int(cfg, "lmtp", "max_message_size");
+    s->limits.max_message_size = MIN((uint64_t) cor_config_int(cfg, "lmtp", "max_message_size"),
+                                     COR_LMTP_SIZE_CAP);
     s->limits.max_recipients = (unsigned) MAX(1, cor_config_int(cfg, "lmtp", "max_recipients"));
     s->limits.max_line_length = (uint64_t) MAX(78, cor_config_int(cfg, "lmtp", "max_line_length"));
     const char *h = cor_config_string(cfg, "lmtp", "hostname");
@@ -235,6 +237,8 @@ conn_flush(conn_t *c)
             return;
         }
         cor_lmtp_session_consume(c->lmtp, (size_t) n);
+        if (n > 0)
+            c->last_us = g_get_monotonic_time();
     }
 }
 
@@ -419,6 +423,7 @@ delivered(gpointer data)
     srv->n_delivered += cor_delivery_accepted(d);
     log_transaction(d);
     c->waiting = false;
+    c->last_us = g_get_monotonic_time();
     if (!c->closed) {
         cor_lmtp_session_finish(c->lmtp, d->results, (const char *const *) d->details);
         if (srv->stopping && cor_lmtp_session_state(c->lmtp) != COR_LMTP_CLOSED) {
@@ -464,7 +469,7 @@ committer_main(gpointer data)
         if (item == &stop_marker)
             break;
         g_ptr_array_add(batch, item);
-        unsigned max = g_atomic_int_get((gint *) &srv->set.commit_batch);
+        unsigned max = (unsigned) g_atomic_int_get(&srv->commit_batch);
         while (batch->len < max && (item = g_async_queue_try_pop(srv->commit_q)) != NULL) {
             if (item == &stop_marker) {
                 stop = true;
@@ -479,8 +484,14 @@ committer_main(gpointer data)
                           batch->len == 1 ? "" : "s", err ? err : cor_status_to_string(s));
         else
             cor_log_debug("committed %u message%s", batch->len, batch->len == 1 ? "" : "s");
-        for (guint i = 0; i < batch->len; i++)
-            g_main_context_invoke(srv->ctx, delivered, g_ptr_array_index(batch, i));
+        /* the answers are written by the main loop, never by this thread */
+        for (guint i = 0; i < batch->len; i++) {
+            GSource *src = g_idle_source_new();
+            g_source_set_priority(src, G_PRIORITY_DEFAULT);
+            g_source_set_callback(src, delivered, g_ptr_array_index(batch, i), NULL);
+            g_source_attach(src, srv->ctx);
+            g_source_unref(src);
+        }
         if (s == COR_OK)
             kick_indexer(srv);
     }
@@ -802,7 +813,7 @@ on_sighup(gpointer data)
     } else {
         settings_t next = { 0 };
         settings_load(&next, cfg);
-        g_atomic_int_set((gint *) &srv->set.commit_batch, (gint) next.commit_batch);
+        g_atomic_int_set(&srv->commit_batch, (gint) next.commit_batch);
         settings_clear(&srv->set);
         srv->set = next;
         apply_log_level(cfg);
@@ -827,23 +838,29 @@ on_tick(gpointer data)
         if (c->closed || c->waiting)
             continue;
         cor_lmtp_state_t st = cor_lmtp_session_state(c->lmtp);
-        if (st == COR_LMTP_WAIT || st == COR_LMTP_CLOSED)
+        if (st == COR_LMTP_WAIT)
             continue;
         int64_t limit = st == COR_LMTP_DATA ? srv->set.data_timeout_us : srv->set.command_timeout_us;
         bool late = now - c->last_us > limit;
         bool shutdown = srv->stopping && now > srv->stop_deadline_us;
-        if (late || shutdown) {
-            conn_ref(c);
+        if (!late && !shutdown)
+            continue;
+        conn_ref(c);
+        if (st == COR_LMTP_CLOSED) {
+            /* said goodbye, but the client does not read what is left */
+            cor_log_info("lmtp %s: closing: the client does not read its replies",
+                         cor_lmtp_session_id(c->lmtp));
+        } else {
             if (late)
                 cor_log_info("lmtp %s: timed out %s", cor_lmtp_session_id(c->lmtp),
                              st == COR_LMTP_DATA ? "receiving a message" : "waiting for a command");
             cor_lmtp_session_abort(c->lmtp, shutdown ? COR_ERR_SHUTDOWN : COR_ERR_TIMEOUT);
             c->eof = true;
             conn_progress(c);
-            if (!c->closed)
-                conn_close(c);   /* the reply could not be sent: drop it */
-            conn_unref(c);
         }
+        if (!c->closed)
+            conn_close(c);   /* what could not be sent is dropped */
+        conn_unref(c);
     }
     g_list_free(copy);
     static int64_t last_status;
@@ -875,6 +892,7 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->store_path = g_strdup(opt->store_path);
     srv->index_path = g_strdup(opt->index_path);
     settings_load(&srv->set, cfg);
+    srv->commit_batch = (gint) srv->set.commit_batch;
     srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);
     g_mutex_init(&srv->index_lock);
     g_cond_init(&srv->index_cond);

@@ -73,6 +73,16 @@ q "DROP TRIGGER fail_housing"
 out=$(python3 "$CL" send "$SOCK" planning@lists.test,housing@lists.test split-1@council.test)
 check_eq "$(echo "$out" | tr '\n' '|')" "250 2.0.0 ok, already stored: planning <split-1@council.test>|250 2.0.0 ok: housing <split-1@council.test> stored|" "the retry"
 
+test_case "a failure that makes SQLite roll back the whole transaction: every recipient 451, nothing stored"
+q "CREATE TRIGGER rollback_housing BEFORE INSERT ON thread_nodes WHEN NEW.group_id = $hid
+   BEGIN SELECT RAISE(ROLLBACK, 'housing rolls everything back'); END;"
+before=$(q "SELECT count(*) FROM control_mail")
+out=$(python3 "$CL" send "$SOCK" planning@lists.test,housing@lists.test,planning-owner@lists.test split-2@council.test)
+check_eq "$(echo "$out" | cut -c1-9 | tr '\n' ' ')" "451 4.3.0 451 4.3.0 451 4.3.0 " "replies: $out"
+check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'split-2@council.test'")" 0 "no message"
+check_eq "$(q "SELECT count(*) FROM control_mail")" "$before" "no control mail"
+q "DROP TRIGGER rollback_housing"
+
 test_case "a store locked by another process: 451 4.3.0 store busy, then fine once released"
 python3 -c "
 import sqlite3, sys, time

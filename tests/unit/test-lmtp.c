@@ -174,8 +174,9 @@ test_split_local(void)
         { "planning-bounces", COR_OK, "planning", COR_RCPT_BOUNCES, "" },
         { "planning-bounces+a=b.c", COR_OK, "planning", COR_RCPT_BOUNCES, "a=b.c" },
         { "x-request-request", COR_OK, "x-request", COR_RCPT_REQUEST, "" },
-        { "planning+tag", COR_ERR_NO_GROUP, NULL, 0, NULL },
-        { "planning-request+tag", COR_ERR_NO_GROUP, NULL, 0, NULL },
+        { "planning+tag", COR_OK, "planning", COR_RCPT_POST, "tag" },
+        { "planning-request+tag", COR_OK, "planning", COR_RCPT_REQUEST, "tag" },
+        { "nobody+planning", COR_ERR_NO_GROUP, NULL, 0, NULL },
         { "nobody", COR_ERR_NO_GROUP, NULL, 0, NULL },
         { "nobody-request", COR_ERR_NO_GROUP, NULL, 0, NULL },
         { "-request", COR_ERR_NO_GROUP, NULL, 0, NULL },
@@ -307,6 +308,39 @@ test_limits(void)
     cor_lmtp_session_free(s);
 }
 
+/* An over-long data line whose CR ends one read and LF starts the next:
+ * the final dot after it still ends the message. */
+static void
+test_long_line_cr_split(void)
+{
+    cor_lmtp_session_t *s = ready();
+    g_free(talk(s, "MAIL FROM:<a@b>\r\nRCPT TO:<planning@lists.test>\r\nDATA\r\n"));
+    GString *lng = g_string_new(NULL);
+    for (int i = 0; i < 300; i++)
+        g_string_append_c(lng, 'z');
+    g_string_append(lng, "AAAA\r");
+    g_free(talk(s, lng->str));
+    g_string_free(lng, TRUE);
+    g_autofree char *o = talk(s, "\n.\r\n");
+    g_assert_cmpstr(o, ==, "500 5.5.2 line too long: the limit is 200 bytes per line\r\n");
+    g_assert_cmpint(cor_lmtp_session_state(s), ==, COR_LMTP_READY);
+    cor_lmtp_session_free(s);
+}
+
+/* Refused recipients followed by DATA do not count as errors, and a good
+ * transaction forgives earlier errors (Postfix caches connections). */
+static void
+test_errors_forgiven(void)
+{
+    cor_lmtp_session_t *s = ready();
+    for (int i = 0; i < 30; i++) {
+        g_autofree char *o = talk(s, "MAIL FROM:<a@b>\r\nRCPT TO:<nobody@lists.test>\r\nDATA\r\nRSET\r\n");
+        assert_has(o, "503 5.5.1 bad sequence of commands: no valid recipients");
+    }
+    g_assert_cmpint(cor_lmtp_session_state(s), ==, COR_LMTP_READY);
+    cor_lmtp_session_free(s);
+}
+
 static void
 test_too_many_errors(void)
 {
@@ -362,6 +396,8 @@ main(int argc, char **argv)
     g_test_add_func("/lmtp/byte-at-a-time", test_byte_at_a_time);
     g_test_add_func("/lmtp/limits", test_limits);
     g_test_add_func("/lmtp/too-many-errors", test_too_many_errors);
+    g_test_add_func("/lmtp/long-line-cr-split", test_long_line_cr_split);
+    g_test_add_func("/lmtp/errors-forgiven", test_errors_forgiven);
     g_test_add_func("/lmtp/abort", test_abort);
     g_test_add_func("/lmtp/thousand-pipelined", test_thousand_pipelined);
     return g_test_run();
