@@ -52,7 +52,7 @@ static const cor_tunable_t tunables[] = {
       "Most messages stored in one grouped commit." },
     { "daemon", "shutdown_timeout", COR_CONFIG_DURATION, "5s",
       "On SIGTERM, how long sessions in the middle of a message may take to finish." },
-    { "daemon", "index_batch", COR_CONFIG_INT, "500",
+    { "daemon", "index_batch", COR_CONFIG_INT, "100",
       "Messages per index commit when the daemon's indexer catches up." },
     { "postfix", "maps_dir", COR_CONFIG_STRING, "",
       "Where corridor keeps Postfix lookup tables current; empty means not at all." },

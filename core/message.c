@@ -636,6 +636,7 @@ typedef struct ctx {
     GMimePart *cached_part;
     char *cached_text;
     size_t cached_size;
+    bool summary;                /* headers and attachments only (no text) */
 } ctx_t;
 
 static void G_GNUC_PRINTF(2, 3)
@@ -1206,8 +1207,8 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
     }
 
     if (!attachment) {
-        if (!text_wanted)
-            return;       /* an alternative rendering not chosen */
+        if (!text_wanted || c->summary)
+            return;       /* an alternative rendering not chosen, or no text wanted */
         if (is_html || strcmp(type, "text/plain") == 0) {
             size_t size;
             g_autofree char *text = part_text(c, part, index, is_html, &size);
@@ -1230,7 +1231,7 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
     }
 
     cor_attachment_t *a = add_attachment(c, obj, type, index);
-    if ((is_text || is_textual_report(type)) && !is_signature_type(type)) {
+    if ((is_text || is_textual_report(type)) && !is_signature_type(type) && !c->summary) {
         size_t size;
         g_autofree char *text = part_text(c, part, index, is_html, &size);
         a->size = size;
@@ -1272,6 +1273,8 @@ choose_alternative(ctx_t *c, GMimeMultipart *mp, int first_index)
                 rich = i;
         }
     }
+    if (plain >= 0 && c->summary)
+        return plain;       /* no text is wanted: do not decode it to choose */
     if (plain >= 0) {
         GMimePart *part = GMIME_PART(g_mime_multipart_get_part(mp, plain));
         /* the index is only used in warnings; children before it are
@@ -1576,9 +1579,26 @@ fill_missing(cor_message_t *m)
     }
 }
 
+static cor_status_t parse(const char *data, size_t len, int64_t received, bool summary,
+                          cor_message_t **out, char **err);
+
 cor_status_t
 cor_message_parse(const char *data, size_t len, int64_t received,
                   cor_message_t **out, char **err)
+{
+    return parse(data, len, received, false, out, err);
+}
+
+cor_status_t
+cor_message_parse_summary(const char *data, size_t len, int64_t received,
+                          cor_message_t **out, char **err)
+{
+    return parse(data, len, received, true, out, err);
+}
+
+static cor_status_t
+parse(const char *data, size_t len, int64_t received, bool summary, cor_message_t **out,
+      char **err)
 {
     *out = NULL;
     cor_message_init();
@@ -1606,6 +1626,7 @@ cor_message_parse(const char *data, size_t len, int64_t received,
         .body = g_string_sized_new(len < 65536 ? len : 65536),
         .att_text = g_string_new(NULL),
         .quote_split = -1,
+        .summary = summary,
     };
 
     static const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
@@ -1652,7 +1673,7 @@ cor_message_parse(const char *data, size_t len, int64_t received,
     g_clear_pointer(&c.cached_text, g_free);
 
     /* the text of the message and its parts */
-    {
+    if (!summary) {
         g_autofree char *sender = *msg->from_name
             ? g_strdup_printf("%s <%s>", msg->from_name, msg->from_addr)
             : g_strdup(msg->from_addr);

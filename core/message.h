@@ -93,6 +93,13 @@ void cor_message_init(void);
 cor_status_t cor_message_parse(const char *data, size_t len, int64_t received,
                                cor_message_t **out, char **err);
 
+/* The same without the text: headers, ids, threading fields and the
+ * attachment list (with sizes) — what the store needs to file a message;
+ * body, new_text, quoted_text, signature and attachment_text are "".  The
+ * LMTP intake uses it (the index parses the stored message in full later). */
+cor_status_t cor_message_parse_summary(const char *data, size_t len, int64_t received,
+                                       cor_message_t **out, char **err);
+
 void cor_message_free(cor_message_t *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_message_t, cor_message_free)
 

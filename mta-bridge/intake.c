@@ -33,8 +33,10 @@ cor_delivery_parse(cor_delivery_t *d)
     gsize len;
     const char *raw = g_bytes_get_data(d->env->data, &len);
     cor_sha256_hex(raw ? raw : "", len, d->sha256);
-    d->parse_status = cor_message_parse(raw ? raw : "", len, d->received, &d->msg,
-                                        &d->parse_error);
+    /* the store needs headers and attachments only; the indexer parses the
+     * stored message in full when it gets to it */
+    d->parse_status = cor_message_parse_summary(raw ? raw : "", len, d->received, &d->msg,
+                                                &d->parse_error);
 }
 
 guint

@@ -49,7 +49,8 @@ typedef struct cor_delivery {
 cor_delivery_t *cor_delivery_new(cor_lmtp_envelope_t *env, int64_t received);
 void cor_delivery_free(cor_delivery_t *d);
 
-/* Parses the message and hashes it (any thread). */
+/* Parses the message (headers and attachments: cor_message_parse_summary)
+ * and hashes it (any thread). */
 void cor_delivery_parse(cor_delivery_t *d);
 
 /* Stores a batch in one transaction (the writer thread) and fills every

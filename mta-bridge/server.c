@@ -23,6 +23,7 @@
 
 #define READ_CHUNK 65536
 #define OUT_HIGH_WATER 65536      /* stop reading while this much output waits */
+#define GATHER_US 1000            /* longest wait for messages being parsed */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
 typedef struct settings {
@@ -57,6 +58,8 @@ struct cor_server {
     guint tick_id, sigterm_id, sigint_id, sighup_id;
 
     gint commit_batch;            /* [lmtp] commit_batch, read by the committer */
+    gint parsing;                 /* deliveries handed to the parse pool, not yet
+                                     queued for the committer (atomic) */
     GThreadPool *parse_pool;
     GAsyncQueue *commit_q;        /* cor_delivery_t*, or &stop_marker */
     GThread *committer;
@@ -368,6 +371,7 @@ parse_job(gpointer data, gpointer user)
     cor_delivery_t *d = data;
     cor_delivery_parse(d);
     g_async_queue_push(srv->commit_q, d);
+    g_atomic_int_dec_and_test(&srv->parsing);
 }
 
 static void
@@ -380,6 +384,7 @@ submit(conn_t *c)
     d->user = conn_ref(c);
     c->waiting = true;
     c->srv->in_flight++;
+    g_atomic_int_inc(&c->srv->parsing);
     g_thread_pool_push(c->srv->parse_pool, d, NULL);
 }
 
@@ -470,7 +475,20 @@ committer_main(gpointer data)
             break;
         g_ptr_array_add(batch, item);
         unsigned max = (unsigned) g_atomic_int_get(&srv->commit_batch);
-        while (batch->len < max && (item = g_async_queue_try_pop(srv->commit_q)) != NULL) {
+        /* Take what is waiting; and while messages already received are
+         * still being parsed (a few hundred microseconds each), wait for
+         * them a little: one commit for all of them costs one fsync, a
+         * commit each costs one fsync each. */
+        gint64 until = g_get_monotonic_time() + GATHER_US;
+        while (batch->len < max) {
+            item = g_async_queue_try_pop(srv->commit_q);
+            if (!item && g_atomic_int_get(&srv->parsing) > 0) {
+                gint64 left = until - g_get_monotonic_time();
+                if (left > 0)
+                    item = g_async_queue_timeout_pop(srv->commit_q, (guint64) left);
+            }
+            if (!item)
+                break;
             if (item == &stop_marker) {
                 stop = true;
                 break;
@@ -516,7 +534,7 @@ indexer_main(gpointer data)
     indexer_args_t *a = data;
     cor_server_t *srv = a->srv;
     /* intake comes first: the index may lag (threads inherit this) */
-    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0)
         cor_log_debug("cannot lower the indexer's priority: %s", g_strerror(errno));
     bool first = true;
     while (!g_atomic_int_get(&srv->index_stop)) {

@@ -1061,6 +1061,51 @@ test_threads(void)
     g_ptr_array_unref(parallel);
 }
 
+/* The summary parse (LMTP intake) gives the same headers, ids and
+ * attachments as the full parse, and no text. */
+static void
+test_summary_parse(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("tests/data/message", 0, NULL);
+    g_assert_nonnull(dir);
+    const char *name;
+    int n = 0;
+    while ((name = g_dir_read_name(dir)) != NULL) {
+        if (!g_str_has_suffix(name, ".eml"))
+            continue;
+        g_autofree char *path = g_build_filename("tests/data/message", name, NULL);
+        g_autofree char *data = NULL;
+        gsize len;
+        g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+        g_autoptr(cor_message_t) full = NULL, sum = NULL;
+        cor_status_t a = cor_message_parse(data, len, 1000, &full, NULL);
+        cor_status_t b = cor_message_parse_summary(data, len, 1000, &sum, NULL);
+        g_assert_cmpint(a, ==, b);
+        if (a != COR_OK)
+            continue;
+        n++;
+        g_assert_cmpstr(full->message_id, ==, sum->message_id);
+        g_assert_cmpstr(full->subject, ==, sum->subject);
+        g_assert_cmpstr(full->from, ==, sum->from);
+        g_assert_cmpstr(full->from_addr, ==, sum->from_addr);
+        g_assert_cmpstr(full->to, ==, sum->to);
+        g_assert_cmpstr(full->in_reply_to, ==, sum->in_reply_to);
+        g_assert_cmpstr(full->thread_index, ==, sum->thread_index);
+        g_assert_cmpint(full->date, ==, sum->date);
+        g_assert_cmpuint(full->references->len, ==, sum->references->len);
+        g_assert_cmpuint(full->attachments->len, ==, sum->attachments->len);
+        for (guint i = 0; i < full->attachments->len; i++) {
+            const cor_attachment_t *x = full->attachments->pdata[i], *y = sum->attachments->pdata[i];
+            g_assert_cmpstr(x->filename, ==, y->filename);
+            g_assert_cmpstr(x->content_type, ==, y->content_type);
+            g_assert_cmpuint(x->size, ==, y->size);
+        }
+        g_assert_cmpuint(strlen(sum->body), <=, strlen(full->body));
+        g_assert_cmpstr(sum->new_text, ==, "");
+    }
+    g_assert_cmpint(n, >, 5);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1096,5 +1141,6 @@ main(int argc, char **argv)
     g_test_add_func("/message/corpus/bounces", test_corpus_bounces);
     g_test_add_func("/message/corpus/linux-mips-2005", test_corpus_linux_mips);
     g_test_add_func("/message/threads", test_threads);
+    g_test_add_func("/message/summary-parse", test_summary_parse);
     return g_test_run();
 }
