@@ -8,6 +8,7 @@
 #   make test-asan  the unit and import tests under ASan + UBSan
 #   make run        build, create ./var, import the sample group, say how to search
 #   make bench      bench/import.sh (peers: notmuch, public-inbox)
+#   make bench-lmtp bench/lmtp.sh (LMTP intake; peers: Mailman 3, public-inbox-mda, notmuch insert)
 
 O        ?= build
 SANITIZE ?=
@@ -104,9 +105,12 @@ run:
 bench: corridor
 	sh bench/import.sh
 
+bench-lmtp: corridor
+	sh bench/lmtp.sh
+
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: flags all deps test test-asan run bench clean unit corridor
+.PHONY: flags all deps test test-asan run bench bench-lmtp clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d)

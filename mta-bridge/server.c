@@ -24,6 +24,7 @@
 #define READ_CHUNK 65536
 #define OUT_HIGH_WATER 65536      /* stop reading while this much output waits */
 #define GATHER_US 1000            /* longest wait for messages being parsed */
+#define INDEX_INTERVAL_US 1000000 /* the indexer's rounds start at most this often */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
 typedef struct settings {
@@ -539,7 +540,14 @@ indexer_main(gpointer data)
     bool first = true;
     while (!g_atomic_int_get(&srv->index_stop)) {
         if (!first) {
+            /* Rounds at most once a second: the index lags by about that
+             * much, and a trickle of mail does not cost an index commit
+             * (several fsyncs) per message, in the way of intake's own. */
             g_mutex_lock(&srv->index_lock);
+            gint64 rest = g_get_monotonic_time() + INDEX_INTERVAL_US;
+            while (!g_atomic_int_get(&srv->index_stop))
+                if (!g_cond_wait_until(&srv->index_cond, &srv->index_lock, rest))
+                    break;
             gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
             while (!srv->index_kick && !g_atomic_int_get(&srv->index_stop))
                 if (!g_cond_wait_until(&srv->index_cond, &srv->index_lock, until))
