@@ -67,7 +67,7 @@ hid=$(q "SELECT id FROM groups WHERE name = 'housing'")
 q "CREATE TRIGGER fail_housing BEFORE INSERT ON thread_nodes WHEN NEW.group_id = $hid
    BEGIN SELECT RAISE(ABORT, 'housing is failing'); END;"
 $SUBMIT --port "$SMTP_PORT" --from clerk@council.test --to planning@lists.test --to housing@lists.test "$TMP/m2.eml" >/dev/null 2>&1
-pf2() { postfix_log_status "$PF" | awk '$2 == "pf-2@council.test" { print $3, $4 }' | sort | tr '\n' '|'; }
+pf2() { postfix_log_status "$PF" | awk '$2 == "pf-2@council.test" { print $3, $4 }' | sort -u | tr '\n' '|'; }
 # (postlogd writes the log lines a moment after the events)
 i=0
 while [ "$(pf2)" != "housing@lists.test deferred|planning@lists.test sent|" ] && [ $i -lt 300 ]; do
