@@ -24,21 +24,26 @@ list_domains(cor_cli_t *cli, const char *extra)
     return d;
 }
 
+/* Writes the tables into `dir`; 0, or 1 after printing the error. */
+static int
+write_maps(cor_cli_t *cli, const char *dir, const char *domain, const char *transport)
+{
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(GPtrArray) domains = list_domains(cli, domain);
+    g_autofree char *err = NULL;
+    const char *tr = transport ? transport : cor_config_string(cli->config, "postfix", "transport");
+    if (cor_postfix_maps_write(st, dir, (const char *const *) domains->pdata, tr, &err) != COR_OK)
+        return cli_error("cannot write the Postfix tables in '%s': %s", dir, err);
+    return 0;
+}
+
 int
 cli_postfix_maps_refresh(cor_cli_t *cli)
 {
     const char *dir = cor_config_string(cli->config, "postfix", "maps_dir");
-    if (!*dir)
-        return 0;
-    cor_store_t *st = cli_store(cli, false);
-    if (!st)
-        return 1;
-    g_autoptr(GPtrArray) domains = list_domains(cli, NULL);
-    g_autofree char *err = NULL;
-    if (cor_postfix_maps_write(st, dir, (const char *const *) domains->pdata,
-                               cor_config_string(cli->config, "postfix", "transport"), &err) != COR_OK)
-        return cli_error("cannot update the Postfix tables in '%s': %s", dir, err);
-    return 0;
+    return *dir ? write_maps(cli, dir, NULL, NULL) : 0;
 }
 
 int
@@ -61,14 +66,8 @@ cmd_postfix_maps(cor_cli_t *cli, int argc, char **argv)
         return 2;
     if (argc != 2)
         return cli_error("usage: corridor postfix-maps [--domain D] [--transport T] DIR");
-    cor_store_t *st = cli_store(cli, false);
-    if (!st)
+    if (write_maps(cli, argv[1], domain, transport) != 0)
         return 1;
-    g_autoptr(GPtrArray) domains = list_domains(cli, domain);
-    g_autofree char *err = NULL;
-    const char *tr = transport ? transport : cor_config_string(cli->config, "postfix", "transport");
-    if (cor_postfix_maps_write(st, argv[1], (const char *const *) domains->pdata, tr, &err) != COR_OK)
-        return cli_error("%s", err);
     printf("wrote %s/transport, relay_recipient_maps, relay_domains\n", argv[1]);
     return 0;
 }

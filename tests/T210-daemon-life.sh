@@ -84,16 +84,10 @@ check_eq "$(q "SELECT count(*) FROM control_mail")" "$before" "no control mail"
 q "DROP TRIGGER rollback_housing"
 
 test_case "a store locked by another process: 451 4.3.0 store busy, then fine once released"
-python3 -c "
-import sqlite3, sys, time
-c = sqlite3.connect('$db', isolation_level=None)
-c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO meta VALUES ('lock', 'x')\")
-open('$TMP/locked', 'w').close(); time.sleep(3); c.execute('ROLLBACK')" &
-locker=$!
-wait_for 10 test -e "$TMP/locked"
+hold_store_lock "$db" 3
 out=$(python3 "$CL" send "$SOCK" planning@lists.test locked-1@council.test)
 case $out in "451 4.3.0 store busy"*) ;; *) fail "while locked: $out" ;; esac
-wait $locker
+wait $LOCKER
 out=$(python3 "$CL" send "$SOCK" planning@lists.test locked-1@council.test)
 case $out in "250 2.0.0 ok: planning <locked-1@council.test> stored") ;; *) fail "after: $out" ;; esac
 grep -q "cannot store 1 message: .*(the MTA will retry)" "$TMP/serve.log" || fail "store failure not logged"

@@ -44,17 +44,11 @@ case $out in *"larger than [lmtp] max_message_size"*) ;; *) fail "message: $out"
 check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'd-5@council.test'")" 0 "not stored"
 
 test_case "store locked by another process: exit 75 (EX_TEMPFAIL), the MTA retries later"
-python3 -c "
-import sqlite3, time
-c = sqlite3.connect('$db', isolation_level=None)
-c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO meta VALUES ('lock', 'x')\")
-open('$TMP/locked', 'w').close(); time.sleep(3); c.execute('ROLLBACK')" &
-locker=$!
-i=0; while [ ! -e "$TMP/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+hold_store_lock "$db" 3
 out=$(msg d-6@council.test locked | cor deliver --group planning 2>&1); rc=$?
 check_eq "$rc" 75 "exit"
 case $out in *"451 4.3.0 store busy"*) ;; *) fail "message: $out" ;; esac
-wait $locker
+wait $LOCKER
 msg d-6@council.test locked | cor deliver --group planning; rc=$?
 check_eq "$rc" 0 "after the lock"
 

@@ -84,3 +84,18 @@ decrypt=false
 CONF
     NOTMUCH_CONFIG=$2 notmuch new --quiet >/dev/null 2>"$2.err"
 }
+
+# hold_store_lock DB SECONDS : another process holds the store's write lock
+# for SECONDS (in the background; sets LOCKER to its pid) and returns once it
+# has it.
+hold_store_lock() {
+    rm -f "$TMP/locked"
+    python3 -c "
+import sqlite3, time
+c = sqlite3.connect('$1', isolation_level=None)
+c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO meta VALUES ('lock', 'x')\")
+open('$TMP/locked', 'w').close(); time.sleep($2); c.execute('ROLLBACK')" &
+    LOCKER=$!
+    _i=0
+    while [ ! -e "$TMP/locked" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
