@@ -312,6 +312,27 @@ cor_store_rollback(cor_store_t *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void
+cor_store_set_autocheckpoint(cor_store_t *st, int pages)
+{
+    sqlite3_wal_autocheckpoint(st->db, pages);
+}
+
+cor_status_t
+cor_store_checkpoint(cor_store_t *st, int *wal_frames, int *done_frames)
+{
+    int log = 0, ckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt);
+    if (wal_frames)
+        *wal_frames = log;
+    if (done_frames)
+        *done_frames = ckpt;
+    /* BUSY: another checkpoint is running; not an error */
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+        return COR_OK;
+    return cor_store_sqlite_error(st, rc, "cannot checkpoint");
+}
+
 bool
 cor_store_in_transaction(const cor_store_t *st)
 {

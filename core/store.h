@@ -126,6 +126,15 @@ cor_status_t cor_store_savepoint_release(cor_store_t *st);
 /* Not COR_OK when the whole transaction is gone (SQLite rolls it all back on
  * some errors): the caller must then give up everything in it. */
 cor_status_t cor_store_savepoint_rollback(cor_store_t *st);
+/* WAL checkpoints.  By default SQLite copies the WAL into the database in
+ * the commit that makes the WAL pass 1,000 pages, which puts a checkpoint
+ * (megabytes written and synced) in the way of that commit.  The daemon
+ * turns that off (pages 0) on its writers and checkpoints from a thread of
+ * its own with cor_store_checkpoint (PASSIVE: it never blocks a writer).
+ * *wal_frames and *done_frames (may be NULL) say how far it got. */
+void cor_store_set_autocheckpoint(cor_store_t *st, int pages);
+cor_status_t cor_store_checkpoint(cor_store_t *st, int *wal_frames, int *done_frames);
+
 /* True inside BEGIN ... COMMIT. */
 bool cor_store_in_transaction(const cor_store_t *st);
 

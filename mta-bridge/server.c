@@ -25,6 +25,7 @@
 #define OUT_HIGH_WATER 65536      /* stop reading while this much output waits */
 #define GATHER_US 1000            /* longest wait for messages being parsed */
 #define INDEX_INTERVAL_US 1000000 /* the indexer's rounds start at most this often */
+#define CHECKPOINT_US 250000      /* WAL checkpoints this often */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
 typedef struct settings {
@@ -67,6 +68,7 @@ struct cor_server {
     unsigned in_flight;           /* deliveries handed over, not yet answered */
 
     GThread *indexer;
+    GThread *checkpointer;
     GMutex index_lock;
     GCond index_cond;
     bool index_kick;
@@ -453,7 +455,7 @@ kick_indexer(cor_server_t *srv)
 {
     g_mutex_lock(&srv->index_lock);
     srv->index_kick = true;
-    g_cond_signal(&srv->index_cond);
+    g_cond_broadcast(&srv->index_cond);
     g_mutex_unlock(&srv->index_lock);
 }
 
@@ -584,6 +586,39 @@ indexer_main(gpointer data)
     }
     cor_store_close(a->st);
     g_free(a->index_path);
+    g_free(a);
+    return NULL;
+}
+
+/* ---- the checkpointer ---- */
+
+typedef struct checkpointer_args {
+    cor_server_t *srv;
+    cor_store_t *st;
+} checkpointer_args_t;
+
+/* Copies the WAL into the database a few times a second (PASSIVE: never in
+ * a writer's way), so that no commit carries a checkpoint and the WAL stays
+ * small.  Stops with the indexer. */
+static gpointer
+checkpointer_main(gpointer data)
+{
+    checkpointer_args_t *a = data;
+    cor_server_t *srv = a->srv;
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
+        cor_log_debug("cannot lower the checkpointer's priority: %s", g_strerror(errno));
+    while (!g_atomic_int_get(&srv->index_stop)) {
+        g_mutex_lock(&srv->index_lock);
+        gint64 until = g_get_monotonic_time() + CHECKPOINT_US;
+        while (!g_atomic_int_get(&srv->index_stop))
+            if (!g_cond_wait_until(&srv->index_cond, &srv->index_lock, until))
+                break;
+        g_mutex_unlock(&srv->index_lock);
+        if (cor_store_checkpoint(a->st, NULL, NULL) != COR_OK)
+            cor_log_warning("checkpoint: %s", cor_store_error(a->st));
+    }
+    cor_store_checkpoint(a->st, NULL, NULL);
+    cor_store_close(a->st);
     g_free(a);
     return NULL;
 }
@@ -960,14 +995,19 @@ cor_server_run(cor_server_t *srv)
     signal(SIGPIPE, SIG_IGN);
 
     /* the writer and the indexer each have their own store handle */
-    cor_store_t *wst = NULL, *ist = NULL;
+    cor_store_t *wst = NULL, *ist = NULL, *cst = NULL;
     g_autofree char *err = NULL;
     if (cor_store_open(srv->store_path, false, &wst, &err) != COR_OK ||
-        cor_store_open(srv->store_path, false, &ist, &err) != COR_OK) {
+        cor_store_open(srv->store_path, false, &ist, &err) != COR_OK ||
+        cor_store_open(srv->store_path, false, &cst, &err) != COR_OK) {
         cor_log_error("%s", err);
         cor_store_close(wst);
+        cor_store_close(ist);
         return COR_ERR_STORE;
     }
+    /* checkpoints are the checkpointer's, not the committer's */
+    cor_store_set_autocheckpoint(wst, 0);
+    cor_store_set_autocheckpoint(ist, 0);
     cor_store_set_busy_timeout(wst, srv->set.busy_timeout_ms);
     cor_store_set_busy_timeout(ist, srv->set.busy_timeout_ms);
     srv->commit_q = g_async_queue_new();
@@ -985,6 +1025,10 @@ cor_server_run(cor_server_t *srv)
     ia->index_path = g_strdup(srv->index_path);
     ia->batch = srv->set.index_batch;
     srv->indexer = g_thread_new("indexer", indexer_main, ia);
+    checkpointer_args_t *ka = g_new0(checkpointer_args_t, 1);
+    ka->srv = srv;
+    ka->st = cst;
+    srv->checkpointer = g_thread_new("checkpointer", checkpointer_main, ka);
 
     for (guint i = 0; i < srv->listeners->len; i++) {
         listener_t *l = g_ptr_array_index(srv->listeners, i);
@@ -1011,6 +1055,7 @@ cor_server_run(cor_server_t *srv)
     g_atomic_int_set(&srv->index_stop, 1);
     kick_indexer(srv);
     g_thread_join(srv->indexer);
+    g_thread_join(srv->checkpointer);
     g_thread_pool_free(srv->parse_pool, FALSE, TRUE);
     /* results the committer posted after the loop ended (none expected) */
     while (g_main_context_iteration(srv->ctx, FALSE))
