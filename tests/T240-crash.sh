@@ -89,7 +89,7 @@ check_eq "$(q 'PRAGMA integrity_check')" ok "integrity_check"
 check_eq "$(q 'SELECT count(*) FROM messages m LEFT JOIN originals o ON o.message = m.id WHERE o.message IS NULL')" 0 "originals"
 
 test_case "the index catches up with the store after the crashes"
-wait_for 120 sh -c "[ \$(sqlite3 '$db' \"SELECT count(*) FROM work WHERE kind = 'index'\") = 0 ]" || fail "index backlog did not drain"
+wait_for 300 sh -c "[ \$(sqlite3 '$db' \"SELECT count(*) FROM work WHERE kind = 'index'\") = 0 ]" || fail "index backlog did not drain"
 check_eq "$(cor search --group mips '*' | wc -l)" "$(q 'SELECT count(*) FROM messages')" "searchable = stored"
 
 test_case "the daemon stops cleanly on SIGTERM (exit 0)"
