@@ -38,13 +38,6 @@ exit_code(cor_status_t s)
     return EX_DATAERR;
 }
 
-static bool
-group_exists(const char *name, void *data)
-{
-    g_autoptr(cor_group_t) g = NULL;
-    return cor_store_group_get(data, name, &g) == COR_OK;
-}
-
 /* Reads stdin up to `max` bytes: CRLF becomes LF, a leading mbox "From "
  * line (procmail, pipe flags=F) is dropped.  NULL when over `max`. */
 static GBytes *
@@ -114,22 +107,15 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
     g_autofree char *local = g_ascii_strdown(addr, at ? at - addr : -1);
     g_autofree char *domain = at ? g_ascii_strdown(at + 1, -1) : NULL;
     const char *const *domains = cor_config_list(cli->config, "lmtp", "domains");
-    if (domain && domains && domains[0] && *domains[0]) {
-        bool ok = false;
-        for (size_t i = 0; domains[i]; i++)
-            ok = ok || g_ascii_strcasecmp(domains[i], domain) == 0;
-        if (!ok) {
+    cor_lmtp_rcpt_t *r = g_new0(cor_lmtp_rcpt_t, 1);
+    /* --group NAME has no domain: only the local part selects the group */
+    cor_status_t s = cor_lmtp_resolve(st, domain ? domains : NULL, local, domain, r);
+    if (s != COR_OK) {
+        cor_lmtp_rcpt_free(r);
+        if (s == COR_ERR_BAD_DOMAIN) {
             cli_error("'%s' is not in a list domain ([lmtp] domains)", addr);
             return EX_NOUSER;
         }
-    }
-    cor_lmtp_rcpt_t *r = g_new0(cor_lmtp_rcpt_t, 1);
-    cor_status_t s = cor_lmtp_split_local(local, group_exists, st, &r->group, &r->kind, &r->detail);
-    g_autoptr(cor_group_t) g = NULL;
-    if (s == COR_OK)
-        s = cor_store_group_get(st, r->group, &g);
-    if (s != COR_OK) {
-        cor_lmtp_rcpt_free(r);
         if (s == COR_ERR_NO_GROUP) {
             cli_error("no group for '%s'", addr);
             return EX_NOUSER;
@@ -137,7 +123,6 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
         cli_error("cannot look up '%s': %s", addr, cor_store_error(st));
         return EX_TEMPFAIL;
     }
-    r->group_id = g->id;
     r->address = g_strdup(recipient ? recipient : group);
 
     bool too_big;

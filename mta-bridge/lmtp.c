@@ -113,6 +113,53 @@ cor_lmtp_split_local(const char *local, bool (*exists)(const char *name, void *d
     return COR_ERR_NO_GROUP;
 }
 
+/* Group lookups for cor_lmtp_resolve: the first store failure is kept, so
+ * that a store that cannot be read is a temporary failure, never "no such
+ * group" (which Postfix would bounce for good). */
+typedef struct lookup {
+    cor_store_t *st;
+    cor_status_t failure;
+    int64_t id;
+} lookup_t;
+
+static bool
+lookup_group(const char *name, void *data)
+{
+    lookup_t *l = data;
+    g_autoptr(cor_group_t) g = NULL;
+    cor_status_t s = cor_store_group_get(l->st, name, &g);
+    if (s == COR_OK)
+        l->id = g->id;
+    else if (s != COR_ERR_NO_GROUP && l->failure == COR_OK)
+        l->failure = s;
+    return s == COR_OK;
+}
+
+cor_status_t
+cor_lmtp_resolve(cor_store_t *st, const char *const *domains, const char *local,
+                 const char *domain, cor_lmtp_rcpt_t *r)
+{
+    if (domains && domains[0] && *domains[0]) {
+        bool ok = false;
+        for (size_t i = 0; domains[i] && !ok; i++)
+            ok = domain && g_ascii_strcasecmp(domains[i], domain) == 0;
+        if (!ok)
+            return COR_ERR_BAD_DOMAIN;
+    }
+    lookup_t l = { st, COR_OK, 0 };
+    cor_status_t s = cor_lmtp_split_local(local, lookup_group, &l, &r->group, &r->kind, &r->detail);
+    if (l.failure != COR_OK) {
+        g_clear_pointer(&r->group, g_free);
+        g_clear_pointer(&r->detail, g_free);
+        return l.failure;
+    }
+    if (s != COR_OK)
+        return s;
+    /* the last successful lookup was the group's own */
+    r->group_id = l.id;
+    return COR_OK;
+}
+
 /* ---- output ---- */
 
 static void

@@ -80,6 +80,15 @@ void cor_lmtp_rcpt_free(cor_lmtp_rcpt_t *r);
 cor_status_t cor_lmtp_split_local(const char *local, bool (*exists)(const char *name, void *data),
                                   void *data, char **group, cor_rcpt_kind_t *kind, char **detail);
 
+/* The lookup both the daemon and `corridor deliver` use: `domain` must be
+ * one of `domains` (case-insensitive; NULL or empty: any), the local part
+ * (lowercase) must name a group (cor_lmtp_split_local) in the store.  Fills
+ * r->group, r->group_id, r->kind, r->detail.  COR_ERR_BAD_DOMAIN,
+ * COR_ERR_NO_GROUP, or the store's own failure (COR_ERR_BUSY, COR_ERR_IO...),
+ * which is temporary. */
+cor_status_t cor_lmtp_resolve(cor_store_t *st, const char *const *domains, const char *local,
+                              const char *domain, cor_lmtp_rcpt_t *r);
+
 /* Recipient lookup, called at RCPT time: fill r->group, r->group_id, r->kind
  * and r->detail for `address` (lowercase local part and domain given
  * separately) or return the refusal (COR_ERR_NO_GROUP, COR_ERR_BAD_DOMAIN,

@@ -164,38 +164,11 @@ notify_status(cor_server_t *srv)
 
 /* ---- recipients ---- */
 
-static bool
-group_exists(const char *name, void *data)
-{
-    cor_server_t *srv = data;
-    g_autoptr(cor_group_t) g = NULL;
-    return cor_store_group_get(srv->reader, name, &g) == COR_OK;
-}
-
 static cor_status_t
 resolve(const char *local, const char *domain, cor_lmtp_rcpt_t *r, void *data)
 {
     cor_server_t *srv = data;
-    if (srv->set.domains[0]) {
-        bool ok = false;
-        for (size_t i = 0; srv->set.domains[i]; i++)
-            ok = ok || strcmp(srv->set.domains[i], domain) == 0;
-        if (!ok)
-            return COR_ERR_BAD_DOMAIN;
-    }
-    cor_status_t s = cor_lmtp_split_local(local, group_exists, srv, &r->group, &r->kind, &r->detail);
-    if (s != COR_OK) {
-        /* a store that cannot be read is a temporary failure, not "no such group" */
-        g_autoptr(cor_group_t) g = NULL;
-        cor_status_t probe = cor_store_group_get(srv->reader, "\x01", &g);
-        return probe == COR_ERR_NO_GROUP ? s : probe;
-    }
-    g_autoptr(cor_group_t) g = NULL;
-    s = cor_store_group_get(srv->reader, r->group, &g);
-    if (s != COR_OK)
-        return s;
-    r->group_id = g->id;
-    return COR_OK;
+    return cor_lmtp_resolve(srv->reader, (const char *const *) srv->set.domains, local, domain, r);
 }
 
 /* ---- connections ---- */
@@ -768,9 +741,22 @@ bind_listener(cor_server_t *srv, const char *spec, const cor_config_t *cfg, list
     g_object_unref(addr);
     if (l->unlink_path) {
         const char *mode = cor_config_string(cfg, "lmtp", "socket_mode");
-        guint64 m = g_ascii_strtoull(mode, NULL, 8);
-        if (chmod(l->unlink_path, (mode_t) (m & 0777)) != 0)
-            cor_log_warning("cannot set mode %s on '%s': %s", mode, l->unlink_path, g_strerror(errno));
+        char *end = NULL;
+        guint64 m = g_ascii_strtoull(mode, &end, 8);
+        if (!*mode || *end || m > 0777) {
+            *err = g_strdup_printf("[lmtp] socket_mode '%s' is not an octal file mode such as 0660",
+                                   mode);
+            listener_free(l);
+            g_object_unref(sock);
+            return COR_ERR_CONFIG;
+        }
+        if (chmod(l->unlink_path, (mode_t) m) != 0) {
+            *err = g_strdup_printf("cannot set mode %s on '%s': %s", mode, l->unlink_path,
+                                   g_strerror(errno));
+            listener_free(l);
+            g_object_unref(sock);
+            return COR_ERR_IO;
+        }
     }
     l->sock = sock;
     *out = l;

@@ -101,4 +101,13 @@ PY
 
 test_case "the daemon stops cleanly on SIGTERM (exit 0)"
 serve_stop
+
+test_case "a bad [lmtp] socket_mode stops the start with the setting named"
+cp "$TMP/state/corridor.conf" "$TMP/good.conf"
+printf '[lmtp]\nlisten = unix:%s/bad.sock\nsocket_mode = rw-rw----\n' "$TMP" >"$TMP/state/corridor.conf"
+out=$("$CORRIDOR" --state "$TMP/state" serve 2>&1); rc=$?
+check_eq "$rc" 1 "exit status"
+check_eq "$out" "corridor: cannot start: [lmtp] socket_mode 'rw-rw----' is not an octal file mode such as 0660" "message"
+check "! -e $TMP/bad.sock"
+cp "$TMP/good.conf" "$TMP/state/corridor.conf"
 test_done

@@ -2,8 +2,10 @@
  * replies out, without sockets.  Every reply code the issue lists, dot
  * handling, limits, pipelining, and byte-at-a-time input. */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/store_internal.h"
 #include "mta-bridge/lmtp.h"
 
 static bool
@@ -384,6 +386,38 @@ test_thousand_pipelined(void)
     cor_lmtp_session_free(s);
 }
 
+/* cor_lmtp_resolve against a real store: domains, kinds, and a store that
+ * cannot be read is its own (temporary) failure, never "no such group". */
+static void
+test_resolve_store(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("test-lmtp-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "corridor.db", NULL);
+    cor_store_t *st = NULL;
+    g_assert_cmpint(cor_store_open(path, true, &st, NULL), ==, COR_OK);
+    int64_t id = 0;
+    g_assert_cmpint(cor_store_group_create(st, "planning", "P", COR_VISIBILITY_PUBLIC, &id), ==, COR_OK);
+    const char *domains[] = { "lists.test", NULL };
+    cor_lmtp_rcpt_t r = { 0 };
+    g_assert_cmpint(cor_lmtp_resolve(st, domains, "planning-owner", "LISTS.test", &r), ==, COR_OK);
+    g_assert_cmpstr(r.group, ==, "planning");
+    g_assert_cmpint(r.group_id, ==, id);
+    g_assert_cmpint(r.kind, ==, COR_RCPT_OWNER);
+    g_clear_pointer(&r.group, g_free);
+    g_clear_pointer(&r.detail, g_free);
+    g_assert_cmpint(cor_lmtp_resolve(st, domains, "planning", "other.test", &r), ==, COR_ERR_BAD_DOMAIN);
+    g_assert_cmpint(cor_lmtp_resolve(st, NULL, "nosuch", "other.test", &r), ==, COR_ERR_NO_GROUP);
+    /* the groups table gone: a store failure, answered 4xx */
+    g_assert_cmpint(sqlite3_exec(st->db, "ALTER TABLE groups RENAME TO gone", NULL, NULL, NULL), ==, SQLITE_OK);
+    cor_status_t s = cor_lmtp_resolve(st, domains, "planning", "lists.test", &r);
+    g_assert_cmpint(s, !=, COR_ERR_NO_GROUP);
+    g_assert_cmpint(cor_status_smtp(s)->code / 100, ==, 4);
+    g_assert_null(r.group);
+    cor_store_close(st);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -398,6 +432,7 @@ main(int argc, char **argv)
     g_test_add_func("/lmtp/too-many-errors", test_too_many_errors);
     g_test_add_func("/lmtp/long-line-cr-split", test_long_line_cr_split);
     g_test_add_func("/lmtp/errors-forgiven", test_errors_forgiven);
+    g_test_add_func("/lmtp/resolve-store", test_resolve_store);
     g_test_add_func("/lmtp/abort", test_abort);
     g_test_add_func("/lmtp/thousand-pipelined", test_thousand_pipelined);
     return g_test_run();
