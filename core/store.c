@@ -339,19 +339,31 @@ cor_store_in_transaction(const cor_store_t *st)
     return !sqlite3_get_autocommit(st->db);
 }
 
+/* A statement run once per recipient on the intake path: prepared once. */
+static cor_status_t
+exec_cached(cor_store_t *st, const char *sql, const char *what)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, sql);
+    if (!q)
+        return COR_ERR_STORE;
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, what);
+}
+
 cor_status_t
 cor_store_savepoint(cor_store_t *st)
 {
     /* outside a transaction SAVEPOINT would start one, and RELEASE commit it */
     if (!cor_store_in_transaction(st))
         return cor_store_set_error(st, COR_ERR_INTERNAL, "savepoint outside a transaction");
-    return exec(st, "SAVEPOINT cor_sp", "cannot set savepoint");
+    return exec_cached(st, "SAVEPOINT cor_sp", "cannot set savepoint");
 }
 
 cor_status_t
 cor_store_savepoint_release(cor_store_t *st)
 {
-    return exec(st, "RELEASE cor_sp", "cannot release savepoint");
+    return exec_cached(st, "RELEASE cor_sp", "cannot release savepoint");
 }
 
 cor_status_t
@@ -363,9 +375,9 @@ cor_store_savepoint_rollback(cor_store_t *st)
      * caller must give up the batch. */
     if (!cor_store_in_transaction(st))
         return cor_store_set_error(st, COR_ERR_STORE, "the transaction was rolled back");
-    cor_status_t s = exec(st, "ROLLBACK TO cor_sp", "cannot roll back to savepoint");
+    cor_status_t s = exec_cached(st, "ROLLBACK TO cor_sp", "cannot roll back to savepoint");
     if (s == COR_OK)
-        s = exec(st, "RELEASE cor_sp", "cannot release savepoint");
+        s = exec_cached(st, "RELEASE cor_sp", "cannot release savepoint");
     if (s == COR_OK && !cor_store_in_transaction(st))
         s = cor_store_set_error(st, COR_ERR_STORE, "the transaction was rolled back");
     return s;
