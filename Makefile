@@ -12,7 +12,7 @@
 
 O        ?= build
 SANITIZE ?=
-PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd
+PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd libmicrohttpd
 
 CC       ?= cc
 CXX      ?= c++
@@ -37,6 +37,8 @@ core_SRCS   :=
 core_CXXSRCS:=
 cli_SRCS    :=
 bridge_SRCS :=
+web_SRCS    :=
+web_GENSRCS :=
 unit_TESTS  :=
 
 all: corridor
@@ -44,14 +46,17 @@ all: corridor
 include core/Makefile.local
 include core/search/Makefile.local
 include mta-bridge/Makefile.local
+include archive-web/Makefile.local
 include cli/Makefile.local
 include tests/Makefile.local
 
 core_OBJS := $(core_SRCS:%.c=$(O)/%.o) $(core_CXXSRCS:%.cc=$(O)/%.o)
 cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
 bridge_OBJS := $(bridge_SRCS:%.c=$(O)/%.o)
+web_OBJS  := $(web_SRCS:%.c=$(O)/%.o) $(web_GENSRCS:%.c=%.o)
 LIBCORE   := $(O)/libcorridor.a
 LIBBRIDGE := $(O)/libbridge.a
+LIBWEB    := $(O)/libweb.a
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -69,15 +74,19 @@ $(LIBBRIDGE): $(bridge_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBCORE)
-	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBCORE) $(LDLIBS)
+$(LIBWEB): $(web_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
 	cp $(O)/corridor corridor
 
-$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBCORE)
+$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBCORE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBCORE) $(LDLIBS)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 
@@ -113,4 +122,4 @@ clean:
 
 .PHONY: flags all deps test test-asan run bench bench-lmtp clean unit corridor
 
--include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d)
+-include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d)

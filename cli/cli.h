@@ -96,5 +96,6 @@ int cmd_threads(cor_cli_t *cli, int argc, char **argv);
 int cmd_thread(cor_cli_t *cli, int argc, char **argv);
 int cmd_show(cor_cli_t *cli, int argc, char **argv);
 int cmd_reindex(cor_cli_t *cli, int argc, char **argv);
+int cmd_archive(cor_cli_t *cli, int argc, char **argv);
 
 #endif

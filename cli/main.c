@@ -24,6 +24,7 @@ static const struct {
     { "thread",  cmd_thread,  "thread --json MESSAGE-ID: a thread as a tree" },
     { "show",    cmd_show,    "show [--raw] MESSAGE-ID: print a message" },
     { "reindex", cmd_reindex, "rebuild the search index from the store" },
+    { "archive", cmd_archive, "archive build [--group NAME] | update: the static HTML archive" },
     { "serve",   cmd_serve,   "run the daemon: LMTP intake, indexing" },
     { "deliver", cmd_deliver, "deliver --group NAME < MESSAGE: store one message (pipe)" },
     { "status",  cmd_status,  "the daemon, the store and the index backlog" },

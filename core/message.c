@@ -637,6 +637,8 @@ typedef struct ctx {
     char *cached_text;
     size_t cached_size;
     bool summary;                /* headers and attachments only (no text) */
+    unsigned flags;              /* COR_PARSE_* */
+    GString *html;               /* the HTML body parts (COR_PARSE_KEEP_HTML) */
 } ctx_t;
 
 static void G_GNUC_PRINTF(2, 3)
@@ -978,6 +980,8 @@ attachment_free(gpointer p)
         return;
     g_free(a->filename);
     g_free(a->content_type);
+    if (a->data)
+        g_bytes_unref(a->data);
     g_free(a);
 }
 
@@ -1187,6 +1191,28 @@ add_attachment(ctx_t *c, GMimeObject *obj, const char *type, int index)
     return a;
 }
 
+/* With COR_PARSE_KEEP_PARTS: the decoded bytes of an attachment (a leaf's
+ * content, or an attached message as it was written). */
+static void
+keep_data(ctx_t *c, cor_attachment_t *a, GMimeObject *obj)
+{
+    if (!(c->flags & COR_PARSE_KEEP_PARTS))
+        return;
+    GMimeStream *mem = g_mime_stream_mem_new();
+    if (GMIME_IS_PART(obj)) {
+        GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+        if (w)
+            g_mime_data_wrapper_write_to_stream(w, mem);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner)
+            g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+    }
+    GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    a->data = g_bytes_new(arr->data, arr->len);
+    g_object_unref(mem);
+}
+
 static void walk(ctx_t *c, GMimeObject *obj, int depth, bool text_wanted);
 static gssize header_start(const char *data, size_t len);
 
@@ -1215,6 +1241,8 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
             if (is_html) {
                 size_t split;
                 g_autofree char *plain = cor_html_to_text_split(text, strlen(text), &split);
+                if (c->html && *plain)
+                    g_string_append(c->html, text);
                 append_body(c, plain);
                 if (*plain) {
                     size_t start = c->body->len - strlen(plain);
@@ -1231,6 +1259,7 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
     }
 
     cor_attachment_t *a = add_attachment(c, obj, type, index);
+    keep_data(c, a, obj);
     if ((is_text || is_textual_report(type)) && !is_signature_type(type) && !c->summary) {
         size_t size;
         g_autofree char *text = part_text(c, part, index, is_html, &size);
@@ -1379,6 +1408,7 @@ walk(ctx_t *c, GMimeObject *obj, int depth, bool text_wanted)
     if (GMIME_IS_MESSAGE_PART(obj)) {
         g_autofree char *type = mime_type_of(obj);
         cor_attachment_t *a = add_attachment(c, obj, type, index);
+        keep_data(c, a, obj);
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
         if (!inner)
             return;
@@ -1564,7 +1594,7 @@ fill_missing(cor_message_t *m)
     char **fields[] = {
         &m->message_id, &m->subject, &m->from, &m->from_name, &m->from_addr, &m->to, &m->cc,
         &m->in_reply_to, &m->thread_index, &m->thread_topic, &m->list_id, &m->body,
-        &m->new_text, &m->quoted_text, &m->signature, &m->attachment_text,
+        &m->new_text, &m->quoted_text, &m->signature, &m->attachment_text, &m->body_html,
     };
     for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
         ensure_valid(fields[i]);
@@ -1579,27 +1609,25 @@ fill_missing(cor_message_t *m)
     }
 }
 
-static cor_status_t parse(const char *data, size_t len, int64_t received, bool summary,
-                          cor_message_t **out, char **err);
-
 cor_status_t
 cor_message_parse(const char *data, size_t len, int64_t received,
                   cor_message_t **out, char **err)
 {
-    return parse(data, len, received, false, out, err);
+    return cor_message_parse_ex(data, len, received, 0, out, err);
 }
 
 cor_status_t
 cor_message_parse_summary(const char *data, size_t len, int64_t received,
                           cor_message_t **out, char **err)
 {
-    return parse(data, len, received, true, out, err);
+    return cor_message_parse_ex(data, len, received, COR_PARSE_SUMMARY, out, err);
 }
 
-static cor_status_t
-parse(const char *data, size_t len, int64_t received, bool summary, cor_message_t **out,
-      char **err)
+cor_status_t
+cor_message_parse_ex(const char *data, size_t len, int64_t received, unsigned flags,
+                     cor_message_t **out, char **err)
 {
+    bool summary = (flags & COR_PARSE_SUMMARY) != 0;
     *out = NULL;
     cor_message_init();
 
@@ -1627,6 +1655,8 @@ parse(const char *data, size_t len, int64_t received, bool summary, cor_message_
         .att_text = g_string_new(NULL),
         .quote_split = -1,
         .summary = summary,
+        .flags = flags,
+        .html = (flags & COR_PARSE_KEEP_HTML) && !summary ? g_string_new(NULL) : NULL,
     };
 
     static const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
@@ -1696,6 +1726,13 @@ done:
     g_mime_parser_options_free(c.options);
     msg->body = g_string_free(c.body, FALSE);
     msg->attachment_text = g_string_free(c.att_text, FALSE);
+    if (c.html) {
+        if (msg->body_from_html) {
+            msg->body_html = g_string_free(c.html, FALSE);
+        } else {
+            g_string_free(c.html, TRUE);
+        }
+    }
     if (status != COR_OK) {
         cor_message_free(msg);
         return status;
@@ -1728,6 +1765,7 @@ cor_message_free(cor_message_t *msg)
     g_free(msg->quoted_text);
     g_free(msg->signature);
     g_free(msg->attachment_text);
+    g_free(msg->body_html);
     if (msg->attachments)
         g_ptr_array_unref(msg->attachments);
     if (msg->warnings)

@@ -52,6 +52,8 @@ typedef struct cor_attachment {
     uint64_t size;         /* decoded size in bytes */
     int part_index;        /* depth-first index of the MIME part, from 0 */
     bool is_inline_text;   /* a text attachment whose text is in attachment_text */
+    GBytes *data;          /* decoded content with COR_PARSE_KEEP_PARTS, else NULL;
+                              an attached message as written (owned by the message) */
 } cor_attachment_t;
 
 typedef struct cor_message {
@@ -79,6 +81,8 @@ typedef struct cor_message {
     char *signature;       /* signature and disclaimer */
     char *attachment_text; /* text of inline text attachments (patches), "" if none */
     bool body_from_html;   /* body was converted from HTML */
+    char *body_html;       /* with COR_PARSE_KEEP_HTML and body_from_html: the HTML
+                              of the body part(s), UTF-8, unsanitised; else "" */
     GPtrArray *attachments;/* cor_attachment_t*, never NULL */
     GPtrArray *warnings;   /* char*: what was salvaged ("bad base64 in part 2"), never NULL */
 } cor_message_t;
@@ -99,6 +103,15 @@ cor_status_t cor_message_parse(const char *data, size_t len, int64_t received,
  * LMTP intake uses it (the index parses the stored message in full later). */
 cor_status_t cor_message_parse_summary(const char *data, size_t len, int64_t received,
                                        cor_message_t **out, char **err);
+
+/* What cor_message_parse_ex does beyond cor_message_parse (bits): */
+enum {
+    COR_PARSE_SUMMARY = 1 << 0,     /* as cor_message_parse_summary */
+    COR_PARSE_KEEP_HTML = 1 << 1,   /* fill body_html (the archive sanitises it) */
+    COR_PARSE_KEEP_PARTS = 1 << 2,  /* fill each attachment's data (downloads) */
+};
+cor_status_t cor_message_parse_ex(const char *data, size_t len, int64_t received,
+                                  unsigned flags, cor_message_t **out, char **err);
 
 void cor_message_free(cor_message_t *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_message_t, cor_message_free)

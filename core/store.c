@@ -730,6 +730,13 @@ cor_store_add_message(cor_store_t *st, int64_t group_id, const char *raw, size_t
         int64_t w = sqlite3_last_insert_rowid(st->db);
         g_array_append_val(res->merged_work, w);
     }
+    /* and the archive pages they change (archive-web/archive.h) */
+    if ((s = cor_store_work_add(st, "render", res->msg)) != COR_OK)
+        return s;
+    for (guint i = 0; res->merged && i < res->merged->len; i++) {
+        if ((s = cor_store_work_add(st, "render", g_array_index(res->merged, int64_t, i))) != COR_OK)
+            return s;
+    }
     return COR_OK;
 }
 
@@ -993,4 +1000,122 @@ cor_store_control_count(cor_store_t *st, const char *status, int64_t *count)
     *count = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
     return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count control mail");
+}
+
+/* ---- reading for the archive ---- */
+
+cor_status_t
+cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
+                        cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    const char *sql =
+        "SELECT n.group_id, n.thread, m.id, m.message_id, m.date, m.subject, m.from_name,"
+        " m.from_addr, m.has_attachments FROM thread_nodes n JOIN messages m ON m.id = n.msg"
+        " WHERE n.status = 'accepted'";
+    g_autofree char *full = g_strdup_printf("%s%s ORDER BY n.group_id, m.id", sql,
+                                            msg > 0 ? " AND n.msg = ?1"
+                                            : thread > 0 ? " AND n.thread = ?1" : "");
+    sqlite3_stmt *q = cor_store_stmt(st, full);
+    if (!q)
+        return COR_ERR_STORE;
+    if (msg > 0)
+        sqlite3_bind_int64(q, 1, msg);
+    else if (thread > 0)
+        sqlite3_bind_int64(q, 1, thread);
+    int rc;
+    cor_status_t s = COR_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cor_store_post_t p = {
+            .group_id = sqlite3_column_int64(q, 0),
+            .thread = sqlite3_column_int64(q, 1),
+            .msg = sqlite3_column_int64(q, 2),
+            .message_id = (const char *) sqlite3_column_text(q, 3),
+            .date = sqlite3_column_int64(q, 4),
+            .subject = (const char *) sqlite3_column_text(q, 5),
+            .from_name = (const char *) sqlite3_column_text(q, 6),
+            .from_addr = (const char *) sqlite3_column_text(q, 7),
+            .has_attachments = sqlite3_column_int(q, 8) != 0,
+        };
+        if (!p.message_id) p.message_id = "";
+        if (!p.subject) p.subject = "";
+        if (!p.from_name) p.from_name = "";
+        if (!p.from_addr) p.from_addr = "";
+        if ((s = fn(&p, data)) != COR_OK)
+            break;
+    }
+    sqlite3_reset(q);
+    if (s != COR_OK)
+        return s;
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read posts");
+}
+
+cor_status_t
+cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs)
+{
+    *pairs = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT id, merged_into FROM threads WHERE group_id = ?1 AND merged_into IS NOT NULL"
+        " ORDER BY id");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
+        g_array_append_val(*pairs, a);
+        g_array_append_val(*pairs, b);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read threads");
+}
+
+cor_status_t
+cor_store_meta_get(cor_store_t *st, const char *key, char **value)
+{
+    *value = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT value FROM meta WHERE key = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *value = g_strdup((const char *) sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    return rc == SQLITE_DONE ? COR_ERR_NOT_FOUND : cor_store_sqlite_error(st, rc, "cannot read meta");
+}
+
+cor_status_t
+cor_store_meta_set(cor_store_t *st, const char *key, const char *value)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+    return step_done(st, q, "cannot write meta");
+}
+
+cor_status_t
+cor_store_work_last(cor_store_t *st, const char *kind, int64_t *id)
+{
+    *id = 0;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT max(id) FROM work WHERE kind = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read work queue");
+}
+
+const char *
+cor_store_file(const cor_store_t *st)
+{
+    return st->path;
 }

@@ -45,7 +45,8 @@
  *       topic, for the Thread-Index rule (see thread.h).
  *   members(group_id, address, name, mode, role, status, reason, added)
  *   work(id, kind, msg, created)
- *       the queue of derived work ('index': index this message); consumers
+ *       the queue of derived work ('index': index this message; 'render':
+ *       re-render the archive pages it changes); consumers
  *       delete items only after their own output is durable.
  *   meta(key PRIMARY KEY, value)
  *   control_mail(id, group_id, kind, detail, env_from, rcpt, sha256, raw,
@@ -105,6 +106,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_store_t, cor_store_close)
 
 /* Text of the last error on this handle (transfer none). */
 const char *cor_store_error(const cor_store_t *st);
+
+/* The database file this handle has open (transfer none): worker threads
+ * open their own handles on it. */
+const char *cor_store_file(const cor_store_t *st);
 
 /* How long a statement waits for a lock held by another process before it
  * fails with COR_ERR_BUSY (default 10 s). */
@@ -177,7 +182,8 @@ void cor_intake_clear(cor_intake_t *in);
 
 /* Stores one message in a group, inside the caller's transaction: the
  * original (unless the same bytes are stored already), its parsed summary,
- * attachments, its thread node (thread.h), and an 'index' work item.
+ * attachments, its thread node (thread.h), an 'index' and a 'render' work
+ * item (and both for every post whose thread merged into its thread).
  * Returns COR_DUPLICATE (res->duplicate set) when the group already has the
  * Message-ID.  `sha256` is cor_sha256_hex of raw. */
 cor_status_t cor_store_add_message(cor_store_t *st, int64_t group_id,
@@ -234,6 +240,42 @@ cor_status_t cor_store_work_add_all(cor_store_t *st, const char *kind);
 /* Deletes the work items with these ids (GArray of int64_t). */
 cor_status_t cor_store_work_delete(cor_store_t *st, GArray *ids);
 cor_status_t cor_store_work_count(cor_store_t *st, const char *kind, int64_t *count);
+
+/* The id of the newest pending item of `kind` (0 when none). */
+cor_status_t cor_store_work_last(cor_store_t *st, const char *kind, int64_t *id);
+
+/* ---- reading for the archive ---- */
+
+/* One accepted post: a message in a group's thread.  Strings borrowed for
+ * the duration of the callback. */
+typedef struct cor_store_post {
+    int64_t group_id;
+    int64_t thread;            /* live thread id */
+    int64_t msg;               /* messages.id */
+    const char *message_id;
+    int64_t date;
+    const char *subject;
+    const char *from_name;
+    const char *from_addr;
+    bool has_attachments;
+} cor_store_post_t;
+
+/* Calls fn for every accepted post (msg 0 and thread 0), the posts of one
+ * message (msg > 0: one per group it is in) or of one thread (thread > 0),
+ * by group then message row.  A status other than COR_OK from fn stops the
+ * walk and is returned. */
+cor_status_t cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
+                                     cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                     void *data);
+
+/* The merged (alias) thread ids of a group with the thread each merged into,
+ * as pairs in one GArray of int64_t: old, live, old, live... (transfer full). */
+cor_status_t cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs);
+
+/* The meta table: small named values of derived data ('archive_generation').
+ * _get: COR_ERR_NOT_FOUND when unset; *value transfer full. */
+cor_status_t cor_store_meta_get(cor_store_t *st, const char *key, char **value);
+cor_status_t cor_store_meta_set(cor_store_t *st, const char *key, const char *value);
 
 /* ---- control mail (-request, -owner, -bounces) ---- */
 

@@ -207,11 +207,15 @@ prefix_of(source src)
 
 /* ---- building documents (thread-safe) ---- */
 
+/* The stemmer of indexing, of query parsing (query.cc's parser says
+ * "english" too) and of snippets: the three must agree. */
+const char *const STEM_LANGUAGE = "english";
+
 struct term_gen {
     Xapian::TermGenerator tg;
     term_gen()
     {
-        tg.set_stemmer(Xapian::Stem("english"));
+        tg.set_stemmer(Xapian::Stem(STEM_LANGUAGE));
         tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     }
 };
@@ -643,6 +647,93 @@ with_retry(cor_search_db *h, F fn) -> decltype(fn())
     }
 }
 
+/* ---- snippets ---- */
+
+/* `len` bytes of `text` as valid UTF-8: a character cut off at the end is
+ * dropped, anything else invalid becomes U+FFFD. */
+std::string
+valid_utf8(const char *text, size_t len)
+{
+    const gchar *end = nullptr;
+    if (g_utf8_validate_len(text, len, &end))
+        return std::string(text, len);
+    size_t good = static_cast<size_t>(end - text);
+    if (g_utf8_get_char_validated(end, static_cast<gssize>(len - good)) == static_cast<gunichar>(-2))
+        return std::string(text, good);
+    gchar *fixed = g_utf8_make_valid(text, static_cast<gssize>(len));
+    std::string s(fixed);
+    g_free(fixed);
+    return s;
+}
+
+const char MARK_START[] = "<mark>";
+const char MARK_END[] = "</mark>";
+
+/* Xapian's snippet, HTML-escaped and marked.  Xapian escapes & < > only,
+ * and keeps control characters and line breaks: this adds &quot; and &#39;
+ * (so the text is safe in an attribute too) and folds every run of white
+ * space and control characters into one space. */
+std::string
+html_snippet(const cor_search_results *r, const char *text, size_t len, size_t max_chars)
+{
+    thread_local const Xapian::Stem stem(STEM_LANGUAGE);
+    const std::string raw = r->mset.snippet(valid_utf8(text, len), max_chars, stem, 0,
+                                            MARK_START, MARK_END, "\u2026");
+    std::string out;
+    out.reserve(raw.size() + 16);
+    bool space = false;
+    for (unsigned char c : raw) {
+        if (c <= 0x20 || c == 0x7f) {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty())
+            out += ' ';
+        space = false;
+        switch (c) {
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += static_cast<char>(c); break;
+        }
+    }
+    return out;
+}
+
+/* The plain text of html_snippet's answer: marks removed, entities undone. */
+std::string
+plain_snippet(const std::string &html)
+{
+    static const struct { const char *from; char to; } entities[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&#39;", '\'' },
+    };
+    std::string out;
+    out.reserve(html.size());
+    for (size_t i = 0; i < html.size();) {
+        if (html.compare(i, sizeof MARK_START - 1, MARK_START) == 0) {
+            i += sizeof MARK_START - 1;
+            continue;
+        }
+        if (html.compare(i, sizeof MARK_END - 1, MARK_END) == 0) {
+            i += sizeof MARK_END - 1;
+            continue;
+        }
+        bool done = false;
+        if (html[i] == '&')
+            for (const auto &e : entities) {
+                size_t n = strlen(e.from);
+                if (html.compare(i, n, e.from) == 0) {
+                    out += e.to;
+                    i += n;
+                    done = true;
+                    break;
+                }
+            }
+        if (!done)
+            out += html[i++];
+    }
+    return out;
+}
+
 } // namespace
 
 /* ---- writing ---- */
@@ -980,6 +1071,32 @@ cor_search_results_free(cor_search_results_t *r)
     try {
         delete r;
     } catch (...) {
+    }
+}
+
+extern "C" char *
+cor_search_results_snippet(const cor_search_results_t *r, const char *text, size_t len,
+                           size_t max_chars)
+{
+    try {
+        if (!r || (!text && len > 0))
+            return nullptr;
+        return g_strdup(html_snippet(r, text ? text : "", len, max_chars).c_str());
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" char *
+cor_search_results_snippet_text(const cor_search_results_t *r, const char *text, size_t len,
+                                size_t max_chars)
+{
+    try {
+        if (!r || (!text && len > 0))
+            return nullptr;
+        return g_strdup(plain_snippet(html_snippet(r, text ? text : "", len, max_chars)).c_str());
+    } catch (...) {
+        return nullptr;
     }
 }
 

@@ -165,6 +165,24 @@ uint64_t cor_search_results_docid(const cor_search_results_t *r);
 uint64_t cor_search_results_total(const cor_search_results_t *r);
 void cor_search_results_free(cor_search_results_t *r);
 
+/* A snippet of `text` (`len` bytes of UTF-8; not NUL-terminated; a
+ * truncated last character is dropped) around where the query of `r`
+ * matches: about `max_chars` bytes of whole words, "…" where text was left
+ * out, runs of white space and control characters made one space.  The
+ * words the query matches (as the query parser stems them; prefixed-field
+ * terms such as from: do not mark body words) are between <mark> and
+ * </mark>; the rest is HTML-escaped (& < > " ').  Without a match it is the
+ * start of the text, unmarked.  NULL only when out of memory or on a bad
+ * argument (transfer full, g_free).  The database `r` came from must still
+ * be open. */
+char *cor_search_results_snippet(const cor_search_results_t *r, const char *text, size_t len,
+                                 size_t max_chars);
+
+/* The same snippet as plain text: no marks, no escaping (for JSON)
+ * (transfer full). */
+char *cor_search_results_snippet_text(const cor_search_results_t *r, const char *text,
+                                      size_t len, size_t max_chars);
+
 /* Checks a query's syntax without a database (for tests and error messages).
  * COR_OK or COR_ERR_QUERY with *err (transfer full). */
 cor_status_t cor_search_check_query(const char *query, char **err);

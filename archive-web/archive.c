@@ -1,0 +1,1163 @@
+/* archive-web/archive.c — building and updating the archive trees (see archive.h).
+ *
+ * Writing is the only thing here that must be careful:
+ *   - a full build writes into fresh folders next to the live ones
+ *     (DIR.new), makes them durable (syncfs) and swaps each in with one
+ *     renameat2(RENAME_EXCHANGE); readers see the old tree or the new one;
+ *   - an update writes each file to "NAME.tmp~" and renames it over NAME,
+ *     then syncfs, and only then deletes the work items it consumed, so a
+ *     crash at any point leaves either the old page or the new one, and the
+ *     items are still queued for the next round.
+ */
+#include "archive-web/archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive-web/model.h"
+#include "archive-web/render.h"
+#include "core/log.h"
+#include "core/message.h"
+#include "core/template.h"
+
+GResource *cor_web_get_resource(void);
+
+struct cor_archive {
+    char *state_dir;
+    char *public_dir;
+    char *restricted_dir;
+    char *lock_path;
+    char *url;
+    char *title;
+    char *organisation;
+    char *templates_dir;
+    int workers;
+    cor_tmpl_set_t *tmpl;
+    rnd_site_t site;
+    GBytes *css;
+    void (*progress)(uint64_t, uint64_t, void *);
+    void *progress_data;
+    am_model_t *model;         /* the daemon's, between updates */
+    GRWLock model_lock;        /* page functions read it from HTTP threads */
+};
+
+void
+cor_archive_key(const char *s, char out[17])
+{
+    char hex[65];
+    cor_sha256_hex(s, strlen(s), hex);
+    memcpy(out, hex, 16);
+    out[16] = '\0';
+}
+
+char *
+cor_archive_message_url(const char *group, const char *message_id)
+{
+    char key[17];
+    cor_archive_key(message_id, key);
+    return g_strdup_printf("g/%s/m/%s.html", group, key);
+}
+
+const char *
+cor_archive_public_dir(const cor_archive_t *a)
+{
+    return a->public_dir;
+}
+
+const char *
+cor_archive_restricted_dir(const cor_archive_t *a)
+{
+    return a->restricted_dir;
+}
+
+static const char *
+cfg_str(const cor_config_t *cfg, const char *key, const char *fallback)
+{
+    if (!cfg)
+        return fallback;
+    return cor_config_string(cfg, "archive", key);
+}
+
+static int64_t
+cfg_int(const cor_config_t *cfg, const char *key, int64_t fallback)
+{
+    return cfg ? cor_config_int(cfg, "archive", key) : fallback;
+}
+
+/* The built-in templates from the GResource, then the council's. */
+static cor_status_t
+load_templates(cor_archive_t *a, char **err)
+{
+    GResource *res = cor_web_get_resource();
+    g_auto(GStrv) names = g_resource_enumerate_children(res, "/corridor/templates",
+                                                         G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    if (!names) {
+        *err = g_strdup("the built-in templates are missing from this build");
+        return COR_ERR_INTERNAL;
+    }
+    for (char **n = names; *n; n++) {
+        g_autofree char *path = g_strdup_printf("/corridor/templates/%s", *n);
+        g_autoptr(GBytes) b = g_resource_lookup_data(res, path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+        if (!b)
+            continue;
+        gsize len;
+        const char *text = g_bytes_get_data(b, &len);
+        g_autofree char *origin = g_strdup_printf("built-in %s", *n);
+        cor_status_t s = cor_tmpl_set_add(a->tmpl, *n, text, len, origin, err);
+        if (s != COR_OK)
+            return s;
+    }
+    a->css = g_resource_lookup_data(res, "/corridor/static/corridor.css",
+                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    if (a->templates_dir && *a->templates_dir) {
+        cor_status_t s = cor_tmpl_set_add_dir(a->tmpl, a->templates_dir, err);
+        if (s != COR_OK)
+            return s;
+        g_autofree char *css = g_build_filename(a->templates_dir, "corridor.css", NULL);
+        char *data;
+        gsize len;
+        if (g_file_get_contents(css, &data, &len, NULL)) {
+            g_bytes_unref(a->css);
+            a->css = g_bytes_new_take(data, len);
+        }
+    }
+    if (!a->css)
+        a->css = g_bytes_new_static("", 0);
+    return COR_OK;
+}
+
+cor_status_t
+cor_archive_open(const cor_archive_options_t *o, cor_archive_t **out, char **err)
+{
+    *out = NULL;
+    cor_archive_t *a = g_new0(cor_archive_t, 1);
+    const cor_config_t *cfg = o->config;
+    a->state_dir = g_strdup(o->state_dir);
+    const char *d = cfg_str(cfg, "dir", "");
+    a->public_dir = *d ? g_strdup(d) : g_build_filename(o->state_dir, "archive", NULL);
+    d = cfg_str(cfg, "restricted_dir", "");
+    a->restricted_dir = *d ? g_strdup(d) : g_build_filename(o->state_dir, "archive-restricted", NULL);
+    a->lock_path = g_build_filename(o->state_dir, "archive.lock", NULL);
+    const char *url = cfg_str(cfg, "url", "http://127.0.0.1:8080/");
+    a->url = g_str_has_suffix(url, "/") ? g_strdup(url) : g_strconcat(url, "/", NULL);
+    a->title = g_strdup(cfg_str(cfg, "site_title", "Group archive"));
+    a->organisation = g_strdup(cfg_str(cfg, "organisation", ""));
+    a->templates_dir = g_strdup(cfg_str(cfg, "templates", ""));
+    a->workers = o->workers > 0 ? o->workers : (int) cfg_int(cfg, "workers", 0);
+    if (a->workers <= 0)
+        a->workers = (int) g_get_num_processors();
+    if (a->workers > 8)
+        a->workers = 8;
+    a->progress = o->progress;
+    a->progress_data = o->progress_data;
+    g_rw_lock_init(&a->model_lock);
+    a->tmpl = cor_tmpl_set_new();
+    cor_status_t s = load_templates(a, err);
+    if (s != COR_OK) {
+        cor_archive_free(a);
+        return s;
+    }
+    int per_page = (int) cfg_int(cfg, "threads_per_page", 50);
+    int feed = (int) cfg_int(cfg, "feed_entries", 20);
+    a->site = (rnd_site_t) {
+        .tmpl = a->tmpl,
+        .title = a->title,
+        .organisation = a->organisation,
+        .url = a->url,
+        .per_page = per_page > 0 ? per_page : 50,
+        .feed_entries = feed > 0 ? feed : 20,
+    };
+    *out = a;
+    return COR_OK;
+}
+
+void
+cor_archive_free(cor_archive_t *a)
+{
+    if (!a)
+        return;
+    am_model_free(a->model);
+    g_rw_lock_clear(&a->model_lock);
+    cor_tmpl_set_free(a->tmpl);
+    if (a->css)
+        g_bytes_unref(a->css);
+    g_free(a->state_dir);
+    g_free(a->public_dir);
+    g_free(a->restricted_dir);
+    g_free(a->lock_path);
+    g_free(a->url);
+    g_free(a->title);
+    g_free(a->organisation);
+    g_free(a->templates_dir);
+    g_free(a);
+}
+
+/* ---- files ---- */
+
+typedef struct writer {
+    GHashTable *dirs;          /* folders known to exist */
+    bool atomic;               /* temp file + rename (live tree) */
+    uint64_t files, bytes;
+} writer_t;
+
+static void
+writer_init(writer_t *w, bool atomic)
+{
+    w->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    w->atomic = atomic;
+    w->files = w->bytes = 0;
+}
+
+static void
+writer_clear(writer_t *w)
+{
+    g_hash_table_unref(w->dirs);
+}
+
+static cor_status_t
+io_error(char **err, const char *what, const char *path)
+{
+    int e = errno;
+    if (err && !*err)
+        *err = g_strdup_printf("cannot %s '%s': %s", what, path, g_strerror(e));
+    return e == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+}
+
+static cor_status_t
+ensure_dir(writer_t *w, const char *dir, char **err)
+{
+    if (g_hash_table_contains(w->dirs, dir))
+        return COR_OK;
+    if (g_mkdir_with_parents(dir, 0755) != 0)
+        return io_error(err, "create folder", dir);
+    g_hash_table_add(w->dirs, g_strdup(dir));
+    return COR_OK;
+}
+
+static cor_status_t
+write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return COR_ERR_IO;
+        }
+        data += n;
+        len -= (size_t) n;
+    }
+    return COR_OK;
+}
+
+/* Writes one file under root.  Atomic mode: NAME.tmp~ then rename. */
+static cor_status_t
+write_file(writer_t *w, const char *root, const rnd_file_t *f, char **err)
+{
+    g_autofree char *path = g_build_filename(root, f->path, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    cor_status_t s = ensure_dir(w, dir, err);
+    if (s != COR_OK)
+        return s;
+    g_autofree char *tmp = w->atomic ? g_strconcat(path, ".tmp~", NULL) : NULL;
+    const char *target = tmp ? tmp : path;
+    int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_error(err, "create", target);
+    gsize len;
+    const char *data = g_bytes_get_data(f->data, &len);
+    if (write_all(fd, data, len) != COR_OK) {
+        s = io_error(err, "write", target);
+        close(fd);
+        unlink(target);
+        return s;
+    }
+    if (close(fd) != 0)
+        return io_error(err, "write", target);
+    if (tmp && rename(tmp, path) != 0) {
+        s = io_error(err, "rename into place", path);
+        unlink(tmp);
+        return s;
+    }
+    w->files++;
+    w->bytes += len;
+    return COR_OK;
+}
+
+static cor_status_t
+write_files(writer_t *w, const char *root, GPtrArray *files, char **err)
+{
+    for (guint i = 0; i < files->len; i++) {
+        cor_status_t s = write_file(w, root, files->pdata[i], err);
+        if (s != COR_OK)
+            return s;
+    }
+    g_ptr_array_set_size(files, 0);
+    return COR_OK;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb;
+    (void) ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void
+remove_tree(const char *dir)
+{
+    if (g_file_test(dir, G_FILE_TEST_EXISTS))
+        nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Makes everything written under dir durable (one syncfs for the file system). */
+static cor_status_t
+sync_tree(const char *dir, char **err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(err, "open folder", dir);
+    int rc = syncfs(fd);
+    int e = errno;
+    close(fd);
+    if (rc != 0) {
+        errno = e;
+        return io_error(err, "sync", dir);
+    }
+    return COR_OK;
+}
+
+/* Puts `fresh` in place of `live` in one step; the old tree is removed. */
+static cor_status_t
+swap_in(const char *fresh, const char *live, char **err)
+{
+    if (!g_file_test(live, G_FILE_TEST_EXISTS)) {
+        g_autofree char *parent = g_path_get_dirname(live);
+        g_mkdir_with_parents(parent, 0755);
+        if (rename(fresh, live) != 0)
+            return io_error(err, "rename into place", live);
+        return COR_OK;
+    }
+    if (renameat2(AT_FDCWD, fresh, AT_FDCWD, live, RENAME_EXCHANGE) != 0)
+        return io_error(err, "swap in", live);
+    remove_tree(fresh);       /* now the old tree */
+    return COR_OK;
+}
+
+static int
+lock_archive(cor_archive_t *a, char **err)
+{
+    int fd = open(a->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        io_error(err, "open", a->lock_path);
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            io_error(err, "lock", a->lock_path);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static void
+unlock_archive(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+static const char *
+tree_of(cor_archive_t *a, const am_group_t *g)
+{
+    return g->info->visibility == COR_VISIBILITY_PUBLIC ? a->public_dir : a->restricted_dir;
+}
+
+static rnd_file_t *
+css_file(cor_archive_t *a)
+{
+    rnd_file_t *f = g_new(rnd_file_t, 1);
+    f->path = g_strdup("static/corridor.css");
+    f->data = g_bytes_ref(a->css);
+    return f;
+}
+
+/* ---- full build ---- */
+
+typedef enum { JOB_THREAD, JOB_GROUP, JOB_AUTHORS, JOB_SITE } job_kind_t;
+
+typedef struct job {
+    job_kind_t kind;
+    am_group_t *group;
+    am_thread_t *thread;
+    guint from, to;            /* JOB_AUTHORS: range in the author list */
+    guint weight;
+} job_t;
+
+typedef struct build {
+    cor_archive_t *a;
+    const char *store_file;
+    am_model_t *m;
+    GPtrArray *jobs;
+    GPtrArray *authors;        /* am_author_t* by key */
+    const char *pub, *res;     /* roots being written */
+    const char *only_group;    /* --group: only its tree, at group_root */
+    const char *group_root;
+    gint next;
+    gint failed;
+    GMutex lock;
+    char *error;
+    cor_status_t status;
+    uint64_t done, total;      /* messages */
+    uint64_t files, bytes;
+} build_t;
+
+static void
+build_fail(build_t *b, cor_status_t s, char *err)
+{
+    g_mutex_lock(&b->lock);
+    if (b->status == COR_OK) {
+        b->status = s;
+        b->error = err ? err : g_strdup(cor_status_to_string(s));
+        err = NULL;
+    }
+    g_mutex_unlock(&b->lock);
+    g_free(err);
+    g_atomic_int_set(&b->failed, 1);
+}
+
+/* The folder a group's files go to in this build. */
+static const char *
+build_root(build_t *b, const am_group_t *g)
+{
+    if (b->only_group)
+        return b->group_root;
+    return g->info->visibility == COR_VISIBILITY_PUBLIC ? b->pub : b->res;
+}
+
+/* Group files are written relative to the tree root ("g/G/..."); with
+ * --group the root is the group's own fresh folder, so strip "g/G/". */
+static cor_status_t
+build_write(build_t *b, writer_t *w, const am_group_t *g, GPtrArray *files, char **err)
+{
+    if (b->only_group && g) {
+        size_t skip = strlen("g/") + strlen(g->info->name) + 1;
+        for (guint i = 0; i < files->len; i++) {
+            rnd_file_t *f = files->pdata[i];
+            if (strlen(f->path) > skip && g_str_has_prefix(f->path, "g/")) {
+                char *p = g_strdup(f->path + skip);
+                g_free(f->path);
+                f->path = p;
+            }
+        }
+    }
+    return write_files(w, g ? build_root(b, g) : b->pub, files, err);
+}
+
+static cor_status_t
+job_thread(build_t *b, cor_store_t *st, writer_t *w, am_thread_t *t, GPtrArray *files, char **err)
+{
+    g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_message_free);
+    for (guint i = 0; i < t->posts->len; i++) {
+        am_post_t *p = t->posts->pdata[i];
+        rnd_message_t *rm = NULL;
+        cor_status_t s = rnd_message_load(st, p, &rm);
+        if (s != COR_OK) {
+            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                                   cor_store_error(st));
+            return s;
+        }
+        g_ptr_array_add(msgs, rm);
+        if ((s = rnd_message_files(&b->a->site, p, rm, files, err)) != COR_OK)
+            return s;
+        if ((s = build_write(b, w, t->group, files, err)) != COR_OK)
+            return s;
+    }
+    cor_status_t s = rnd_thread_files(&b->a->site, st, t, msgs, files, err);
+    if (s == COR_OK)
+        s = build_write(b, w, t->group, files, err);
+    return s;
+}
+
+static cor_status_t
+job_group(build_t *b, cor_store_t *st, writer_t *w, am_group_t *g, GPtrArray *files, char **err)
+{
+    const rnd_site_t *site = &b->a->site;
+    cor_status_t s = rnd_index_file(site, g, 0, files, err);
+    for (int k = 1; s == COR_OK && k <= rnd_index_numbered(site, g); k++)
+        s = rnd_index_file(site, g, k, files, err);
+    g_autoptr(GArray) months = am_group_months(g);
+    for (guint i = 0; s == COR_OK && i < months->len; i++)
+        s = rnd_month_file(site, g, g_array_index(months, int, i), files, err);
+    if (s == COR_OK)
+        s = rnd_about_file(site, g, files, err);
+    if (s == COR_OK)
+        s = rnd_group_feed_file(site, st, g, files, err);
+    /* merged thread ids keep their pages */
+    GHashTableIter it;
+    gpointer k, v;
+    g_autoptr(GArray) olds = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    g_hash_table_iter_init(&it, g->aliases);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        g_array_append_val(olds, *(int64_t *) k);
+    for (guint i = 0; s == COR_OK && i < olds->len; i++) {
+        int64_t old = g_array_index(olds, int64_t, i);
+        s = rnd_alias_file(site, g, old, *(int64_t *) g_hash_table_lookup(g->aliases, &old),
+                           files, err);
+    }
+    if (s == COR_OK)
+        s = build_write(b, w, g, files, err);
+    return s;
+}
+
+static const cor_viewer_t anonymous = { COR_VIEWER_ANONYMOUS, NULL };
+
+static cor_status_t
+job_authors(build_t *b, cor_store_t *st, writer_t *w, guint from, guint to, GPtrArray *files,
+            char **err)
+{
+    for (guint i = from; i < to; i++) {
+        am_author_t *au = b->authors->pdata[i];
+        GString *out = g_string_sized_new(8192);
+        cor_status_t s = rnd_author_page(&b->a->site, st, b->m, &anonymous, au->key, out, err);
+        if (s == COR_ERR_NOT_FOUND) {
+            g_string_free(out, TRUE);
+            continue;
+        }
+        if (s != COR_OK) {
+            g_string_free(out, TRUE);
+            return s;
+        }
+        rnd_file_t *f = g_new(rnd_file_t, 1);
+        f->path = g_strdup_printf("author/%s.html", au->key);
+        f->data = g_string_free_to_bytes(out);
+        g_ptr_array_add(files, f);
+    }
+    return write_files(w, b->pub, files, err);
+}
+
+static cor_status_t
+job_site(build_t *b, cor_store_t *st, writer_t *w, GPtrArray *files, char **err)
+{
+    GString *out = g_string_sized_new(8192);
+    cor_status_t s = rnd_site_page(&b->a->site, st, b->m, &anonymous, out, err);
+    if (s != COR_OK) {
+        g_string_free(out, TRUE);
+        return s;
+    }
+    rnd_file_t *f = g_new(rnd_file_t, 1);
+    f->path = g_strdup("index.html");
+    f->data = g_string_free_to_bytes(out);
+    g_ptr_array_add(files, f);
+    g_ptr_array_add(files, css_file(b->a));
+    return write_files(w, b->pub, files, err);
+}
+
+static gpointer
+build_worker(gpointer data)
+{
+    build_t *b = data;
+    cor_store_t *st = NULL;
+    char *err = NULL;
+    cor_status_t s = cor_store_open(b->store_file, false, &st, &err);
+    if (s != COR_OK) {
+        build_fail(b, s, err);
+        return NULL;
+    }
+    writer_t w;
+    writer_init(&w, b->only_group != NULL);
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_file_free);
+    for (;;) {
+        if (g_atomic_int_get(&b->failed))
+            break;
+        gint i = g_atomic_int_add(&b->next, 1);
+        if (i >= (gint) b->jobs->len)
+            break;
+        job_t *j = b->jobs->pdata[i];
+        /* site-wide pages are written to the live tree with --group */
+        if (b->only_group && (j->kind == JOB_AUTHORS || j->kind == JOB_SITE))
+            w.atomic = true;
+        err = NULL;
+        switch (j->kind) {
+        case JOB_THREAD: s = job_thread(b, st, &w, j->thread, files, &err); break;
+        case JOB_GROUP: s = job_group(b, st, &w, j->group, files, &err); break;
+        case JOB_AUTHORS: s = job_authors(b, st, &w, j->from, j->to, files, &err); break;
+        case JOB_SITE: s = job_site(b, st, &w, files, &err); break;
+        }
+        w.atomic = b->only_group != NULL;
+        g_ptr_array_set_size(files, 0);
+        if (s != COR_OK) {
+            build_fail(b, s, err);
+            break;
+        }
+        if (j->kind == JOB_THREAD) {
+            g_mutex_lock(&b->lock);
+            b->done += j->thread->posts->len;
+            if (b->a->progress)
+                b->a->progress(b->done, b->total, b->a->progress_data);
+            g_mutex_unlock(&b->lock);
+        }
+    }
+    g_mutex_lock(&b->lock);
+    b->files += w.files;
+    b->bytes += w.bytes;
+    g_mutex_unlock(&b->lock);
+    writer_clear(&w);
+    cor_store_close(st);
+    return NULL;
+}
+
+static int
+job_cmp(gconstpointer x, gconstpointer y)
+{
+    const job_t *a = *(job_t *const *) x, *b = *(job_t *const *) y;
+    if (a->weight != b->weight)
+        return a->weight > b->weight ? -1 : 1;
+    return 0;
+}
+
+static int
+author_cmp(gconstpointer x, gconstpointer y)
+{
+    return strcmp((*(am_author_t *const *) x)->key, (*(am_author_t *const *) y)->key);
+}
+
+static cor_status_t
+consume_work(cor_store_t *st, int64_t upto, const char *generation_bump)
+{
+    cor_status_t s = cor_store_begin(st);
+    if (s != COR_OK)
+        return s;
+    if (upto > 0 && (s = cor_store_work_done(st, "render", upto)) != COR_OK)
+        goto fail;
+    if (generation_bump) {
+        g_autofree char *cur = NULL;
+        int64_t gen = 0;
+        if (cor_store_meta_get(st, "archive_generation", &cur) == COR_OK)
+            gen = g_ascii_strtoll(cur, NULL, 10);
+        char buf[32];
+        g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, gen + 1);
+        if ((s = cor_store_meta_set(st, "archive_generation", buf)) != COR_OK)
+            goto fail;
+    }
+    return cor_store_commit(st);
+fail:
+    cor_store_rollback(st);
+    return s;
+}
+
+cor_status_t
+cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_archive_stats_t *stats,
+                  char **err)
+{
+    gint64 t0 = g_get_monotonic_time();
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    int lockfd = lock_archive(a, err);
+    if (lockfd < 0)
+        return COR_ERR_IO;
+
+    int64_t upto = 0;
+    am_model_t *m = NULL;
+    cor_status_t s = cor_store_work_last(st, "render", &upto);
+    if (s == COR_OK)
+        s = am_model_load(st, &m);
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
+        unlock_archive(lockfd);
+        return s;
+    }
+    am_group_t *only = NULL;
+    if (group && !(only = am_model_group(m, group))) {
+        /* a group without posts is still a group with pages */
+        cor_group_t *info = NULL;
+        if (cor_store_group_get(st, group, &info) != COR_OK) {
+            *err = g_strdup_printf("no group '%s'", group);
+            am_model_free(m);
+            unlock_archive(lockfd);
+            return COR_ERR_NO_GROUP;
+        }
+        cor_group_free(info);
+        am_model_free(m);
+        *err = g_strdup_printf("group '%s' appeared while reading the store; try again", group);
+        unlock_archive(lockfd);
+        return COR_ERR_BUSY;
+    }
+
+    build_t b = { .a = a, .store_file = cor_store_file(st), .m = m, .only_group = group };
+    g_mutex_init(&b.lock);
+    b.jobs = g_ptr_array_new_with_free_func(g_free);
+    b.authors = g_ptr_array_new();
+    g_autofree char *pub_new = g_strconcat(a->public_dir, ".new", NULL);
+    g_autofree char *res_new = g_strconcat(a->restricted_dir, ".new", NULL);
+    g_autofree char *group_new = NULL, *group_live = NULL, *group_other = NULL;
+    if (only) {
+        const char *tree = tree_of(a, only);
+        group_live = g_build_filename(tree, "g", only->info->name, NULL);
+        g_autofree char *base = g_strdup_printf(".%s.new", only->info->name);
+        group_new = g_build_filename(tree, "g", base, NULL);
+        group_other = g_build_filename(tree == a->public_dir ? a->restricted_dir : a->public_dir,
+                                       "g", only->info->name, NULL);
+        remove_tree(group_new);
+        b.group_root = group_new;
+        b.pub = a->public_dir;
+        b.res = a->restricted_dir;
+    } else {
+        remove_tree(pub_new);
+        remove_tree(res_new);
+        b.pub = pub_new;
+        b.res = res_new;
+        g_mkdir_with_parents(pub_new, 0755);
+        g_mkdir_with_parents(res_new, 0755);
+    }
+
+    for (guint i = 0; i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        if (only && g != only)
+            continue;
+        for (guint k = 0; k < g->order->len; k++) {
+            am_thread_t *t = g->order->pdata[k];
+            job_t *j = g_new0(job_t, 1);
+            j->kind = JOB_THREAD;
+            j->thread = t;
+            j->group = g;
+            j->weight = t->posts->len;
+            b.total += t->posts->len;
+            g_ptr_array_add(b.jobs, j);
+        }
+        job_t *j = g_new0(job_t, 1);
+        j->kind = JOB_GROUP;
+        j->group = g;
+        j->weight = g->order->len / 8 + g->posts->len / 64 + 20;
+        g_ptr_array_add(b.jobs, j);
+    }
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, m->authors);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        g_ptr_array_add(b.authors, v);
+    g_ptr_array_sort(b.authors, author_cmp);
+    for (guint from = 0; from < b.authors->len; from += 500) {
+        job_t *j = g_new0(job_t, 1);
+        j->kind = JOB_AUTHORS;
+        j->from = from;
+        j->to = MIN(from + 500, b.authors->len);
+        j->weight = 10;
+        g_ptr_array_add(b.jobs, j);
+    }
+    job_t *sj = g_new0(job_t, 1);
+    sj->kind = JOB_SITE;
+    sj->weight = 1;
+    g_ptr_array_add(b.jobs, sj);
+    /* biggest first, so the last job to finish is a small one */
+    g_ptr_array_sort(b.jobs, job_cmp);
+
+    int n = a->workers;
+    g_autofree GThread **threads = g_new0(GThread *, n);
+    for (int i = 0; i < n; i++)
+        threads[i] = g_thread_new("archive", build_worker, &b);
+    for (int i = 0; i < n; i++)
+        g_thread_join(threads[i]);
+
+    s = b.status;
+    if (s == COR_OK) {
+        const char *root = only ? group_new : pub_new;
+        if (g_file_test(root, G_FILE_TEST_IS_DIR) || (g_mkdir_with_parents(root, 0755) == 0))
+            s = sync_tree(root, err);
+    }
+    if (s == COR_OK && only) {
+        s = swap_in(group_new, group_live, err);
+        if (s == COR_OK)
+            remove_tree(group_other);   /* the group changed visibility */
+    } else if (s == COR_OK) {
+        s = swap_in(pub_new, a->public_dir, err);
+        if (s == COR_OK)
+            s = swap_in(res_new, a->restricted_dir, err);
+    } else {
+        *err = b.error;
+        b.error = NULL;
+        remove_tree(only ? group_new : pub_new);
+        if (!only)
+            remove_tree(res_new);
+    }
+    if (s == COR_OK && (s = consume_work(st, upto, "bump")) != COR_OK)
+        *err = g_strdup_printf("cannot update the work queue: %s", cor_store_error(st));
+    if (stats) {
+        stats->messages = b.done;
+        stats->pages = b.files;
+        stats->bytes = b.bytes;
+        stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    }
+    g_free(b.error);
+    g_ptr_array_unref(b.jobs);
+    g_ptr_array_unref(b.authors);
+    g_mutex_clear(&b.lock);
+    am_model_free(m);
+    unlock_archive(lockfd);
+    return s;
+}
+
+/* ---- incremental ---- */
+
+static cor_status_t
+remove_file(const char *root, const char *rel)
+{
+    g_autofree char *path = g_build_filename(root, rel, NULL);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return COR_ERR_IO;
+    return COR_OK;
+}
+
+/* Loads (or reuses) the parsed message of p. */
+static cor_status_t
+cached_message(GHashTable *cache, cor_store_t *st, am_post_t *p, rnd_message_t **out, char **err)
+{
+    rnd_message_t *rm = g_hash_table_lookup(cache, p);
+    if (!rm) {
+        cor_status_t s = rnd_message_load(st, p, &rm);
+        if (s != COR_OK) {
+            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                                   cor_store_error(st));
+            return s;
+        }
+        g_hash_table_insert(cache, p, rm);
+    }
+    *out = rm;
+    return COR_OK;
+}
+
+static cor_status_t
+update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, bool fresh,
+             GPtrArray *files, char **err)
+{
+    const rnd_site_t *site = &a->site;
+    am_group_t *g = c->group;
+    const char *root = tree_of(a, g);
+    g_autoptr(GHashTable) cache = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                                         (GDestroyNotify) rnd_message_free);
+    cor_status_t s = COR_OK;
+    for (guint i = 0; s == COR_OK && i < c->posts->len; i++) {
+        am_post_t *p = c->posts->pdata[i];
+        if (!g_hash_table_contains(g->by_msg, &p->msg))
+            continue;
+        rnd_message_t *rm;
+        if ((s = cached_message(cache, st, p, &rm, err)) == COR_OK)
+            s = rnd_message_files(site, p, rm, files, err);
+    }
+    for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
+        int64_t tid = g_array_index(c->threads, int64_t, i);
+        am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
+        if (!t || t->posts->len == 0)
+            continue;
+        g_autoptr(GPtrArray) msgs = g_ptr_array_new();
+        for (guint j = 0; s == COR_OK && j < t->posts->len; j++) {
+            rnd_message_t *rm;
+            if ((s = cached_message(cache, st, t->posts->pdata[j], &rm, err)) == COR_OK)
+                g_ptr_array_add(msgs, rm);
+        }
+        if (s == COR_OK)
+            s = rnd_thread_files(site, st, t, msgs, files, err);
+    }
+    for (guint i = 0; s == COR_OK && i < c->gone->len; i++) {
+        int64_t old = g_array_index(c->gone, int64_t, i);
+        int64_t *live = g_hash_table_lookup(g->aliases, &old);
+        if (live) {
+            s = rnd_alias_file(site, g, old, *live, files, err);
+        } else {
+            g_autofree char *rel = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html",
+                                                   g->info->name, old);
+            remove_file(root, rel);
+        }
+        g_autofree char *feed = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".atom", g->info->name,
+                                                old);
+        remove_file(root, feed);
+    }
+    for (guint i = 0; s == COR_OK && i < c->months->len; i++) {
+        int mo = g_array_index(c->months, int, i);
+        s = rnd_month_file(site, g, mo, files, err);
+        if (s == COR_ERR_NOT_FOUND) {
+            char slug[16];
+            rnd_month_slug(slug, sizeof slug, mo);
+            g_autofree char *rel = g_strdup_printf("g/%s/%s.html", g->info->name, slug);
+            remove_file(root, rel);
+            s = COR_OK;
+        }
+    }
+    /* index pages: the front, every numbered page from the first rank that
+     * moved, and the top two (their "newer" link depends on the count) */
+    if (s == COR_OK) {
+        int numbered = rnd_index_numbered(site, g);
+        int64_t old_n = c->old_threads / site->per_page;
+        int old_numbered = old_n > 1 ? (int) old_n - 1 : 0;
+        int from = fresh || c->min_rank == G_MAXINT64 ? 1
+                   : rnd_index_page_of(site, g, c->min_rank);
+        if (from == 0 || from > numbered - 1)
+            from = numbered - 1 > 0 ? numbered - 1 : 1;
+        if (fresh)
+            from = 1;
+        s = rnd_index_file(site, g, 0, files, err);
+        for (int k = from; s == COR_OK && k <= numbered; k++)
+            s = rnd_index_file(site, g, k, files, err);
+        for (int k = numbered + 1; k <= old_numbered; k++) {
+            g_autofree char *rel = g_strdup_printf("g/%s/page-%d.html", g->info->name, k);
+            remove_file(root, rel);
+        }
+    }
+    if (s == COR_OK)
+        s = rnd_about_file(site, g, files, err);
+    if (s == COR_OK)
+        s = rnd_group_feed_file(site, st, g, files, err);
+    if (s == COR_OK)
+        s = write_files(w, root, files, err);
+    /* author pages (public tree; only public posts show there) */
+    for (guint i = 0; s == COR_OK && i < c->authors->len; i++) {
+        am_author_t *au = c->authors->pdata[i];
+        GString *out = g_string_sized_new(8192);
+        cor_status_t rs = rnd_author_page(site, st, a->model, &anonymous, au->key, out, err);
+        g_autofree char *rel = g_strdup_printf("author/%s.html", au->key);
+        if (rs == COR_ERR_NOT_FOUND) {
+            g_string_free(out, TRUE);
+            remove_file(a->public_dir, rel);
+            continue;
+        }
+        if (rs != COR_OK) {
+            g_string_free(out, TRUE);
+            s = rs;
+            break;
+        }
+        rnd_file_t f = { .path = rel, .data = g_string_free_to_bytes(out) };
+        s = write_file(w, a->public_dir, &f, err);
+        g_bytes_unref(f.data);
+    }
+    return s;
+}
+
+cor_status_t
+cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_stats_t *stats,
+                   int64_t *pending, char **err)
+{
+    gint64 t0 = g_get_monotonic_time();
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    int lockfd = lock_archive(a, err);
+    if (lockfd < 0)
+        return COR_ERR_IO;
+
+    cor_status_t s = COR_OK;
+    bool fresh = false;
+    g_autofree char *gen = NULL;
+    if (cor_store_meta_get(st, "archive_generation", &gen) != COR_OK)
+        gen = g_strdup("0");
+    g_autoptr(GArray) ids = NULL, msgs = NULL;
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify) am_change_free);
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_file_free);
+    writer_t w;
+    writer_init(&w, true);
+
+    g_rw_lock_writer_lock(&a->model_lock);
+    if (!a->model || strcmp(a->model->generation, gen) != 0) {
+        am_model_free(a->model);
+        a->model = NULL;
+        s = am_model_load(st, &a->model);
+        fresh = true;
+    }
+    if (s == COR_OK)
+        s = cor_store_work_pending(st, "render", max, &ids, &msgs);
+    if (s != COR_OK)
+        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
+    for (guint i = 0; s == COR_OK && msgs && i < msgs->len; i++) {
+        s = am_model_apply(a->model, st, g_array_index(msgs, int64_t, i), changes);
+        if (s != COR_OK)
+            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s",
+                                   g_array_index(msgs, int64_t, i), cor_store_error(st));
+    }
+    g_rw_lock_writer_unlock(&a->model_lock);
+
+    g_rw_lock_reader_lock(&a->model_lock);
+    for (guint i = 0; s == COR_OK && i < changes->len; i++)
+        s = update_group(a, st, &w, changes->pdata[i], fresh, files, err);
+    if (s == COR_OK && (changes->len > 0 || fresh)) {
+        GString *out = g_string_sized_new(8192);
+        s = rnd_site_page(&a->site, st, a->model, &anonymous, out, err);
+        if (s == COR_OK) {
+            rnd_file_t f = { .path = (char *) "index.html", .data = g_string_free_to_bytes(out) };
+            s = write_file(&w, a->public_dir, &f, err);
+            g_bytes_unref(f.data);
+            rnd_file_t *css = css_file(a);
+            if (s == COR_OK && fresh)
+                s = write_file(&w, a->public_dir, css, err);
+            rnd_file_free(css);
+        } else {
+            g_string_free(out, TRUE);
+        }
+    }
+    g_rw_lock_reader_unlock(&a->model_lock);
+
+    if (s == COR_OK && w.files > 0) {
+        g_mkdir_with_parents(a->public_dir, 0755);
+        s = sync_tree(a->public_dir, err);
+    }
+    if (s == COR_OK && ids && ids->len > 0 && (s = cor_store_begin(st)) == COR_OK) {
+        s = cor_store_work_delete(st, ids);
+        if (s == COR_OK)
+            s = cor_store_commit(st);
+        else
+            cor_store_rollback(st);
+        if (s != COR_OK)
+            *err = g_strdup_printf("cannot update the work queue: %s", cor_store_error(st));
+    }
+    if (s == COR_OK && pending)
+        s = cor_store_work_count(st, "render", pending);
+    if (stats) {
+        stats->messages = msgs ? msgs->len : 0;
+        stats->pages = w.files;
+        stats->bytes = w.bytes;
+        stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    }
+    writer_clear(&w);
+    unlock_archive(lockfd);
+    return s;
+}
+
+/* ---- pages on request ---- */
+
+/* The model for page functions: the daemon's, or a fresh one. */
+static cor_status_t
+model_for_pages(cor_archive_t *a, cor_store_t *st, am_model_t **own)
+{
+    *own = NULL;
+    if (a->model)
+        return COR_OK;
+    return am_model_load(st, own);
+}
+
+cor_status_t
+cor_archive_page_site(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer, GString *out,
+                      char **err)
+{
+    g_rw_lock_reader_lock(&a->model_lock);
+    am_model_t *own = NULL;
+    cor_status_t s = model_for_pages(a, st, &own);
+    if (s == COR_OK)
+        s = rnd_site_page(&a->site, st, own ? own : a->model, viewer, out, err);
+    g_rw_lock_reader_unlock(&a->model_lock);
+    am_model_free(own);
+    return s;
+}
+
+cor_status_t
+cor_archive_page_author(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer,
+                        const char *key, GString *out, char **err)
+{
+    g_rw_lock_reader_lock(&a->model_lock);
+    am_model_t *own = NULL;
+    cor_status_t s = model_for_pages(a, st, &own);
+    if (s == COR_OK)
+        s = rnd_author_page(&a->site, st, own ? own : a->model, viewer, key, out, err);
+    g_rw_lock_reader_unlock(&a->model_lock);
+    am_model_free(own);
+    return s;
+}
+
+static char *
+search_href(const char *q, const char *group, int page)
+{
+    g_autofree char *eq = g_uri_escape_string(q ? q : "", NULL, FALSE);
+    GString *s = g_string_new("search?q=");
+    g_string_append(s, eq);
+    if (group && *group) {
+        g_autofree char *eg = g_uri_escape_string(group, NULL, FALSE);
+        g_string_append_printf(s, "&group=%s", eg);
+    }
+    if (page > 1)
+        g_string_append_printf(s, "&page=%d", page);
+    return g_string_free(s, FALSE);
+}
+
+cor_status_t
+cor_archive_page_search(cor_archive_t *a, const cor_archive_search_page_t *p, GString *out,
+                        char **err)
+{
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    const char *q = p->query ? p->query : "";
+    g_autofree char *title = *q ? g_strdup_printf("Search: %s", q) : g_strdup("Search");
+    cor_tval_t *v = rnd_page_scope(c, &a->site, "search", title);
+    cor_tval_set_str(c, v, "query", q);
+    cor_tval_t *crumbs = cor_tval_set_list(c, v, "breadcrumbs");
+    cor_tval_t *it = cor_tval_list_add_object(c, crumbs);
+    cor_tval_set_static(c, it, "href", "index.html");
+    cor_tval_set_static(c, it, "text", "All groups");
+    cor_tval_t *gl = cor_tval_set_list(c, v, "groups");
+    cor_tval_set_bool(c, v, "has_group_choice", p->n_groups > 1);
+    for (size_t i = 0; i < p->n_groups; i++) {
+        cor_tval_t *g = cor_tval_list_add_object(c, gl);
+        cor_tval_set_str(c, g, "name", p->groups[i]);
+        if (p->group && strcmp(p->group, p->groups[i]) == 0)
+            cor_tval_set_bool(c, g, "selected", true);
+    }
+    if (p->error)
+        cor_tval_set_str(c, v, "error", p->error);
+    if (*q && !p->error) {
+        cor_tval_set_bool(c, v, "searched", true);
+        cor_tval_set_int(c, v, "total", (int64_t) p->total);
+        cor_tval_set_bool(c, v, "plural", p->total != 1);
+        if (p->n_hits > 0) {
+            cor_tval_set_int(c, v, "first", (int64_t) (p->page - 1) * p->per_page + 1);
+            cor_tval_set_int(c, v, "last", (int64_t) (p->page - 1) * p->per_page + (int64_t) p->n_hits);
+        }
+    }
+    cor_tval_t *hl = cor_tval_set_list(c, v, "hits");
+    char buf[64];
+    for (size_t i = 0; i < p->n_hits; i++) {
+        const cor_archive_hit_t *h = &p->hits[i];
+        cor_tval_t *hv = cor_tval_list_add_object(c, hl);
+        cor_tval_set_str(c, hv, "subject", h->subject && *h->subject ? h->subject : "(no subject)");
+        cor_tval_set_str(c, hv, "href", h->url);
+        cor_tval_set_str(c, hv, "group", h->group);
+        cor_tval_set_str(c, hv, "from", h->from);
+        rnd_date(buf, sizeof buf, h->date);
+        cor_tval_set_str(c, hv, "date", buf);
+        rnd_date_iso(buf, sizeof buf, h->date);
+        cor_tval_set_str(c, hv, "date_iso", buf);
+        if (h->snippet_html)
+            cor_tval_set_html(c, hv, "snippet_html", h->snippet_html);
+    }
+    int pages = p->per_page > 0 ? (int) ((p->total + (uint64_t) p->per_page - 1) / (uint64_t) p->per_page) : 1;
+    if (p->page > 1) {
+        g_autofree char *h = search_href(q, p->group, p->page - 1);
+        cor_tval_set_str(c, v, "prev_href", h);
+    }
+    if (p->page < pages) {
+        g_autofree char *h = search_href(q, p->group, p->page + 1);
+        cor_tval_set_str(c, v, "next_href", h);
+    }
+    cor_tval_set_bool(c, v, "has_pager", p->page > 1 || p->page < pages);
+    return cor_tmpl_render(a->tmpl, "search.html", v, out, err);
+}
+
+cor_status_t
+cor_archive_page_error(cor_archive_t *a, int code, const char *title, const char *text,
+                       GString *out, char **err)
+{
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, &a->site, "error", title);
+    /* served at any path: links from the root, absolutely */
+    cor_tval_set_static(c, v, "root", "/");
+    cor_tval_set_int(c, v, "code", code);
+    cor_tval_set_str(c, v, "text", text);
+    return cor_tmpl_render(a->tmpl, "error.html", v, out, err);
+}

@@ -1,0 +1,151 @@
+/* archive-web/archive.h — the static archive: pages, feeds, incremental updates.
+ *
+ * Design notes
+ * ------------
+ * The archive is derived data (DESIGN.md invariant 1): every page is a
+ * function of the store, nothing else — no clock, no hash-table order, no
+ * locale — so the same store gives the same bytes, and an incremental update
+ * gives exactly what a full build would.
+ *
+ * Two trees, so that a web server pointed at the public one can never leak:
+ *   public_dir       (default STATE/archive)        public groups, site index,
+ *                                                    author pages, static files
+ *   restricted_dir   (default STATE/archive-restricted)  staff and private
+ *                                                    groups, same layout; served
+ *                                                    only by `corridor serve
+ *                                                    --http` to viewers allowed
+ *                                                    (core/visibility.h decides)
+ * URL layout (relative links everywhere, so the tree works under any prefix):
+ *   index.html                    site index (the groups a viewer may see)
+ *   static/corridor.css           GOV.UK Frontend with Arial + corridor's classes
+ *   g/G/index.html                threads by last activity, newest first
+ *   g/G/page-N.html               older threads; N counts from the oldest page,
+ *                                 so a page's content stays put as the group grows
+ *   g/G/YYYY-MM.html              the month's messages, by conversation
+ *   g/G/about.html                address, how to join and leave, delivery modes
+ *   g/G/atom.xml                  the group's newest messages (RFC 4287)
+ *   g/G/t/T.html, t/T.atom        a conversation (T: thread id; a merged thread's
+ *                                 old id becomes a page pointing to the new one)
+ *   g/G/m/K.html, m/K.eml         a message and its original (K: the first 16 hex
+ *                                 digits of SHA-256 of the Message-ID: stable)
+ *   g/G/m/K/N.EXT                 attachment N under a generated name; EXT only
+ *                                 from a list of harmless types, else "bin"
+ *   author/A.html                 a person's public posts (A: from the address)
+ *
+ * Work queue: intake queues a 'render' item with each message (and with each
+ * message whose thread moved in a merge) in the same transaction as the
+ * message.  cor_archive_update() consumes them: it updates the in-memory
+ * model, works out the pages that changed (see render.c), writes them, makes
+ * them durable (syncfs) and only then deletes the items.  A full build
+ * (cor_archive_build) writes a new tree next to the old one and swaps it in
+ * with one rename (RENAME_EXCHANGE), so no reader ever sees half a build;
+ * single pages are written to a temporary file and renamed over the old one.
+ * A lock file (STATE/archive.lock) keeps a build and the daemon's updates
+ * apart; a build bumps meta 'archive_generation' so the daemon reloads its
+ * model afterwards.
+ *
+ * Thread safety: one cor_archive_t per thread, except the read-only page
+ * functions used by the HTTP server (cor_archive_page_*), which may be called
+ * from several threads with their own store handles.
+ */
+#ifndef COR_ARCHIVE_H
+#define COR_ARCHIVE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/store.h"
+#include "core/visibility.h"
+
+typedef struct cor_archive cor_archive_t;
+
+typedef struct cor_archive_options {
+    const char *state_dir;        /* required */
+    const cor_config_t *config;   /* [archive] settings; NULL: defaults */
+    int workers;                  /* full-build threads; 0: one per CPU */
+    /* progress of a full build (may be NULL): pages written so far */
+    void (*progress)(uint64_t done, uint64_t total, void *data);
+    void *progress_data;
+} cor_archive_options_t;
+
+typedef struct cor_archive_stats {
+    uint64_t messages;            /* messages rendered */
+    uint64_t pages;               /* files written (pages, feeds, .eml, attachments) */
+    uint64_t bytes;               /* bytes written */
+    double seconds;
+} cor_archive_stats_t;
+
+/* Loads the templates (built-in, then [archive] templates overriding them).
+ * COR_ERR_FORMAT with "FILE:LINE: ..." for a template syntax error.
+ * *err transfer full. */
+cor_status_t cor_archive_open(const cor_archive_options_t *opts, cor_archive_t **out, char **err);
+void cor_archive_free(cor_archive_t *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_archive_t, cor_archive_free)
+
+const char *cor_archive_public_dir(const cor_archive_t *a);      /* transfer none */
+const char *cor_archive_restricted_dir(const cor_archive_t *a);  /* transfer none */
+
+/* Renders everything (group NULL), or one group and the site-wide pages that
+ * list it, from `st`.  Consumes the pending 'render' work it covers. */
+cor_status_t cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group,
+                               cor_archive_stats_t *stats, char **err);
+
+/* Renders what up to `max` pending 'render' work items change, then deletes
+ * them.  *pending (may be NULL) is set to the items still waiting.  The
+ * first call loads the model from the store. */
+cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
+                                cor_archive_stats_t *stats, int64_t *pending, char **err);
+
+/* ---- pages made on request (the HTTP server) ---- */
+
+/* The relative URL of a message page from the archive root
+ * ("g/GROUP/m/KEY.html"; transfer full). */
+char *cor_archive_message_url(const char *group, const char *message_id);
+/* The key of a Message-ID or an address (16 hex digits) into out[17]. */
+void cor_archive_key(const char *s, char out[17]);
+
+/* The site index or an author page as `viewer` may see them (the static
+ * ones are what an anonymous viewer sees).  COR_ERR_NOT_FOUND for an author
+ * key with no post the viewer may see. */
+cor_status_t cor_archive_page_site(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer,
+                                   GString *out, char **err);
+cor_status_t cor_archive_page_author(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer,
+                                     const char *key, GString *out, char **err);
+
+/* One search hit as the results page shows it.  Strings borrowed. */
+typedef struct cor_archive_hit {
+    const char *group;
+    const char *message_id;
+    const char *subject;
+    const char *from;             /* display name, or address */
+    int64_t date;
+    const char *url;              /* relative to the archive root */
+    const char *snippet_html;     /* escaped text with <mark> around matches; may be NULL */
+} cor_archive_hit_t;
+
+typedef struct cor_archive_search_page {
+    const char *query;            /* as typed ("" for an empty form) */
+    const char *group;            /* "" or NULL: all the viewer may see */
+    const char *const *groups;    /* the groups the viewer may see, for the filter */
+    size_t n_groups;
+    const char *error;            /* a query error to show (NULL when none) */
+    uint64_t total;
+    int page;                     /* 1-based */
+    int per_page;
+    const cor_archive_hit_t *hits;
+    size_t n_hits;
+} cor_archive_search_page_t;
+
+/* The search form and results, in the archive's templates; the page lives
+ * at the root ("/search"). */
+cor_status_t cor_archive_page_search(cor_archive_t *a, const cor_archive_search_page_t *p,
+                                     GString *out, char **err);
+
+/* An error page (404, 400, 500) in the archive's templates. */
+cor_status_t cor_archive_page_error(cor_archive_t *a, int code, const char *title,
+                                    const char *text, GString *out, char **err);
+
+#endif

@@ -1,0 +1,1453 @@
+/* archive-web/http.c — the archive's HTTP listener (see http.h for the
+ * routes, the viewer rule and the invariants). */
+#include "archive-web/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+#include <microhttpd.h>
+
+#include "core/log.h"
+#include "core/message.h"
+#include "core/search/search.h"
+#include "core/visibility.h"
+
+/* ---- constants ---- */
+
+#define CSP "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " \
+            "base-uri 'none'; frame-ancestors 'none'"
+#define CACHE_PUBLIC "public, max-age=60"
+#define CACHE_PRIVATE "private, no-store"
+#define CACHE_NONE "no-store"
+#define HTML "text/html; charset=utf-8"
+
+enum {
+    CONNECTION_TIMEOUT = 30,       /* seconds */
+    CONNECTION_LIMIT = 200,
+    STORE_BUSY_MS = 2000,          /* a reader waits this long for a lock, then 503 */
+    SNIPPET_SOURCE = 2048,         /* bytes of a hit's text given to the snippet */
+    SNIPPET_LENGTH = 240,          /* bytes the snippet aims at */
+    MAX_PAGE = 10000,              /* deeper result pages are clamped */
+    MAX_PER_PAGE = 200,
+};
+
+static const char BUSY_TEXT[] = "The archive is busy, try again in a moment.";
+
+/* ---- types ---- */
+
+/* An IP address as compared for [http] trusted_proxies: IPv4 (also when it
+ * arrives IPv4-mapped over IPv6) in the first 4 bytes, or IPv6. */
+typedef struct ip {
+    int family;                    /* AF_INET or AF_INET6 */
+    unsigned char bytes[16];
+} ip_t;
+
+/* A store read handle and an index handle, lent to one request at a time. */
+typedef struct handles {
+    cor_store_t *st;
+    cor_search_db_t *index;        /* NULL until a search needs it, or after an error */
+} handles_t;
+
+struct cor_http {
+    struct MHD_Daemon *daemon;
+    int port;
+    char *listen;
+    char *store_path;
+    char *index_path;
+    cor_archive_t *archive;        /* borrowed */
+    char *public_dir;
+    char *restricted_dir;
+    bool use_openat2;              /* the kernel lets us open beneath a root */
+
+    /* [http] settings, read once at start */
+    char *trusted_header;          /* "" : nobody signs in */
+    GArray *trusted_proxies;       /* ip_t */
+    char *user_domain;             /* without '@'; "" when none */
+    GPtrArray *officers;           /* normalised addresses */
+    int per_page;
+    int64_t shutdown_ms;
+
+    GMutex lock;                   /* guards `idle` */
+    GPtrArray *idle;               /* handles_t* not lent out */
+    gint in_flight;                /* requests begun and not completed */
+    gint untrusted_logged;         /* the untrusted-header debug line was written */
+};
+
+/* One request, from the URI log callback to the completion callback. */
+typedef struct request {
+    cor_http_t *http;
+    char *uri;                     /* as the client sent it (path and query) */
+    const char *method;
+    char peer[INET6_ADDRSTRLEN];
+    ip_t peer_ip;
+    bool peer_known;
+    gint64 started;
+    unsigned status;
+    bool headers_seen;             /* the access handler was called once */
+    bool answered;
+    char *user;                    /* the signed-in user (the viewer's address) */
+    cor_viewer_t viewer;
+    handles_t *hd;                 /* borrowed from the pool while answering */
+} request_t;
+
+/* ---- small helpers ---- */
+
+static void
+free_handles(handles_t *hd)
+{
+    if (hd == NULL)
+        return;
+    cor_search_db_close(hd->index);
+    cor_store_close(hd->st);
+    g_free(hd);
+}
+
+/* Parses an IP literal ("127.0.0.1", "::1", "[::1]"). */
+static bool
+parse_ip(const char *text, ip_t *out)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(text);
+    if (n >= sizeof buf)
+        return false;
+    if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+        memcpy(buf, text + 1, n - 2);
+        buf[n - 2] = '\0';
+    } else {
+        memcpy(buf, text, n + 1);
+    }
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, buf, out->bytes) == 1) {
+        out->family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, buf, out->bytes) == 1) {
+        out->family = AF_INET6;
+        if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *) out->bytes)) {
+            memmove(out->bytes, out->bytes + 12, 4);
+            memset(out->bytes + 4, 0, 12);
+            out->family = AF_INET;
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool
+ip_from_sockaddr(const struct sockaddr *sa, ip_t *out, char *text, size_t text_len)
+{
+    memset(out, 0, sizeof *out);
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+        out->family = AF_INET;
+        memcpy(out->bytes, &in->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            out->family = AF_INET;
+            memcpy(out->bytes, in6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            out->family = AF_INET6;
+            memcpy(out->bytes, &in6->sin6_addr, 16);
+        }
+    } else {
+        return false;
+    }
+    inet_ntop(out->family, out->bytes, text, (socklen_t) text_len);
+    return true;
+}
+
+static bool
+ip_equal(const ip_t *a, const ip_t *b)
+{
+    return a->family == b->family &&
+           memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* A user name as the trusted header or [http] officers give it, made into
+ * the address group members are stored under: trimmed, "@user_domain"
+ * added when it has no '@', lowercased.  NULL when empty or not UTF-8
+ * (transfer full). */
+static char *
+normalise_user(const char *value, const char *domain)
+{
+    g_autofree char *v = g_strstrip(g_strdup(value));
+    if (*v == '\0' || !g_utf8_validate(v, -1, NULL))
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return NULL;
+    if (strchr(v, '@') == NULL && domain && *domain) {
+        char *full = g_strconcat(v, "@", domain, NULL);
+        g_free(v);
+        v = full;
+    }
+    return g_utf8_strdown(v, -1);
+}
+
+static char *
+iso_date(int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    if (dt == NULL)
+        return g_strdup("1970-01-01T00:00:00Z");
+    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* An HTTP date (RFC 9110 IMF-fixdate; no locale involved). */
+static const char *const DAYS[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const MONTHS[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static void
+http_date(time_t t, char out[40])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", DAYS[tm.tm_wday], tm.tm_mday,
+             MONTHS[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); false for
+ * anything else (the obsolete forms are not worth a 304). */
+static bool
+parse_http_date(const char *s, time_t *out)
+{
+    char wday[4], mon[4];
+    int day, year, hh, mm, ss, n = 0;
+    if (sscanf(s, "%3[A-Za-z], %d %3[A-Za-z] %d %d:%d:%d GMT%n", wday, &day, mon, &year, &hh, &mm,
+               &ss, &n) != 7 || n == 0)
+        return false;
+    struct tm tm = { 0 };
+    tm.tm_mon = -1;
+    for (int i = 0; i < 12; i++)
+        if (strcmp(mon, MONTHS[i]) == 0)
+            tm.tm_mon = i;
+    if (tm.tm_mon < 0 || day < 1 || day > 31 || year < 1970 || hh > 23 || mm > 59 || ss > 60)
+        return false;
+    tm.tm_mday = day;
+    tm.tm_year = year - 1900;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_sec = ss;
+    *out = timegm(&tm);
+    return *out != (time_t) -1;
+}
+
+/* ---- the handle pool ---- */
+
+/* The request's store handle, borrowed from the pool (opened when the pool
+ * is empty).  NULL after logging when the store cannot be opened. */
+static cor_store_t *
+request_store(request_t *rq)
+{
+    cor_http_t *h = rq->http;
+    if (rq->hd)
+        return rq->hd->st;
+    g_mutex_lock(&h->lock);
+    if (h->idle->len > 0)
+        rq->hd = g_ptr_array_steal_index_fast(h->idle, h->idle->len - 1);
+    g_mutex_unlock(&h->lock);
+    if (rq->hd)
+        return rq->hd->st;
+    handles_t *hd = g_new0(handles_t, 1);
+    g_autofree char *err = NULL;
+    if (cor_store_open(h->store_path, false, &hd->st, &err) != COR_OK) {
+        cor_log_warning("http: cannot open store '%s': %s", h->store_path, err ? err : "");
+        g_free(hd);
+        return NULL;
+    }
+    cor_store_set_busy_timeout(hd->st, STORE_BUSY_MS);
+    rq->hd = hd;
+    return hd->st;
+}
+
+static void
+request_release(request_t *rq)
+{
+    if (rq->hd == NULL)
+        return;
+    g_mutex_lock(&rq->http->lock);
+    g_ptr_array_add(rq->http->idle, rq->hd);
+    g_mutex_unlock(&rq->http->lock);
+    rq->hd = NULL;
+}
+
+/* The request's index handle (its store handle must be borrowed already).
+ * NULL after logging when the index cannot be opened. */
+static cor_search_db_t *
+request_index(request_t *rq)
+{
+    if (rq->hd == NULL)
+        return NULL;
+    if (rq->hd->index)
+        return rq->hd->index;
+    g_autofree char *err = NULL;
+    if (cor_search_db_open(rq->http->index_path, &rq->hd->index, &err) != COR_OK) {
+        cor_log_warning("http: cannot open index '%s': %s", rq->http->index_path, err ? err : "");
+        rq->hd->index = NULL;
+    }
+    return rq->hd->index;
+}
+
+/* ---- the viewer (http.h: decided once, here) ---- */
+
+typedef struct header_count {
+    const char *name;
+    unsigned n;
+    const char *value;
+} header_count_t;
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    header_count_t *hc = cls;
+    if (g_ascii_strcasecmp(key, hc->name) == 0) {
+        hc->n++;
+        hc->value = value;
+    }
+    return MHD_YES;
+}
+
+static bool
+peer_trusted(const cor_http_t *h, const request_t *rq)
+{
+    if (!rq->peer_known)
+        return false;
+    for (guint i = 0; i < h->trusted_proxies->len; i++)
+        if (ip_equal(&g_array_index(h->trusted_proxies, ip_t, i), &rq->peer_ip))
+            return true;
+    return false;
+}
+
+/* Sets rq->viewer (and rq->user, which its address points into). */
+static void
+viewer_of(request_t *rq, struct MHD_Connection *c)
+{
+    cor_http_t *h = rq->http;
+    rq->viewer = (cor_viewer_t){ COR_VIEWER_ANONYMOUS, NULL };
+    if (*h->trusted_header == '\0')
+        return;
+    header_count_t hc = { h->trusted_header, 0, NULL };
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &hc);
+    if (hc.n == 0)
+        return;
+    if (!peer_trusted(h, rq)) {
+        if (g_atomic_int_compare_and_exchange(&h->untrusted_logged, 0, 1))
+            cor_log_debug("http %s: ignoring %s from a peer not in [http] trusted_proxies "
+                          "(logged once)", rq->peer, h->trusted_header);
+        return;
+    }
+    if (hc.n > 1) {
+        cor_log_warning("http %s: %u %s headers in one request: treated as anonymous", rq->peer,
+                        hc.n, h->trusted_header);
+        return;
+    }
+    rq->user = normalise_user(hc.value ? hc.value : "", h->user_domain);
+    if (rq->user == NULL)
+        return;
+    bool officer = false;
+    for (guint i = 0; i < h->officers->len && !officer; i++)
+        officer = strcmp(g_ptr_array_index(h->officers, i), rq->user) == 0;
+    rq->viewer.kind = officer ? COR_VIEWER_OFFICER : COR_VIEWER_STAFF;
+    rq->viewer.address = rq->user;
+}
+
+/* ---- responses ---- */
+
+static void
+add_common_headers(const cor_http_t *h, struct MHD_Response *r, const char *cache)
+{
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Cache-Control", cache);
+    if (*h->trusted_header)
+        MHD_add_response_header(r, "Vary", h->trusted_header);
+}
+
+/* Queues `r` (consumed) with the common headers. */
+static enum MHD_Result
+queue(request_t *rq, struct MHD_Connection *c, unsigned code, struct MHD_Response *r,
+      const char *cache)
+{
+    if (r == NULL) {
+        cor_log_warning("http %s: out of memory for a response", rq->peer);
+        return MHD_NO;
+    }
+    add_common_headers(rq->http, r, cache);
+    rq->status = code;
+    rq->answered = true;
+    enum MHD_Result ret = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A buffer response that takes `body` (g_free'd by MHD). */
+static struct MHD_Response *
+buffer_response(GString *body, const char *type)
+{
+    size_t len = body->len;
+    char *data = g_string_free(body, FALSE);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data, g_free);
+    if (r == NULL) {
+        g_free(data);
+        return NULL;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    return r;
+}
+
+static enum MHD_Result
+send_page(request_t *rq, struct MHD_Connection *c, unsigned code, GString *body,
+          const char *type, const char *cache)
+{
+    return queue(rq, c, code, buffer_response(body, type), cache);
+}
+
+/* An error page in the archive's templates (plain text when even that
+ * fails).  Names nothing the viewer did not type (invariant 1). */
+static enum MHD_Result
+send_error(request_t *rq, struct MHD_Connection *c, unsigned code, const char *title,
+           const char *text)
+{
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    const char *type = HTML;
+    if (cor_archive_page_error(rq->http->archive, (int) code, title, text, body, &err) != COR_OK) {
+        cor_log_warning("http: cannot render the %u page: %s", code, err ? err : "");
+        g_string_assign(body, title);
+        g_string_append_printf(body, "\n\n%s\n", text);
+        type = "text/plain; charset=utf-8";
+    }
+    struct MHD_Response *r = buffer_response(body, type);
+    if (r && code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    if (r && code == MHD_HTTP_SERVICE_UNAVAILABLE)
+        MHD_add_response_header(r, "Retry-After", "5");
+    return queue(rq, c, code, r, CACHE_NONE);
+}
+
+static enum MHD_Result
+not_found(request_t *rq, struct MHD_Connection *c)
+{
+    return send_error(rq, c, MHD_HTTP_NOT_FOUND, "Page not found",
+                      "There is no page at this address, or you may not see it.");
+}
+
+static enum MHD_Result
+bad_request(request_t *rq, struct MHD_Connection *c, const char *text)
+{
+    return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "Bad request", text);
+}
+
+static enum MHD_Result
+busy(request_t *rq, struct MHD_Connection *c)
+{
+    return send_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "The archive is busy", BUSY_TEXT);
+}
+
+/* The answer to a failed cor_archive_page_* or store call. */
+static enum MHD_Result
+failed(request_t *rq, struct MHD_Connection *c, cor_status_t s, const char *what)
+{
+    if (s == COR_ERR_NOT_FOUND || s == COR_ERR_NO_GROUP)
+        return not_found(rq, c);
+    cor_log_warning("http %s: %s %s: %s", rq->peer, rq->method, rq->uri,
+                    what ? what : cor_status_to_string(s));
+    if (s == COR_ERR_STORE || s == COR_ERR_BUSY || s == COR_ERR_INDEX || s == COR_ERR_IO ||
+        s == COR_ERR_CORRUPT || s == COR_ERR_NOMEM)
+        return busy(rq, c);
+    return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Something went wrong",
+                      "The archive could not make this page. The error has been logged.");
+}
+
+static struct MHD_Response *
+empty_response(void)
+{
+    return MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result
+redirect(request_t *rq, struct MHD_Connection *c, const char *location)
+{
+    struct MHD_Response *r = empty_response();
+    if (r)
+        MHD_add_response_header(r, "Location", location);
+    return queue(rq, c, MHD_HTTP_MOVED_PERMANENTLY, r, CACHE_NONE);
+}
+
+/* ---- paths (invariant 2) ---- */
+
+static int
+hexval(char c)
+{
+    return g_ascii_xdigit_value(c);
+}
+
+/* Decodes the path part of the raw request target once.  False (a 400)
+ * when it is not a safe absolute path. */
+static bool
+decode_path(const char *raw, size_t len, char **out)
+{
+    *out = NULL;
+    if (len == 0 || raw[0] != '/')
+        return false;
+    GString *p = g_string_sized_new(len);
+    for (size_t i = 0; i < len; i++) {
+        char ch = raw[i];
+        if (ch == '%') {
+            int hi = i + 1 < len ? hexval(raw[i + 1]) : -1;
+            int lo = i + 2 < len ? hexval(raw[i + 2]) : -1;
+            ch = (char) (hi * 16 + lo);
+            /* a bad escape, or an encoded '/', '\' or NUL: never a name */
+            if (hi < 0 || lo < 0 || ch == '/' || ch == '\\' || ch == '\0') {
+                g_string_free(p, TRUE);
+                return false;
+            }
+            i += 2;
+        }
+        g_string_append_c(p, ch);
+    }
+    char *s = g_string_free(p, FALSE);
+    if (strstr(s, "..") || strstr(s, "//") || strchr(s, '\\') || !g_utf8_validate(s, -1, NULL)) {
+        g_free(s);
+        return false;
+    }
+    for (const char *q = s; *q; q++)
+        if ((unsigned char) *q < 0x20 || *q == 0x7f) {
+            g_free(s);
+            return false;
+        }
+    *out = s;
+    return true;
+}
+
+/* True when `rel` (no leading '/') has a segment starting with '.'. */
+static bool
+has_hidden_segment(const char *rel)
+{
+    for (const char *p = rel; *p;) {
+        if (*p == '.')
+            return true;
+        const char *slash = strchr(p, '/');
+        if (slash == NULL)
+            break;
+        p = slash + 1;
+    }
+    return false;
+}
+
+/* Opens `rel` beneath `rootfd` without following symbolic links. */
+static int
+open_beneath(const cor_http_t *h, int rootfd, const char *rel)
+{
+    if (h->use_openat2) {
+        struct open_how how = {
+            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        return (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    }
+    /* the path holds no ".." (decode_path): only the last link to refuse */
+    return openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+}
+
+typedef struct ctype {
+    const char *ext;
+    const char *type;
+} ctype_t;
+
+/* Files of the trees, by extension. */
+static const ctype_t TREE_TYPES[] = {
+    { "html", HTML },
+    { "css", "text/css" },
+    { "xml", "application/atom+xml" },
+    { "atom", "application/atom+xml" },
+    { "eml", "message/rfc822" },
+    { "txt", "text/plain; charset=utf-8" },
+    { "json", "application/json" },
+    { "png", "image/png" },
+    { "svg", "image/svg+xml" },
+    { "ico", "image/x-icon" },
+    { "woff", "font/woff" },
+    { "woff2", "font/woff2" },
+    { NULL, NULL },
+};
+
+/* Attachments (g/G/m/K/N.EXT): the harmless types archive.h generates;
+ * anything else is application/octet-stream. */
+static const ctype_t ATTACHMENT_TYPES[] = {
+    { "pdf", "application/pdf" },
+    { "png", "image/png" },
+    { "jpg", "image/jpeg" },
+    { "jpeg", "image/jpeg" },
+    { "gif", "image/gif" },
+    { "webp", "image/webp" },
+    { "txt", "text/plain; charset=utf-8" },
+    { "csv", "text/csv; charset=utf-8" },
+    { "ics", "text/calendar; charset=utf-8" },
+    { "eml", "message/rfc822" },
+    { "rtf", "application/rtf" },
+    { "doc", "application/msword" },
+    { "xls", "application/vnd.ms-excel" },
+    { "ppt", "application/vnd.ms-powerpoint" },
+    { "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
+    { "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+    { "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
+    { "odt", "application/vnd.oasis.opendocument.text" },
+    { "ods", "application/vnd.oasis.opendocument.spreadsheet" },
+    { "odp", "application/vnd.oasis.opendocument.presentation" },
+    { "zip", "application/zip" },
+    { NULL, NULL },
+};
+
+static const char *
+type_of(const ctype_t *table, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (dot == NULL || strchr(dot, '/'))
+        return "application/octet-stream";
+    for (const ctype_t *t = table; t->ext; t++)
+        if (g_ascii_strcasecmp(dot + 1, t->ext) == 0)
+            return t->type;
+    return "application/octet-stream";
+}
+
+/* True for g/G/m/K/FILE: an attachment of message K. */
+static bool
+is_attachment(const char *rel)
+{
+    g_auto(GStrv) seg = g_strsplit(rel, "/", -1);
+    return g_strv_length(seg) == 5 && strcmp(seg[0], "g") == 0 && strcmp(seg[2], "m") == 0 &&
+           *seg[4] != '\0';
+}
+
+/* True when an If-None-Match list holds `etag` (or "*"). */
+static bool
+etag_matches(const char *list, const char *etag)
+{
+    g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+    for (char **p = parts; *p; p++) {
+        char *t = g_strstrip(*p);
+        if (g_str_has_prefix(t, "W/"))
+            t += 2;
+        if (strcmp(t, "*") == 0 || strcmp(t, etag) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Answers with the file at `path` (decoded, absolute) of the tree at
+ * `root`. */
+static enum MHD_Result
+send_file(request_t *rq, struct MHD_Connection *c, const char *root, const char *path,
+          const char *cache)
+{
+    cor_http_t *h = rq->http;
+    const char *rel = path + 1;
+    g_autofree char *with_index = NULL;
+    if (*rel == '\0' || g_str_has_suffix(rel, "/"))
+        rel = with_index = g_strconcat(rel, "index.html", NULL);
+    if (has_hidden_segment(rel))
+        return not_found(rq, c);
+
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        if (errno != ENOENT)
+            cor_log_warning("http: cannot open archive tree '%s': %s", root, g_strerror(errno));
+        return not_found(rq, c);
+    }
+    int fd = open_beneath(h, rootfd, rel);
+    int e = errno;
+    close(rootfd);
+    if (fd < 0) {
+        if (e == ENOENT || e == ENOTDIR || e == ELOOP || e == EXDEV || e == ENAMETOOLONG)
+            return not_found(rq, c);
+        cor_log_warning("http %s: cannot open '%s/%s': %s", rq->peer, root, rel, g_strerror(e));
+        if (e == EACCES || e == EPERM)
+            return not_found(rq, c);
+        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Something went wrong",
+                          "The archive could not read this page. The error has been logged.");
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+        close(fd);
+        return not_found(rq, c);
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        close(fd);
+        /* a folder without its '/': send the browser to it, so that relative
+         * links resolve; only for a plain ASCII target (it is echoed) */
+        size_t plen = strcspn(rq->uri, "?");
+        for (size_t i = 0; i < plen; i++)
+            if ((unsigned char) rq->uri[i] <= 0x20 || (unsigned char) rq->uri[i] >= 0x7f)
+                return not_found(rq, c);
+        g_autofree char *loc = g_strdup_printf("%.*s/", (int) plen, rq->uri);
+        return redirect(rq, c, loc);
+    }
+
+    char etag[64], modified[40];
+    snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t) sb.st_size,
+             (uint64_t) sb.st_mtim.tv_sec * 1000000000u + (uint64_t) sb.st_mtim.tv_nsec);
+    http_date(sb.st_mtim.tv_sec, modified);
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Modified-Since");
+    time_t since;
+    bool fresh = inm ? etag_matches(inm, etag)
+                     : ims && parse_http_date(ims, &since) && sb.st_mtim.tv_sec <= since;
+    struct MHD_Response *r;
+    unsigned code;
+    if (fresh) {
+        close(fd);
+        r = empty_response();
+        code = MHD_HTTP_NOT_MODIFIED;
+        /* libmicrohttpd 0.9.75 adds "Content-Length: 0"; a header of our
+         * own would be a second one.  Clients know a 304 has no body. */
+    } else {
+        r = MHD_create_response_from_fd64((uint64_t) sb.st_size, fd);   /* owns fd */
+        if (r == NULL)
+            close(fd);
+        code = MHD_HTTP_OK;
+    }
+    if (r == NULL)
+        return queue(rq, c, code, NULL, cache);
+    MHD_add_response_header(r, "ETag", etag);
+    MHD_add_response_header(r, "Last-Modified", modified);
+    if (code == MHD_HTTP_OK) {
+        const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+        bool attachment = is_attachment(rel);
+        const char *type = type_of(attachment ? ATTACHMENT_TYPES : TREE_TYPES, base);
+        MHD_add_response_header(r, "Content-Type", type);
+        if (attachment || strcmp(type, "message/rfc822") == 0) {
+            bool plain = base[strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789._-")] == '\0';
+            g_autofree char *cd = plain ? g_strdup_printf("attachment; filename=\"%s\"", base)
+                                        : g_strdup("attachment");
+            MHD_add_response_header(r, "Content-Disposition", cd);
+        }
+    }
+    return queue(rq, c, code, r, cache);
+}
+
+/* /g/NAME[/...]: the group's tree, when the viewer may see it. */
+static enum MHD_Result
+send_group_file(request_t *rq, struct MHD_Connection *c, const char *path)
+{
+    cor_http_t *h = rq->http;
+    const char *name_start = path + 3;
+    const char *slash = strchr(name_start, '/');
+    g_autofree char *name = slash ? g_strndup(name_start, (gsize) (slash - name_start))
+                                  : g_strdup(name_start);
+    if (*name == '\0')
+        return send_file(rq, c, h->public_dir, path, CACHE_PUBLIC);
+    if (!cor_group_name_valid(name))
+        return not_found(rq, c);
+    cor_store_t *st = request_store(rq);
+    if (st == NULL)
+        return busy(rq, c);
+    g_autoptr(cor_group_t) g = NULL;
+    cor_status_t s = cor_store_group_get(st, name, &g);
+    if (s == COR_ERR_NO_GROUP || s == COR_ERR_NOT_FOUND)
+        return not_found(rq, c);
+    if (s != COR_OK)
+        return failed(rq, c, s, cor_store_error(st));
+    bool allowed = false;
+    if ((s = cor_visibility_can_see(st, &rq->viewer, g, &allowed)) != COR_OK)
+        return failed(rq, c, s, cor_store_error(st));
+    if (!allowed)
+        return not_found(rq, c);
+    request_release(rq);
+    if (g->visibility == COR_VISIBILITY_PUBLIC)
+        return send_file(rq, c, h->public_dir, path, CACHE_PUBLIC);
+    return send_file(rq, c, h->restricted_dir, path, CACHE_PRIVATE);
+}
+
+/* "/author/KEY.html" → KEY (16 lowercase hex digits), or NULL. */
+static char *
+author_key(const char *path)
+{
+    if (!g_str_has_prefix(path, "/author/") || !g_str_has_suffix(path, ".html"))
+        return NULL;
+    const char *k = path + strlen("/author/");
+    size_t n = strlen(k) - strlen(".html");
+    if (n != 16)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isxdigit(k[i]) || g_ascii_isupper(k[i]))
+            return NULL;
+    return g_strndup(k, n);
+}
+
+/* The site index or an author page, made for a signed-in viewer. */
+static enum MHD_Result
+send_viewer_page(request_t *rq, struct MHD_Connection *c, const char *key)
+{
+    cor_store_t *st = request_store(rq);
+    if (st == NULL)
+        return busy(rq, c);
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    cor_archive_t *a = rq->http->archive;
+    cor_status_t s = key ? cor_archive_page_author(a, st, &rq->viewer, key, body, &err)
+                         : cor_archive_page_site(a, st, &rq->viewer, body, &err);
+    if (s != COR_OK) {
+        g_string_free(body, TRUE);
+        return failed(rq, c, s, err);
+    }
+    return send_page(rq, c, MHD_HTTP_OK, body, HTML, CACHE_PRIVATE);
+}
+
+/* ---- search ---- */
+
+/* What a hit owns; cor_archive_hit_t borrows from it. */
+typedef struct hit_data {
+    cor_stored_message_t *m;
+    char *group;
+    char *from;
+    char *url;
+    char *snippet;
+} hit_data_t;
+
+static void
+hit_data_clear(void *p)
+{
+    hit_data_t *d = p;
+    cor_stored_message_free(d->m);
+    g_free(d->group);
+    g_free(d->from);
+    g_free(d->url);
+    g_free(d->snippet);
+}
+
+static bool
+in_list(GPtrArray *names, const char *name)
+{
+    for (guint i = 0; i < names->len; i++)
+        if (strcmp(g_ptr_array_index(names, i), name) == 0)
+            return true;
+    return false;
+}
+
+/* Fills `d` for message row `row`: false (and *s COR_OK) to skip a hit
+ * that is gone or in none of `searched`. */
+static bool
+hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searched, bool json,
+         hit_data_t *d, cor_status_t *s)
+{
+    cor_store_t *st = rq->hd->st;
+    *s = cor_store_message_get(st, row, &d->m);
+    if (*s == COR_ERR_NOT_FOUND) {
+        *s = COR_OK;   /* the index is ahead of a deleted message */
+        return false;
+    }
+    if (*s != COR_OK)
+        return false;
+    g_autoptr(GPtrArray) groups = NULL;
+    g_autoptr(GArray) threads = NULL;
+    if ((*s = cor_store_message_groups(st, row, &groups, &threads)) != COR_OK)
+        return false;
+    for (guint i = 0; i < groups->len && !d->group; i++)
+        if (in_list(searched, g_ptr_array_index(groups, i)))
+            d->group = g_strdup(g_ptr_array_index(groups, i));
+    if (d->group == NULL)
+        return false;
+    d->url = cor_archive_message_url(d->group, d->m->message_id);
+
+    g_autoptr(GBytes) raw = NULL;
+    g_autoptr(cor_message_t) msg = NULL;
+    if (cor_store_message_raw(st, row, &raw) == COR_OK) {
+        gsize len = 0;
+        const char *data = g_bytes_get_data(raw, &len);
+        if (cor_message_parse(data, len, d->m->received, &msg, NULL) != COR_OK)
+            msg = NULL;
+    }
+    if (msg) {
+        d->from = g_strdup(*msg->from_name ? msg->from_name :
+                           *msg->from_addr ? msg->from_addr : d->m->from_display);
+        const char *text = *msg->new_text ? msg->new_text : msg->body;
+        size_t len = MIN(strlen(text), (size_t) SNIPPET_SOURCE);
+        d->snippet = json ? cor_search_results_snippet_text(r, text, len, SNIPPET_LENGTH)
+                          : cor_search_results_snippet(r, text, len, SNIPPET_LENGTH);
+    } else {
+        d->from = g_strdup(d->m->from_display);
+    }
+    return true;
+}
+
+static enum MHD_Result
+send_json(request_t *rq, struct MHD_Connection *c, unsigned code, JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    gsize len = 0;
+    char *text = json_generator_to_data(gen, &len);
+    GString *body = g_string_new_len(text, (gssize) len);
+    g_free(text);
+    g_string_append_c(body, '\n');
+    return send_page(rq, c, code, body, "application/json", CACHE_PRIVATE);
+}
+
+static enum MHD_Result
+send_json_error(request_t *rq, struct MHD_Connection *c, unsigned code, const char *text)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_add_string_value(b, text);
+    json_builder_end_object(b);
+    return send_json(rq, c, code, b);
+}
+
+static int
+parse_page(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 1;
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || *end != '\0' || n < 1)
+        return 1;
+    return n > MAX_PAGE ? MAX_PAGE : (int) n;
+}
+
+static enum MHD_Result
+search_busy(request_t *rq, struct MHD_Connection *c, bool json)
+{
+    if (json)
+        return send_json_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive is busy, try again");
+    return busy(rq, c);
+}
+
+static enum MHD_Result
+send_search(request_t *rq, struct MHD_Connection *c)
+{
+    cor_http_t *h = rq->http;
+    const char *qarg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+    const char *garg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "group");
+    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    bool json = format && strcmp(format, "json") == 0;
+    if ((qarg && !g_utf8_validate(qarg, -1, NULL)) || (garg && !g_utf8_validate(garg, -1, NULL)))
+        return json ? send_json_error(rq, c, MHD_HTTP_BAD_REQUEST, "the query is not valid UTF-8")
+                    : bad_request(rq, c, "The query is not valid UTF-8.");
+    g_autofree char *query = g_strstrip(g_strdup(qarg ? qarg : ""));
+    const char *group = garg && *garg ? garg : NULL;
+    int page = parse_page(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page"));
+    int per_page = h->per_page;
+
+    cor_store_t *st = request_store(rq);
+    if (st == NULL)
+        return search_busy(rq, c, json);
+    g_autoptr(GPtrArray) visible = NULL;
+    cor_status_t s = cor_visibility_groups(st, &rq->viewer, &visible);
+    if (s != COR_OK) {
+        cor_log_warning("http %s: search: %s", rq->peer, cor_store_error(st));
+        return search_busy(rq, c, json);
+    }
+    /* the groups searched: all the viewer may see, or the one asked for;
+     * one the viewer may not see is searched as an empty set (invariant 1) */
+    g_autoptr(GPtrArray) searched = g_ptr_array_new();
+    for (guint i = 0; i < visible->len; i++)
+        if (group == NULL || strcmp(group, g_ptr_array_index(visible, i)) == 0)
+            g_ptr_array_add(searched, g_ptr_array_index(visible, i));
+
+    g_autoptr(GArray) data = g_array_new(FALSE, TRUE, sizeof(hit_data_t));
+    g_array_set_clear_func(data, hit_data_clear);
+    uint64_t total = 0;
+    g_autofree char *query_error = NULL;
+    if (*query) {
+        cor_search_db_t *db = request_index(rq);
+        if (db == NULL)
+            return search_busy(rq, c, json);
+        cor_search_query_t q = {
+            .query = query,
+            .groups = (const char *const *) searched->pdata,
+            .n_groups = searched->len,
+            .sort = COR_SEARCH_SORT_DATE_DESC,
+            .offset = (size_t) (page - 1) * (size_t) per_page,
+            .limit = (size_t) per_page,
+        };
+        cor_search_results_t *r = NULL;
+        s = cor_search_run(db, &q, &r);
+        if (s == COR_ERR_QUERY) {
+            query_error = g_strdup(cor_search_db_error(db));
+        } else if (s != COR_OK) {
+            cor_log_warning("http %s: search failed: %s", rq->peer, cor_search_db_error(db));
+            cor_search_db_close(rq->hd->index);
+            rq->hd->index = NULL;    /* opened afresh next time */
+            return search_busy(rq, c, json);
+        } else {
+            total = cor_search_results_total(r);
+            for (; cor_search_results_valid(r); cor_search_results_next(r)) {
+                hit_data_t d = { 0 };
+                int64_t row = (int64_t) cor_search_results_docid(r);
+                if (hit_fill(rq, r, row, searched, json, &d, &s)) {
+                    g_array_append_val(data, d);
+                    continue;
+                }
+                hit_data_clear(&d);
+                if (s != COR_OK)
+                    break;
+            }
+            cor_search_results_free(r);
+            if (s != COR_OK) {
+                cor_log_warning("http %s: search: %s", rq->peer, cor_store_error(st));
+                return search_busy(rq, c, json);
+            }
+        }
+    }
+    unsigned code = query_error ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK;
+
+    if (json) {
+        if (query_error)
+            return send_json_error(rq, c, code, query_error);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "query");
+        json_builder_add_string_value(b, query);
+        json_builder_set_member_name(b, "total");
+        json_builder_add_int_value(b, (gint64) total);
+        json_builder_set_member_name(b, "page");
+        json_builder_add_int_value(b, page);
+        json_builder_set_member_name(b, "per_page");
+        json_builder_add_int_value(b, per_page);
+        json_builder_set_member_name(b, "results");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < data->len; i++) {
+            hit_data_t *d = &g_array_index(data, hit_data_t, i);
+            g_autofree char *date = iso_date(d->m->date);
+            g_autofree char *url = g_strconcat("/", d->url, NULL);
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "message_id");
+            json_builder_add_string_value(b, d->m->message_id);
+            json_builder_set_member_name(b, "group");
+            json_builder_add_string_value(b, d->group);
+            json_builder_set_member_name(b, "subject");
+            json_builder_add_string_value(b, d->m->subject);
+            json_builder_set_member_name(b, "from");
+            json_builder_add_string_value(b, d->from);
+            json_builder_set_member_name(b, "date");
+            json_builder_add_string_value(b, date);
+            json_builder_set_member_name(b, "url");
+            json_builder_add_string_value(b, url);
+            json_builder_set_member_name(b, "snippet");
+            json_builder_add_string_value(b, d->snippet ? d->snippet : "");
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        return send_json(rq, c, code, b);
+    }
+
+    g_autofree cor_archive_hit_t *hits = g_new0(cor_archive_hit_t, data->len + 1);
+    for (guint i = 0; i < data->len; i++) {
+        hit_data_t *d = &g_array_index(data, hit_data_t, i);
+        hits[i] = (cor_archive_hit_t){
+            .group = d->group,
+            .message_id = d->m->message_id,
+            .subject = d->m->subject,
+            .from = d->from,
+            .date = d->m->date,
+            .url = d->url,
+            .snippet_html = d->snippet,
+        };
+    }
+    cor_archive_search_page_t p = {
+        .query = query,
+        .group = group ? group : "",
+        .groups = (const char *const *) visible->pdata,
+        .n_groups = visible->len,
+        .error = query_error,
+        .total = total,
+        .page = page,
+        .per_page = per_page,
+        .hits = hits,
+        .n_hits = data->len,
+    };
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    s = cor_archive_page_search(h->archive, &p, body, &err);
+    if (s != COR_OK) {
+        g_string_free(body, TRUE);
+        return failed(rq, c, s, err);
+    }
+    return send_page(rq, c, code, body, HTML, CACHE_PRIVATE);
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+/* Called once per request with the raw target, before anything is decoded. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    cor_http_t *h = cls;
+    request_t *rq = g_new0(request_t, 1);
+    rq->http = h;
+    rq->uri = g_strdup(uri ? uri : "");
+    rq->started = g_get_monotonic_time();
+    g_strlcpy(rq->peer, "?", sizeof rq->peer);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci)
+        rq->peer_known = ip_from_sockaddr(ci->client_addr, &rq->peer_ip, rq->peer, sizeof rq->peer);
+    g_atomic_int_inc(&h->in_flight);
+    return rq;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    cor_http_t *h = cls;
+    request_t *rq = *req_cls;
+    if (rq == NULL)
+        return;
+    *req_cls = NULL;
+    if (cor_log_get_level() <= COR_LOG_DEBUG) {
+        g_autofree char *shown = g_strescape(rq->uri, NULL);
+        if (strlen(shown) > 300)
+            strcpy(shown + 297, "...");
+        cor_log_debug("http %s: %s %s %u (%.1f ms)%s", rq->peer, rq->method ? rq->method : "-",
+                      shown, rq->status,
+                      (double) (g_get_monotonic_time() - rq->started) / 1000.0,
+                      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
+    }
+    request_release(rq);
+    g_free(rq->user);
+    g_free(rq->uri);
+    g_free(rq);
+    g_atomic_int_dec_and_test(&h->in_flight);
+}
+
+/* Answers one request (after on_uri gave it its context). */
+static enum MHD_Result
+route(request_t *rq, struct MHD_Connection *c, const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return send_error(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
+                          "This archive can only be read (GET and HEAD).");
+    g_autofree char *path = NULL;
+    if (!decode_path(rq->uri, strcspn(rq->uri, "?"), &path))
+        return bad_request(rq, c, "This address is not valid.");
+    viewer_of(rq, c);
+    bool signed_in = rq->viewer.kind != COR_VIEWER_ANONYMOUS;
+    if (strcmp(path, "/search") == 0)
+        return send_search(rq, c);
+    if (strcmp(path, "/g") == 0)
+        return redirect(rq, c, "/g/");
+    if (g_str_has_prefix(path, "/g/"))
+        return send_group_file(rq, c, path);
+    if (signed_in && (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0))
+        return send_viewer_page(rq, c, NULL);
+    g_autofree char *key = signed_in ? author_key(path) : NULL;
+    if (key)
+        return send_viewer_page(rq, c, key);
+    return send_file(rq, c, rq->http->public_dir, path, CACHE_PUBLIC);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
+{
+    request_t *rq = *req_cls;
+    if (rq == NULL)   /* cannot happen: on_uri always gives one */
+        return MHD_NO;
+    rq->method = method;
+    if (rq->answered) {
+        *upload_size = 0;   /* a body after our answer: ignored */
+        return MHD_YES;
+    }
+    /* libmicrohttpd 0.9 closes the connection after a response queued in
+     * the first call (the request may have a body it has not read), so a
+     * GET or HEAD is answered in the second call, when the request is
+     * complete; any other method at once (405, and close) */
+    bool readable = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (readable && !rq->headers_seen) {
+        rq->headers_seen = true;
+        return MHD_YES;
+    }
+    if (readable && *upload_size != 0) {
+        *upload_size = 0;   /* a body with a GET: ignored */
+        return MHD_YES;
+    }
+    enum MHD_Result ret = route(rq, c, method);
+    request_release(rq);
+    return ret;
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    g_autofree char *text = g_strdup_vprintf(fmt, ap);
+    g_strchomp(text);
+    cor_log_debug("http: libmicrohttpd: %s", text);
+}
+
+/* ---- start and stop ---- */
+
+/* "HOST:PORT" / "[V6]:PORT" into a socket address. */
+static bool
+parse_listen(const char *address, struct sockaddr_storage *ss, socklen_t *len, char **err)
+{
+    const char *colon = strrchr(address, ':');
+    if (colon == NULL || colon == address) {
+        *err = g_strdup_printf("listen address '%s': expected HOST:PORT", address);
+        return false;
+    }
+    g_autofree char *host = g_strndup(address, (gsize) (colon - address));
+    const char *port_text = colon + 1;
+    char *end;
+    errno = 0;
+    long port = strtol(port_text, &end, 10);
+    if (*port_text == '\0' || *end != '\0' || errno || port < 0 || port > 65535) {
+        *err = g_strdup_printf("listen address '%s': bad port '%s'", address, port_text);
+        return false;
+    }
+    bool bracketed = host[0] == '[';
+    if (!bracketed && strchr(host, ':')) {
+        *err = g_strdup_printf("listen address '%s': put an IPv6 address in brackets ([::1]:8080)",
+                               address);
+        return false;
+    }
+    ip_t ip;
+    if (strcmp(host, "localhost") == 0)
+        parse_ip("127.0.0.1", &ip);
+    else if (!parse_ip(host, &ip) || (bracketed && ip.family != AF_INET6 && !strchr(host, ':'))) {
+        *err = g_strdup_printf("listen address '%s': '%s' is not an IP address", address, host);
+        return false;
+    }
+    memset(ss, 0, sizeof *ss);
+    if (ip.family == AF_INET && !strchr(host, ':')) {
+        struct sockaddr_in *in = (struct sockaddr_in *) ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t) port);
+        memcpy(&in->sin_addr, ip.bytes, 4);
+        *len = sizeof *in;
+    } else {
+        /* IPv6 (an IPv4-mapped one stays IPv6 to bind it as written) */
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t) port);
+        g_autofree char *bare = g_strndup(host + 1, strlen(host) - 2);
+        if (inet_pton(AF_INET6, bare, &in6->sin6_addr) != 1) {
+            *err = g_strdup_printf("listen address '%s': '%s' is not an IP address", address, host);
+            return false;
+        }
+        *len = sizeof *in6;
+    }
+    return true;
+}
+
+static int
+bind_listener(const char *address, int *port, int *family, char **err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    if (!parse_listen(address, &ss, &len, err))
+        return -2;
+    *family = ss.ss_family;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        *err = g_strdup_printf("cannot listen for HTTP on '%s': %s", address, g_strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *) &ss, len) != 0 || listen(fd, 128) != 0) {
+        int e = errno;
+        *err = g_strdup_printf("cannot listen for HTTP on '%s': %s%s", address, g_strerror(e),
+                               e == EADDRINUSE ? " (is another server using the port?)" : "");
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    *port = 0;
+    if (getsockname(fd, (struct sockaddr *) &bound, &blen) == 0)
+        *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
+                                                 : ((struct sockaddr_in6 *) &bound)->sin6_port);
+    return fd;
+}
+
+/* True when openat2 works here (kernel >= 5.6 and no seccomp filter). */
+static bool
+probe_openat2(const char *dir)
+{
+    int rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return false;
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH };
+    int fd = (int) syscall(SYS_openat2, rootfd, ".", &how, sizeof how);
+    bool ok = fd >= 0 || (errno != ENOSYS && errno != EPERM);
+    if (fd >= 0)
+        close(fd);
+    close(rootfd);
+    return ok;
+}
+
+static void
+http_free(cor_http_t *h)
+{
+    if (h->idle)
+        g_ptr_array_free(h->idle, TRUE);
+    g_mutex_clear(&h->lock);
+    if (h->trusted_proxies)
+        g_array_free(h->trusted_proxies, TRUE);
+    if (h->officers)
+        g_ptr_array_free(h->officers, TRUE);
+    g_free(h->listen);
+    g_free(h->store_path);
+    g_free(h->index_path);
+    g_free(h->public_dir);
+    g_free(h->restricted_dir);
+    g_free(h->trusted_header);
+    g_free(h->user_domain);
+    g_free(h);
+}
+
+/* Reads the [http] settings into h. */
+static cor_status_t
+read_settings(cor_http_t *h, const cor_config_t *cfg, char **err)
+{
+    g_autoptr(cor_config_t) defaults = NULL;
+    if (cfg == NULL) {
+        if (cor_config_load(NULL, false, &defaults, err) != COR_OK)
+            return COR_ERR_CONFIG;
+        cfg = defaults;
+    }
+    h->trusted_header = g_strstrip(g_strdup(cor_config_string(cfg, "http", "trusted_header")));
+    const char *domain = cor_config_string(cfg, "http", "user_domain");
+    while (*domain == '@')
+        domain++;
+    h->user_domain = g_ascii_strdown(domain, -1);
+    h->trusted_proxies = g_array_new(FALSE, TRUE, sizeof(ip_t));
+    for (const char *const *p = cor_config_list(cfg, "http", "trusted_proxies"); *p; p++) {
+        ip_t ip;
+        if (!parse_ip(*p, &ip)) {
+            *err = g_strdup_printf("[http] trusted_proxies: '%s' is not an IP address", *p);
+            return COR_ERR_CONFIG;
+        }
+        g_array_append_val(h->trusted_proxies, ip);
+    }
+    h->officers = g_ptr_array_new_with_free_func(g_free);
+    for (const char *const *p = cor_config_list(cfg, "http", "officers"); *p; p++) {
+        char *o = normalise_user(*p, h->user_domain);
+        if (o)
+            g_ptr_array_add(h->officers, o);
+    }
+    int64_t n = cor_config_int(cfg, "http", "results_per_page");
+    h->per_page = n <= 0 ? 20 : n > MAX_PER_PAGE ? MAX_PER_PAGE : (int) n;
+    h->shutdown_ms = cor_config_int(cfg, "daemon", "shutdown_timeout") * 1000;
+    return COR_OK;
+}
+
+cor_status_t
+cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
+{
+    char *e = NULL;
+    *out = NULL;
+    if (err)
+        *err = NULL;
+    if (o == NULL || o->listen == NULL || o->store_path == NULL || o->index_path == NULL ||
+        o->archive == NULL) {
+        if (err)
+            *err = g_strdup("cor_http_start: listen, store_path, index_path and archive are required");
+        return COR_ERR_INVALID;
+    }
+    cor_http_t *h = g_new0(cor_http_t, 1);
+    g_mutex_init(&h->lock);
+    h->idle = g_ptr_array_new_with_free_func((GDestroyNotify) free_handles);
+    h->listen = g_strdup(o->listen);
+    h->store_path = g_strdup(o->store_path);
+    h->index_path = g_strdup(o->index_path);
+    h->archive = o->archive;
+    h->public_dir = g_strdup(cor_archive_public_dir(o->archive));
+    h->restricted_dir = g_strdup(cor_archive_restricted_dir(o->archive));
+    cor_status_t s = read_settings(h, o->config, &e);
+    if (s != COR_OK)
+        goto fail;
+    h->use_openat2 = probe_openat2(h->public_dir);
+
+    int family = AF_INET;
+    int fd = bind_listener(o->listen, &h->port, &family, &e);
+    if (fd < 0) {
+        s = fd == -2 ? COR_ERR_CONFIG : COR_ERR_IO;
+        goto fail;
+    }
+    unsigned threads = o->threads > 0 ? (unsigned) o->threads : 2;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        /* libmicrohttpd closes a listen socket it was given, also on failure */
+        e = g_strdup_printf("cannot listen for HTTP on '%s': libmicrohttpd did not start "
+                            "(see the debug log)", o->listen);
+        s = COR_ERR_IO;
+        goto fail;
+    }
+    cor_log_info("listening for HTTP on %s (port %d, %u threads)", o->listen, h->port, threads);
+    *out = h;
+    return COR_OK;
+fail:
+    if (err)
+        *err = e;
+    else
+        g_free(e);
+    http_free(h);
+    return s;
+}
+
+int
+cor_http_port(const cor_http_t *h)
+{
+    return h ? h->port : 0;
+}
+
+void
+cor_http_stop(cor_http_t *h)
+{
+    if (h == NULL)
+        return;
+    if (h->daemon) {
+        MHD_socket ls = MHD_quiesce_daemon(h->daemon);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls);
+        gint64 deadline = g_get_monotonic_time() + h->shutdown_ms * 1000;
+        while (g_atomic_int_get(&h->in_flight) > 0 && g_get_monotonic_time() < deadline)
+            g_usleep(10 * 1000);
+        if (g_atomic_int_get(&h->in_flight) > 0)
+            cor_log_info("http: stopping with %d requests unanswered", g_atomic_int_get(&h->in_flight));
+        MHD_stop_daemon(h->daemon);
+    }
+    http_free(h);
+}

@@ -1,0 +1,117 @@
+/* archive-web/http.h — the archive's HTTP listener (`corridor serve --http`).
+ *
+ * Serves the two archive trees (archive.h) and the search page to whoever
+ * reaches it, through libmicrohttpd.  Meant to sit behind a front web server
+ * (nginx, Apache) that does TLS and single sign-on and names the signed-in
+ * user in a request header ([http] trusted_header); it also works alone on
+ * an intranet, where every viewer is anonymous.
+ *
+ * Design notes
+ * ------------
+ * Routes (one decoding of the path, then these, in this order):
+ *
+ *   GET/HEAD /search      the search form and results (?q=&group=&page=),
+ *                         HTML, or JSON with &format=json
+ *   GET/HEAD /g/G[/...]   group G's pages: from the public tree for a public
+ *                         group; from the restricted tree for a staff or
+ *                         private group when core/visibility says the viewer
+ *                         may see it; else 404, the same 404 as for a group
+ *                         that does not exist
+ *   GET/HEAD / , /index.html, /author/KEY.html
+ *                         for a signed-in viewer, made on request with
+ *                         cor_archive_page_site/_author (they list the staff
+ *                         and private groups that viewer may see); for an
+ *                         anonymous one, the static files
+ *   GET/HEAD anything else  the public tree
+ *   other methods         405 with Allow: GET, HEAD
+ *
+ * A path ending in "/" means its index.html; a folder asked for without the
+ * "/" is redirected (301) to it.  Files go out with zero copy
+ * (MHD_create_response_from_fd), with Last-Modified and ETag ("size-mtime")
+ * from fstat, and 304 for a matching If-None-Match or If-Modified-Since.
+ * Originals (.eml) and attachments (g/G/m/K/N.EXT) carry
+ * Content-Disposition: attachment.
+ *
+ * The viewer is decided once per request, in one function (viewer_of in
+ * http.c): a peer listed in [http] trusted_proxies (addresses compared
+ * parsed) that sends exactly one non-empty [http] trusted_header is the
+ * signed-in user it names, with "@"[http] user_domain added when it has no
+ * "@", lowercased; an [http] officers entry (normalised the same way) is an
+ * officer; anyone else is staff with that address.  Every other request is
+ * anonymous, whatever headers it carries.  What a viewer may see is decided
+ * by core/visibility.h only.
+ *
+ * Invariants:
+ *  1. A group the viewer may not see answers exactly as a group that does
+ *     not exist: 404, a body that names no group, the same headers; search
+ *     in it finds nothing.
+ *  2. No file outside the two trees is opened: the path is decoded once and
+ *     refused (400) when it then holds "..", "//", a backslash, a NUL or an
+ *     encoded "/", and files are opened beneath the tree's root
+ *     (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where the kernel has
+ *     it); names starting with "." (temporary files of a build) are 404.
+ *  3. Every response carries the security headers (a Content-Security-Policy
+ *     that allows no script, nosniff, DENY framing, same-origin referrers)
+ *     and Vary: the trusted header.  Restricted pages and pages made for a
+ *     signed-in viewer are "Cache-Control: private, no-store"; public files
+ *     "public, max-age=60".
+ *  4. A request never stops the listener: a bad one gets 400/404/405, a
+ *     store that is busy or failing 503 ("the archive is busy, try again"),
+ *     anything else 500, each logged.
+ *
+ * Threads: libmicrohttpd's own pool of `threads` threads answers requests;
+ * the page functions of cor_archive_t are called from them concurrently.
+ * Each request borrows a store read handle and a read-only index handle
+ * from a small pool (mutex-protected; one pair per thread at most) and gives
+ * them back at its end.  The index handle is reopened at the revision of
+ * each search (a cheap check when nothing changed), so new mail is found
+ * without a restart; after an index error it is closed and opened afresh.
+ *
+ * Settings are read from `config` once, at start; a restart applies changed
+ * [http] settings.  One line per request is logged at debug level
+ * ("http PEER: GET /path 200 (1.2 ms)"); failures at warning.
+ *
+ * cor_message_init() must have been called (search parses the originals of
+ * the hits for their snippets).
+ */
+#ifndef COR_HTTP_H
+#define COR_HTTP_H
+
+#include <glib.h>
+
+#include "archive-web/archive.h"
+#include "core/config.h"
+#include "core/status.h"
+
+typedef struct cor_http cor_http_t;
+
+typedef struct cor_http_options {
+    const char *listen;          /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80";
+                                    IP literals (or "localhost"); exactly this
+                                    address is bound; port 0: any free port */
+    const char *store_path;      /* STATE/corridor.db: read handles are opened on it */
+    const char *index_path;      /* STATE/index, opened read-only */
+    const cor_config_t *config;  /* [http], [daemon] shutdown_timeout; NULL: defaults.
+                                    Read during cor_http_start only */
+    cor_archive_t *archive;      /* page functions and the two trees (borrowed:
+                                    must outlive the listener) */
+    int threads;                 /* request threads; 0: 2 */
+} cor_http_options_t;
+
+/* Checks the settings, binds the address and starts answering.  Fails with
+ * COR_ERR_CONFIG for a bad listen address or [http] trusted_proxies entry,
+ * COR_ERR_IO naming the address when it cannot be bound (port taken),
+ * COR_ERR_INVALID for missing options.  *out transfer full (cor_http_stop);
+ * *err transfer full. */
+cor_status_t cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err);
+
+/* The bound port (the one chosen, for port 0). */
+int cor_http_port(const cor_http_t *h);
+
+/* Stops accepting at once, waits up to [daemon] shutdown_timeout for the
+ * requests in flight to be answered, closes every connection and frees `h`.
+ * NULL is fine. */
+void cor_http_stop(cor_http_t *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_http_t, cor_http_stop)
+
+#endif

@@ -1,0 +1,964 @@
+/* archive-web/render.c — page contents (see render.h).
+ *
+ * Every string that comes from mail reaches a page through the template
+ * engine, which escapes it (core/template.h); the only markup made here is
+ * the message text with its links (text_html: escaped, then links added
+ * around http/https URLs) and HTML parts, which go through
+ * cor_sanitize_html() first.
+ */
+#include "archive-web/render.h"
+
+#include <string.h>
+
+#include "archive-web/archive.h"
+#include "core/message.h"
+#include "core/sanitize.h"
+#include "core/thread.h"
+
+static const char *const month_names[] = {
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+};
+
+void
+rnd_date(char *buf, size_t n, int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    if (!dt) {
+        g_strlcpy(buf, "unknown date", n);
+        return;
+    }
+    g_snprintf(buf, n, "%d %s %d, %02d:%02d UTC", g_date_time_get_day_of_month(dt),
+               month_names[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
+               g_date_time_get_hour(dt), g_date_time_get_minute(dt));
+}
+
+void
+rnd_date_iso(char *buf, size_t n, int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    if (!dt) {
+        g_strlcpy(buf, "1970-01-01T00:00:00Z", n);
+        return;
+    }
+    g_snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(dt),
+               g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
+               g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt));
+}
+
+void
+rnd_month_name(char *buf, size_t n, int month)
+{
+    g_snprintf(buf, n, "%s %d", month_names[month % 12], month / 12);
+}
+
+void
+rnd_month_slug(char *buf, size_t n, int month)
+{
+    g_snprintf(buf, n, "%04d-%02d", month / 12, month % 12 + 1);
+}
+
+static void
+size_text(char *buf, size_t n, uint64_t size)
+{
+    if (size < 1024)
+        g_snprintf(buf, n, "%" G_GUINT64_FORMAT " bytes", size);
+    else if (size < 1024 * 1024)
+        g_snprintf(buf, n, "%.1f KB", size / 1024.0);
+    else
+        g_snprintf(buf, n, "%.1f MB", size / (1024.0 * 1024.0));
+}
+
+char *
+rnd_root_of(const char *path)
+{
+    GString *r = g_string_new(NULL);
+    for (const char *p = path; *p; p++)
+        if (*p == '/')
+            g_string_append(r, "../");
+    return g_string_free(r, FALSE);
+}
+
+static const char *
+display_name(const am_post_t *p)
+{
+    if (*p->from_name)
+        return p->from_name;
+    if (*p->from_addr)
+        return p->from_addr;
+    return "Unknown sender";
+}
+
+static const char *
+subject_or_none(const char *s)
+{
+    return s && *s ? s : "(no subject)";
+}
+
+/* ---- text to markup ---- */
+
+static bool
+url_char(unsigned char c)
+{
+    return c > 0x20 && c != '<' && c != '>' && c != '"' && c != 0x7f && c != '`';
+}
+
+/* Escaped text with http/https URLs made into links (rel="nofollow ...").
+ * Every byte of `text` goes through cor_escape_html. */
+static void
+text_html(GString *out, const char *text)
+{
+    const char *p = text, *run = text;
+    while ((p = strstr(p, "http")) != NULL) {
+        size_t scheme = g_str_has_prefix(p, "https://") ? 8 : g_str_has_prefix(p, "http://") ? 7 : 0;
+        bool boundary = p == text || !g_ascii_isalnum(p[-1]);
+        if (!scheme || !boundary) {
+            p += 4;
+            continue;
+        }
+        const char *e = p + scheme;
+        while (*e && url_char((unsigned char) *e))
+            e++;
+        /* trailing punctuation belongs to the sentence; a ')' only when
+         * the URL has no '(' */
+        while (e > p + scheme && strchr(".,;:!?'*", e[-1]))
+            e--;
+        if (e > p + scheme && e[-1] == ')' && !memchr(p, '(', (size_t) (e - p)))
+            e--;
+        if (e <= p + scheme + 1) {
+            p = e > p + 4 ? e : p + 4;
+            continue;
+        }
+        cor_escape_html(out, run, p - run);
+        g_string_append(out, "<a class=\"govuk-link\" rel=\"nofollow noopener noreferrer\" href=\"");
+        cor_escape_html(out, p, e - p);
+        g_string_append(out, "\">");
+        cor_escape_html(out, p, e - p);
+        g_string_append(out, "</a>");
+        run = p = e;
+    }
+    cor_escape_html(out, run, -1);
+}
+
+static int
+count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- messages ---- */
+
+struct rnd_message {
+    cor_message_t *msg;
+    GBytes *raw;
+};
+
+void
+rnd_message_free(rnd_message_t *m)
+{
+    if (!m)
+        return;
+    cor_message_free(m->msg);
+    if (m->raw)
+        g_bytes_unref(m->raw);
+    g_free(m);
+}
+
+void
+rnd_file_free(rnd_file_t *f)
+{
+    if (!f)
+        return;
+    g_free(f->path);
+    if (f->data)
+        g_bytes_unref(f->data);
+    g_free(f);
+}
+
+static void
+add_file(GPtrArray *files, char *path, GString *content)
+{
+    rnd_file_t *f = g_new(rnd_file_t, 1);
+    f->path = path;
+    f->data = g_string_free_to_bytes(content);
+    g_ptr_array_add(files, f);
+}
+
+cor_status_t
+rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
+{
+    *out = NULL;
+    GBytes *raw = NULL;
+    cor_status_t s = cor_store_message_raw(st, p->msg, &raw);
+    if (s != COR_OK)
+        return s;
+    gsize len;
+    const char *data = g_bytes_get_data(raw, &len);
+    cor_message_t *msg = NULL;
+    s = cor_message_parse_ex(data, len, p->date, COR_PARSE_KEEP_HTML | COR_PARSE_KEEP_PARTS,
+                             &msg, NULL);
+    if (s != COR_OK) {
+        /* no header block at all: show it as text rather than lose it */
+        g_autoptr(GString) fake = g_string_new("Subject: (unreadable message)\n\n");
+        g_string_append_len(fake, data, (gssize) len);
+        s = cor_message_parse_ex(fake->str, fake->len, p->date, 0, &msg, NULL);
+        if (s != COR_OK) {
+            g_bytes_unref(raw);
+            return s;
+        }
+    }
+    rnd_message_t *m = g_new0(rnd_message_t, 1);
+    m->msg = msg;
+    m->raw = raw;
+    *out = m;
+    return COR_OK;
+}
+
+/* File extensions an attachment may keep: types a browser does not run.
+ * Anything else (html, svg, xml, js, exe...) is saved as .bin. */
+static const char *const safe_ext[] = {
+    "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "doc", "docx", "xls", "xlsx",
+    "ppt", "pptx", "odt", "ods", "odp", "rtf", "zip", "gz", "tgz", "bz2", "xz", "7z",
+    "ics", "vcf", "mp3", "mp4", "wav", "msg",
+};
+
+static const struct { const char *type, *ext; } type_ext[] = {
+    { "application/pdf", "pdf" }, { "image/png", "png" }, { "image/jpeg", "jpg" },
+    { "image/gif", "gif" }, { "text/plain", "txt" }, { "text/x-patch", "txt" },
+    { "text/x-diff", "txt" }, { "text/csv", "csv" }, { "text/calendar", "ics" },
+    { "application/zip", "zip" }, { "message/rfc822", "eml.txt" },
+    { "application/msword", "doc" }, { "application/vnd.ms-excel", "xls" },
+};
+
+static const char *
+attachment_ext(const cor_attachment_t *a)
+{
+    const char *dot = strrchr(a->filename, '.');
+    if (dot && dot[1]) {
+        g_autofree char *ext = g_ascii_strdown(dot + 1, -1);
+        for (size_t i = 0; i < G_N_ELEMENTS(safe_ext); i++)
+            if (strcmp(ext, safe_ext[i]) == 0)
+                return safe_ext[i];
+        if (strcmp(ext, "patch") == 0 || strcmp(ext, "diff") == 0 || strcmp(ext, "log") == 0)
+            return "txt";
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(type_ext); i++)
+        if (strcmp(a->content_type, type_ext[i].type) == 0)
+            return type_ext[i].ext;
+    return "bin";
+}
+
+/* The name offered for download: the decoded name without folders, control
+ * characters or leading dots; "attachment-N.EXT" when nothing is left. */
+static char *
+download_name(const cor_attachment_t *a, int n, const char *ext)
+{
+    const char *base = a->filename;
+    for (const char *p = a->filename; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    GString *o = g_string_new(NULL);
+    for (const char *p = base; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || c == 0x7f || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
+            c == '>' || c == '|')
+            continue;
+        if (o->len == 0 && (c == '.' || c == ' '))
+            continue;
+        g_string_append_unichar(o, c);
+        if (g_utf8_strlen(o->str, -1) >= 100)
+            break;
+    }
+    if (o->len == 0)
+        g_string_printf(o, "attachment-%d.%s", n, ext);
+    return g_string_free(o, FALSE);
+}
+
+/* Values of one message for the article partial. */
+static void
+message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_message_t *rm,
+              bool full)
+{
+    const cor_message_t *m = rm->msg;
+    char buf[64];
+    cor_tval_set_str(c, v, "key", p->key);
+    cor_tval_set_str(c, v, "subject", subject_or_none(m->subject));
+    cor_tval_set_str(c, v, "from_name", display_name(p));
+    cor_tval_set_printf(c, v, "author_url", "author/%s.html", p->author->key);
+    rnd_date(buf, sizeof buf, p->date);
+    cor_tval_set_str(c, v, "date", buf);
+    rnd_date_iso(buf, sizeof buf, p->date);
+    cor_tval_set_str(c, v, "date_iso", buf);
+    cor_tval_set_str(c, v, "to", m->to);
+    cor_tval_set_str(c, v, "cc", m->cc);
+    cor_tval_set_str(c, v, "message_id", p->message_id);
+
+    g_autoptr(GString) h = g_string_new(NULL);
+    const char *new_text = *m->new_text ? m->new_text : m->body;
+    text_html(h, new_text);
+    cor_tval_set_html_len(c, v, "body_html", h->str, h->len);
+    if (!*new_text && !*m->quoted_text)
+        cor_tval_set_bool(c, v, "empty", true);
+    if (*m->new_text && *m->quoted_text) {
+        g_string_truncate(h, 0);
+        text_html(h, m->quoted_text);
+        cor_tval_set_html_len(c, v, "quoted_html", h->str, h->len);
+        cor_tval_set_int(c, v, "quoted_lines", count_lines(m->quoted_text));
+    }
+    if (*m->signature) {
+        g_string_truncate(h, 0);
+        text_html(h, m->signature);
+        cor_tval_set_html_len(c, v, "signature_html", h->str, h->len);
+        cor_tval_set_int(c, v, "signature_lines", count_lines(m->signature));
+    }
+    if (full && m->body_from_html && m->body_html && *m->body_html) {
+        g_autofree char *safe = cor_sanitize_html(m->body_html, strlen(m->body_html));
+        if (*safe)
+            cor_tval_set_html(c, v, "html_part", safe);
+    }
+    if (m->attachments->len > 0) {
+        cor_tval_set_bool(c, v, "has_attachments", true);
+        cor_tval_t *list = cor_tval_set_list(c, v, "attachments");
+        for (guint i = 0; i < m->attachments->len; i++) {
+            const cor_attachment_t *a = m->attachments->pdata[i];
+            const char *ext = attachment_ext(a);
+            g_autofree char *name = download_name(a, (int) i + 1, ext);
+            cor_tval_t *it = cor_tval_list_add_object(c, list);
+            cor_tval_set_str(c, it, "name", name);
+            cor_tval_set_str(c, it, "type", a->content_type);
+            size_text(buf, sizeof buf, a->size);
+            cor_tval_set_str(c, it, "size", buf);
+            cor_tval_set_printf(c, it, "href", "m/%s/%u.%s", p->key, i + 1, ext);
+        }
+    }
+}
+
+cor_tval_t *
+rnd_page_scope(cor_tctx_t *c, const rnd_site_t *s, const char *path, const char *title)
+{
+    cor_tval_t *v = cor_tval_object(c);
+    g_autofree char *root = rnd_root_of(path);
+    cor_tval_set_str(c, v, "root", root);
+    cor_tval_set_str(c, v, "site_title", s->title);
+    cor_tval_set_str(c, v, "organisation", s->organisation);
+    cor_tval_set_str(c, v, "title", title);
+    return v;
+}
+
+static cor_tval_t *
+crumbs(cor_tctx_t *c, cor_tval_t *scope, const char *group, const char *group_title)
+{
+    cor_tval_t *list = cor_tval_set_list(c, scope, "breadcrumbs");
+    cor_tval_t *it = cor_tval_list_add_object(c, list);
+    cor_tval_set_static(c, it, "href", "index.html");
+    cor_tval_set_static(c, it, "text", "All groups");
+    if (group) {
+        it = cor_tval_list_add_object(c, list);
+        cor_tval_set_printf(c, it, "href", "g/%s/index.html", group);
+        cor_tval_set_str(c, it, "text", group_title && *group_title ? group_title : group);
+    }
+    return list;
+}
+
+static void
+group_scope(cor_tctx_t *c, cor_tval_t *scope, const am_group_t *g)
+{
+    cor_tval_t *gv = cor_tval_set_object(c, scope, "group");
+    cor_tval_set_str(c, gv, "name", g->info->name);
+    cor_tval_set_str(c, gv, "title", *g->info->title ? g->info->title : g->info->name);
+    cor_tval_set_str(c, gv, "description", g->info->description);
+    cor_tval_set_str(c, gv, "visibility", cor_visibility_to_string(g->info->visibility));
+    cor_tval_set_printf(c, gv, "href", "g/%s/", g->info->name);
+}
+
+static cor_status_t
+render_to(const rnd_site_t *s, const char *tmpl, cor_tval_t *scope, GString *out, char **err)
+{
+    return cor_tmpl_render(s->tmpl, tmpl, scope, out, err);
+}
+
+cor_status_t
+rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *rm,
+                  GPtrArray *files, char **err)
+{
+    const char *gname = p->group->info->name;
+    char *path = g_strdup_printf("g/%s/m/%s.html", gname, p->key);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, subject_or_none(rm->msg->subject));
+    group_scope(c, v, p->group);
+    crumbs(c, v, gname, p->group->info->title);
+    cor_tval_t *mv = cor_tval_set_object(c, v, "message");
+    message_scope(c, mv, p, rm, true);
+    cor_tval_set_bool(c, mv, "standalone", true);
+    cor_tval_set_printf(c, v, "thread_href", "g/%s/t/%" G_GINT64_FORMAT ".html#m-%s", gname,
+                        p->thread->id, p->key);
+    cor_tval_set_printf(c, v, "eml_href", "g/%s/m/%s.eml", gname, p->key);
+    cor_tval_set_printf(c, v, "permalink", "%sg/%s/m/%s.html", s->url, gname, p->key);
+    GString *out = g_string_sized_new(8192);
+    cor_status_t st = render_to(s, "message.html", v, out, err);
+    if (st != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return st;
+    }
+    add_file(files, path, out);
+
+    /* the original, byte for byte */
+    rnd_file_t *f = g_new(rnd_file_t, 1);
+    f->path = g_strdup_printf("g/%s/m/%s.eml", gname, p->key);
+    f->data = g_bytes_ref(rm->raw);
+    g_ptr_array_add(files, f);
+
+    for (guint i = 0; i < rm->msg->attachments->len; i++) {
+        const cor_attachment_t *a = rm->msg->attachments->pdata[i];
+        if (!a->data)
+            continue;
+        f = g_new(rnd_file_t, 1);
+        f->path = g_strdup_printf("g/%s/m/%s/%u.%s", gname, p->key, i + 1, attachment_ext(a));
+        f->data = g_bytes_ref(a->data);
+        g_ptr_array_add(files, f);
+    }
+    return COR_OK;
+}
+
+/* Depth-first over the display tree: the posts in tree order with depth. */
+typedef struct {
+    GHashTable *by_msg;        /* msg -> index in t->posts */
+    GArray *order;             /* int index */
+    GArray *depth;             /* int */
+    GArray *parent;            /* int index, -1 */
+} walk_t;
+
+static void
+tree_walk(walk_t *w, GPtrArray *nodes, int depth, int parent)
+{
+    for (guint i = 0; i < nodes->len; i++) {
+        cor_thread_node_t *n = nodes->pdata[i];
+        int me = parent;
+        int d = depth;
+        if (n->msg) {
+            gpointer idx;
+            if (g_hash_table_lookup_extended(w->by_msg, &n->msg, NULL, &idx)) {
+                me = GPOINTER_TO_INT(idx);
+                g_array_append_val(w->order, me);
+                g_array_append_val(w->depth, depth);
+                g_array_append_val(w->parent, parent);
+                d = depth + 1;
+            }
+        }
+        if (n->children)
+            tree_walk(w, n->children, d, me);
+    }
+}
+
+static void
+feed_entry(cor_tctx_t *c, cor_tval_t *list, const rnd_site_t *s, const am_post_t *p,
+           const rnd_message_t *rm)
+{
+    char buf[64];
+    cor_tval_t *e = cor_tval_list_add_object(c, list);
+    cor_tval_set_str(c, e, "title", subject_or_none(rm->msg->subject));
+    cor_tval_set_printf(c, e, "url", "%sg/%s/m/%s.html", s->url, p->group->info->name, p->key);
+    cor_tval_set_str(c, e, "author", display_name(p));
+    rnd_date_iso(buf, sizeof buf, p->date);
+    cor_tval_set_str(c, e, "updated", buf);
+    const char *text = *rm->msg->new_text ? rm->msg->new_text : rm->msg->body;
+    size_t len = strlen(text);
+    if (len > 4000) {
+        const char *end = g_utf8_find_prev_char(text, text + 4000);
+        len = end ? (size_t) (end - text) : 0;
+    }
+    cor_tval_set_str_len(c, e, "content", text, len);
+}
+
+cor_status_t
+rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPtrArray *msgs,
+                 GPtrArray *files, char **err)
+{
+    const am_group_t *g = t->group;
+    const char *gname = g->info->name;
+    const am_post_t *first = t->posts->pdata[0];
+    const rnd_message_t *first_m = msgs->pdata[0];
+    const char *subject = subject_or_none(first_m->msg->subject);
+
+    /* tree order */
+    walk_t w = {
+        .by_msg = g_hash_table_new(g_int64_hash, g_int64_equal),
+        .order = g_array_new(FALSE, FALSE, sizeof(int)),
+        .depth = g_array_new(FALSE, FALSE, sizeof(int)),
+        .parent = g_array_new(FALSE, FALSE, sizeof(int)),
+    };
+    for (guint i = 0; i < t->posts->len; i++) {
+        am_post_t *p = t->posts->pdata[i];
+        g_hash_table_insert(w.by_msg, &p->msg, GINT_TO_POINTER((int) i));
+    }
+    GPtrArray *roots = NULL;
+    int64_t live = 0;
+    if (cor_thread_tree(st, g->info->id, first->message_id, &live, &roots) == COR_OK) {
+        tree_walk(&w, roots, 0, -1);
+        g_ptr_array_unref(roots);
+    }
+    /* posts the tree did not reach (should not happen): after, at depth 0 */
+    if (w.order->len < t->posts->len) {
+        g_autofree bool *seen = g_new0(bool, t->posts->len);
+        for (guint i = 0; i < w.order->len; i++)
+            seen[g_array_index(w.order, int, i)] = true;
+        for (guint i = 0; i < t->posts->len; i++) {
+            if (seen[i])
+                continue;
+            int idx = (int) i, zero = 0, none = -1;
+            g_array_append_val(w.order, idx);
+            g_array_append_val(w.depth, zero);
+            g_array_append_val(w.parent, none);
+        }
+    }
+
+    char *path = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html", gname, t->id);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, subject);
+    group_scope(c, v, g);
+    crumbs(c, v, gname, g->info->title);
+    cor_tval_set_int(c, v, "count", t->posts->len);
+    cor_tval_set_bool(c, v, "plural", t->posts->len != 1);
+    cor_tval_set_printf(c, v, "feed_href", "g/%s/t/%" G_GINT64_FORMAT ".atom", gname, t->id);
+    char buf[64];
+    rnd_date(buf, sizeof buf, first->date);
+    cor_tval_set_str(c, v, "first_date", buf);
+    rnd_date(buf, sizeof buf, t->last_date);
+    cor_tval_set_str(c, v, "last_date", buf);
+    cor_tval_t *list = cor_tval_set_list(c, v, "messages");
+    for (guint i = 0; i < w.order->len; i++) {
+        int idx = g_array_index(w.order, int, i);
+        int depth = g_array_index(w.depth, int, i);
+        int parent = g_array_index(w.parent, int, i);
+        const am_post_t *p = t->posts->pdata[idx];
+        cor_tval_t *mv = cor_tval_list_add_object(c, list);
+        message_scope(c, mv, p, msgs->pdata[idx], false);
+        cor_tval_set_int(c, mv, "depth", depth > 8 ? 8 : depth);
+        if (parent >= 0) {
+            const am_post_t *pp = t->posts->pdata[parent];
+            cor_tval_t *pv = cor_tval_set_object(c, mv, "parent");
+            cor_tval_set_str(c, pv, "key", pp->key);
+            cor_tval_set_str(c, pv, "from_name", display_name(pp));
+        }
+    }
+    g_hash_table_unref(w.by_msg);
+    g_array_unref(w.order);
+    g_array_unref(w.depth);
+    g_array_unref(w.parent);
+    GString *out = g_string_sized_new(16384);
+    cor_status_t rs = render_to(s, "thread.html", v, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+
+    /* the thread's feed: its messages, oldest first as the page shows */
+    g_autoptr(cor_tctx_t) fc = cor_tctx_new();
+    cor_tval_t *fv = cor_tval_object(fc);
+    cor_tval_set_str(fc, fv, "title", subject);
+    cor_tval_set_printf(fc, fv, "id", "%sg/%s/t/%" G_GINT64_FORMAT ".html", s->url, gname, t->id);
+    cor_tval_set_printf(fc, fv, "self", "%sg/%s/t/%" G_GINT64_FORMAT ".atom", s->url, gname, t->id);
+    cor_tval_set_printf(fc, fv, "alternate", "%sg/%s/t/%" G_GINT64_FORMAT ".html", s->url, gname,
+                        t->id);
+    rnd_date_iso(buf, sizeof buf, t->last_date);
+    cor_tval_set_str(fc, fv, "updated", buf);
+    cor_tval_set_str(fc, fv, "site_title", s->title);
+    cor_tval_t *entries = cor_tval_set_list(fc, fv, "entries");
+    for (guint i = t->posts->len; i-- > 0;)
+        feed_entry(fc, entries, s, t->posts->pdata[i], msgs->pdata[i]);
+    out = g_string_sized_new(8192);
+    if ((rs = render_to(s, "atom.xml", fv, out, err)) != COR_OK) {
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".atom", gname, t->id), out);
+    return COR_OK;
+}
+
+cor_status_t
+rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live, GPtrArray *files,
+               char **err)
+{
+    char *path = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html", g->info->name, old);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, "This conversation has moved");
+    group_scope(c, v, g);
+    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_set_printf(c, v, "target", "%" G_GINT64_FORMAT ".html", live);
+    GString *out = g_string_new(NULL);
+    cor_status_t rs = render_to(s, "moved.html", v, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+    return COR_OK;
+}
+
+/* ---- listings ---- */
+
+int
+rnd_index_numbered(const rnd_site_t *s, const am_group_t *g)
+{
+    int nfull = (int) (g->order->len / (guint) s->per_page);
+    return nfull > 1 ? nfull - 1 : 0;
+}
+
+int
+rnd_index_page_of(const rnd_site_t *s, const am_group_t *g, int64_t rank)
+{
+    int numbered = rnd_index_numbered(s, g);
+    int k = (int) (rank / s->per_page) + 1;
+    return k <= numbered ? k : 0;
+}
+
+static void
+thread_row(cor_tctx_t *c, cor_tval_t *list, const am_thread_t *t)
+{
+    const am_post_t *first = t->posts->pdata[0];
+    char buf[64];
+    cor_tval_t *r = cor_tval_list_add_object(c, list);
+    cor_tval_set_str(c, r, "subject", subject_or_none(first->subject));
+    cor_tval_set_printf(c, r, "href", "g/%s/t/%" G_GINT64_FORMAT ".html", t->group->info->name,
+                        t->id);
+    cor_tval_set_int(c, r, "count", t->posts->len);
+    cor_tval_set_bool(c, r, "plural", t->posts->len != 1);
+    cor_tval_set_str(c, r, "started_by", display_name(first));
+    const am_post_t *last = t->posts->pdata[t->posts->len - 1];
+    cor_tval_set_str(c, r, "last_by", display_name(last));
+    rnd_date(buf, sizeof buf, t->last_date);
+    cor_tval_set_str(c, r, "last_date", buf);
+    rnd_date_iso(buf, sizeof buf, t->last_date);
+    cor_tval_set_str(c, r, "last_date_iso", buf);
+}
+
+static void
+months_list(cor_tctx_t *c, cor_tval_t *v, am_group_t *g)
+{
+    g_autoptr(GArray) months = am_group_months(g);
+    cor_tval_t *list = cor_tval_set_list(c, v, "months");
+    cor_tval_set_bool(c, v, "has_months", months->len > 0);
+    char buf[64];
+    for (guint i = 0; i < months->len; i++) {
+        int mo = g_array_index(months, int, i);
+        GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(mo));
+        cor_tval_t *it = cor_tval_list_add_object(c, list);
+        rnd_month_name(buf, sizeof buf, mo);
+        cor_tval_set_str(c, it, "name", buf);
+        rnd_month_slug(buf, sizeof buf, mo);
+        cor_tval_set_printf(c, it, "href", "g/%s/%s.html", g->info->name, buf);
+        cor_tval_set_int(c, it, "count", posts ? posts->len : 0);
+    }
+}
+
+cor_status_t
+rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files, char **err)
+{
+    int numbered = rnd_index_numbered(s, g);
+    int64_t from, to;      /* ranks [from, to) */
+    if (k == 0) {
+        from = numbered > 0 ? (int64_t) numbered * s->per_page : 0;
+        to = g->order->len;
+    } else {
+        from = (int64_t) (k - 1) * s->per_page;
+        to = from + s->per_page;
+    }
+    char *path = k == 0 ? g_strdup_printf("g/%s/index.html", g->info->name)
+                        : g_strdup_printf("g/%s/page-%d.html", g->info->name, k);
+    const char *gtitle = *g->info->title ? g->info->title : g->info->name;
+    g_autofree char *title = k == 0 ? g_strdup(gtitle)
+                                    : g_strdup_printf("%s: older conversations, page %d", gtitle, k);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, title);
+    group_scope(c, v, g);
+    crumbs(c, v, k == 0 ? NULL : g->info->name, g->info->title);
+    cor_tval_set_bool(c, v, "front", k == 0);
+    cor_tval_set_int(c, v, "page", k);
+    cor_tval_t *list = cor_tval_set_list(c, v, "threads");
+    for (int64_t r = to - 1; r >= from; r--)
+        thread_row(c, list, g->order->pdata[r]);
+    cor_tval_set_bool(c, v, "has_threads", to > from);
+    /* pagination: newer and older neighbours, newest and oldest */
+    int older = k == 0 ? numbered : k - 1;
+    if (k > 0 && k + 1 <= numbered)
+        cor_tval_set_printf(c, v, "newer_href", "g/%s/page-%d.html", g->info->name, k + 1);
+    else if (k > 0)
+        cor_tval_set_printf(c, v, "newer_href", "g/%s/index.html", g->info->name);
+    if (k > 0)
+        cor_tval_set_printf(c, v, "newest_href", "g/%s/index.html", g->info->name);
+    if (older > 0) {
+        cor_tval_set_printf(c, v, "older_href", "g/%s/page-%d.html", g->info->name, older);
+        cor_tval_set_printf(c, v, "oldest_href", "g/%s/page-1.html", g->info->name);
+    }
+    cor_tval_set_bool(c, v, "has_pager", k > 0 || older > 0);
+    if (k == 0) {
+        months_list(c, v, (am_group_t *) g);
+        cor_tval_set_printf(c, v, "feed_href", "g/%s/atom.xml", g->info->name);
+        cor_tval_set_int(c, v, "thread_count", g->order->len);
+        cor_tval_set_int(c, v, "message_count", g->posts->len);
+    }
+    GString *out = g_string_sized_new(16384);
+    cor_status_t rs = render_to(s, "group.html", v, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+    return COR_OK;
+}
+
+cor_status_t
+rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, char **err)
+{
+    char slug[16], name[64];
+    rnd_month_slug(slug, sizeof slug, month);
+    rnd_month_name(name, sizeof name, month);
+    GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(month));
+    if (!posts || posts->len == 0)
+        return COR_ERR_NOT_FOUND;
+    char *path = g_strdup_printf("g/%s/%s.html", g->info->name, slug);
+    const char *gtitle = *g->info->title ? g->info->title : g->info->name;
+    g_autofree char *title = g_strdup_printf("%s: %s", gtitle, name);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, title);
+    group_scope(c, v, g);
+    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_set_str(c, v, "month", name);
+    cor_tval_set_int(c, v, "count", posts->len);
+    /* conversations in the order of their first message this month, each
+     * with its messages of this month */
+    cor_tval_t *list = cor_tval_set_list(c, v, "threads");
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    char buf[64];
+    for (guint i = 0; i < posts->len; i++) {
+        am_post_t *p = posts->pdata[i];
+        if (g_hash_table_contains(seen, p->thread))
+            continue;
+        g_hash_table_add(seen, p->thread);
+        const am_post_t *first = p->thread->posts->pdata[0];
+        cor_tval_t *tv = cor_tval_list_add_object(c, list);
+        cor_tval_set_str(c, tv, "subject", subject_or_none(first->subject));
+        cor_tval_set_printf(c, tv, "href", "g/%s/t/%" G_GINT64_FORMAT ".html", g->info->name,
+                            p->thread->id);
+        cor_tval_t *ml = cor_tval_set_list(c, tv, "messages");
+        for (guint j = i; j < posts->len; j++) {
+            am_post_t *q = posts->pdata[j];
+            if (q->thread != p->thread)
+                continue;
+            cor_tval_t *mv = cor_tval_list_add_object(c, ml);
+            cor_tval_set_str(c, mv, "subject", subject_or_none(q->subject));
+            cor_tval_set_str(c, mv, "from_name", display_name(q));
+            cor_tval_set_printf(c, mv, "href", "g/%s/m/%s.html", g->info->name, q->key);
+            rnd_date(buf, sizeof buf, q->date);
+            cor_tval_set_str(c, mv, "date", buf);
+            rnd_date_iso(buf, sizeof buf, q->date);
+            cor_tval_set_str(c, mv, "date_iso", buf);
+        }
+    }
+    GString *out = g_string_sized_new(16384);
+    cor_status_t rs = render_to(s, "month.html", v, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+    return COR_OK;
+}
+
+cor_status_t
+rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray *files, char **err)
+{
+    char *path = g_strdup_printf("g/%s/about.html", g->info->name);
+    const char *gtitle = *g->info->title ? g->info->title : g->info->name;
+    g_autofree char *title = g_strdup_printf("About %s", gtitle);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, title);
+    group_scope(c, v, g);
+    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_set_bool(c, v, g->info->visibility == COR_VISIBILITY_PUBLIC ? "is_public"
+                            : g->info->visibility == COR_VISIBILITY_STAFF ? "is_staff"
+                                                                          : "is_private",
+                      true);
+    GString *out = g_string_new(NULL);
+    cor_status_t rs = render_to(s, "about.html", v, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+    return COR_OK;
+}
+
+cor_status_t
+rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GPtrArray *files,
+                    char **err)
+{
+    g_autoptr(GArray) months = am_group_months(g);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *fv = cor_tval_object(c);
+    const char *gtitle = *g->info->title ? g->info->title : g->info->name;
+    cor_tval_set_str(c, fv, "title", gtitle);
+    cor_tval_set_str(c, fv, "site_title", s->title);
+    cor_tval_set_printf(c, fv, "id", "%sg/%s/", s->url, g->info->name);
+    cor_tval_set_printf(c, fv, "self", "%sg/%s/atom.xml", s->url, g->info->name);
+    cor_tval_set_printf(c, fv, "alternate", "%sg/%s/index.html", s->url, g->info->name);
+    char buf[64];
+    rnd_date_iso(buf, sizeof buf, g->last_date);
+    cor_tval_set_str(c, fv, "updated", buf);
+    cor_tval_t *entries = cor_tval_set_list(c, fv, "entries");
+    int n = 0;
+    for (guint i = 0; i < months->len && n < s->feed_entries; i++) {
+        GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(g_array_index(months, int, i)));
+        for (guint j = posts->len; j-- > 0 && n < s->feed_entries; n++) {
+            am_post_t *p = posts->pdata[j];
+            rnd_message_t *rm = NULL;
+            cor_status_t rs = rnd_message_load(st, p, &rm);
+            if (rs != COR_OK) {
+                if (err)
+                    *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                                           cor_store_error(st));
+                return rs;
+            }
+            feed_entry(c, entries, s, p, rm);
+            rnd_message_free(rm);
+        }
+    }
+    GString *out = g_string_sized_new(16384);
+    cor_status_t rs = render_to(s, "atom.xml", fv, out, err);
+    if (rs != COR_OK) {
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, g_strdup_printf("g/%s/atom.xml", g->info->name), out);
+    return COR_OK;
+}
+
+static cor_status_t
+can_see(cor_store_t *st, const cor_viewer_t *viewer, const am_group_t *g, bool *yes)
+{
+    return cor_visibility_can_see(st, viewer, g->info, yes);
+}
+
+cor_status_t
+rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_viewer_t *viewer,
+              GString *out, char **err)
+{
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, "index.html", s->title);
+    cor_tval_set_bool(c, v, "home", true);
+    cor_tval_t *list = cor_tval_set_list(c, v, "groups");
+    bool any = false;
+    char buf[64];
+    for (guint i = 0; i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        bool yes = false;
+        cor_status_t rs = can_see(st, viewer, g, &yes);
+        if (rs != COR_OK)
+            return rs;
+        if (!yes)
+            continue;
+        any = true;
+        cor_tval_t *gv = cor_tval_list_add_object(c, list);
+        cor_tval_set_str(c, gv, "name", g->info->name);
+        cor_tval_set_str(c, gv, "title", *g->info->title ? g->info->title : g->info->name);
+        cor_tval_set_str(c, gv, "description", g->info->description);
+        cor_tval_set_printf(c, gv, "href", "g/%s/index.html", g->info->name);
+        cor_tval_set_int(c, gv, "message_count", g->posts->len);
+        cor_tval_set_int(c, gv, "thread_count", g->order->len);
+        if (g->info->visibility != COR_VISIBILITY_PUBLIC)
+            cor_tval_set_str(c, gv, "visibility", cor_visibility_to_string(g->info->visibility));
+        if (g->last_date > 0) {
+            rnd_date(buf, sizeof buf, g->last_date);
+            cor_tval_set_str(c, gv, "last_date", buf);
+            rnd_date_iso(buf, sizeof buf, g->last_date);
+            cor_tval_set_str(c, gv, "last_date_iso", buf);
+        }
+    }
+    cor_tval_set_bool(c, v, "has_groups", any);
+    return render_to(s, "site.html", v, out, err);
+}
+
+cor_status_t
+rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_viewer_t *viewer,
+                const char *key, GString *out, char **err)
+{
+    am_author_t *a = g_hash_table_lookup(m->authors, key);
+    if (!a)
+        return COR_ERR_NOT_FOUND;
+    g_autoptr(GHashTable) allowed = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        bool yes = false;
+        cor_status_t rs = can_see(st, viewer, g, &yes);
+        if (rs != COR_OK)
+            return rs;
+        if (yes)
+            g_hash_table_add(allowed, g);
+    }
+    /* the name: from the newest visible post that has one */
+    const char *name = NULL;
+    guint visible = 0;
+    for (guint i = a->posts->len; i-- > 0;) {
+        am_post_t *p = a->posts->pdata[i];
+        if (!g_hash_table_contains(allowed, p->group))
+            continue;
+        visible++;
+        if (!name && *p->from_name)
+            name = p->from_name;
+    }
+    if (visible == 0)
+        return COR_ERR_NOT_FOUND;
+    if (!name)
+        name = *a->addr ? a->addr : "Unknown sender";
+    g_autofree char *path = g_strdup_printf("author/%s.html", a->key);
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, name);
+    crumbs(c, v, NULL, NULL);
+    cor_tval_set_str(c, v, "name", name);
+    cor_tval_set_str(c, v, "address", a->addr);
+    cor_tval_set_int(c, v, "count", visible);
+    /* groups, by name, with the number of posts */
+    cor_tval_t *gl = cor_tval_set_list(c, v, "groups");
+    for (guint i = 0; i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        if (!g_hash_table_contains(allowed, g))
+            continue;
+        int n = 0;
+        for (guint j = 0; j < a->posts->len; j++)
+            n += ((am_post_t *) a->posts->pdata[j])->group == g;
+        if (n == 0)
+            continue;
+        cor_tval_t *gv = cor_tval_list_add_object(c, gl);
+        cor_tval_set_str(c, gv, "title", *g->info->title ? g->info->title : g->info->name);
+        cor_tval_set_printf(c, gv, "href", "g/%s/index.html", g->info->name);
+        cor_tval_set_int(c, gv, "count", n);
+    }
+    /* posts, newest first */
+    cor_tval_t *pl = cor_tval_set_list(c, v, "posts");
+    char buf[64];
+    for (guint i = a->posts->len; i-- > 0;) {
+        am_post_t *p = a->posts->pdata[i];
+        if (!g_hash_table_contains(allowed, p->group))
+            continue;
+        cor_tval_t *pv = cor_tval_list_add_object(c, pl);
+        cor_tval_set_str(c, pv, "subject", subject_or_none(p->subject));
+        cor_tval_set_printf(c, pv, "href", "g/%s/m/%s.html", p->group->info->name, p->key);
+        cor_tval_set_str(c, pv, "group", *p->group->info->title ? p->group->info->title
+                                                                : p->group->info->name);
+        rnd_date(buf, sizeof buf, p->date);
+        cor_tval_set_str(c, pv, "date", buf);
+        rnd_date_iso(buf, sizeof buf, p->date);
+        cor_tval_set_str(c, pv, "date_iso", buf);
+    }
+    return render_to(s, "author.html", v, out, err);
+}

@@ -1,0 +1,87 @@
+/* archive-web/render.h — one function per page kind (inside archive-web only).
+ *
+ * Each function renders one page into a GString from the model (and, for
+ * message and thread pages, the originals in the store).  They decide the
+ * page's content and nothing else: where it is written is archive.c's
+ * business.  Same model + same store = same bytes.
+ */
+#ifndef COR_ARCHIVE_RENDER_H
+#define COR_ARCHIVE_RENDER_H
+
+#include <glib.h>
+
+#include "archive-web/model.h"
+#include "core/template.h"
+#include "core/visibility.h"
+
+typedef struct rnd_site {
+    cor_tmpl_set_t *tmpl;      /* borrowed */
+    const char *title;         /* [archive] site_title */
+    const char *organisation;
+    const char *url;           /* [archive] url, ends with '/' */
+    int per_page;              /* threads per index page */
+    int feed_entries;
+} rnd_site_t;
+
+/* A parsed message ready to show (what a message and its thread page need). */
+typedef struct rnd_message rnd_message_t;
+
+/* Parses post p's original.  *out transfer full (rnd_message_free). */
+cor_status_t rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out);
+void rnd_message_free(rnd_message_t *m);
+
+/* A file to write: its path relative to the tree root and its bytes. */
+typedef struct rnd_file {
+    char *path;
+    GBytes *data;
+} rnd_file_t;
+void rnd_file_free(rnd_file_t *f);
+
+/* Message page, .eml and attachments of p: appends rnd_file_t* to files. */
+cor_status_t rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *m,
+                               GPtrArray *files, char **err);
+/* Thread page and thread feed; `msgs` holds an rnd_message_t* per post of t,
+ * in t->posts order. */
+cor_status_t rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t,
+                              GPtrArray *msgs, GPtrArray *files, char **err);
+/* The page a merged thread id leaves behind, pointing to `live`. */
+cor_status_t rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live,
+                            GPtrArray *files, char **err);
+
+/* Group index pages.  Index page numbering (see archive.h): with N threads
+ * and P per page, nfull = N / P; page k (1 <= k < nfull) holds ranks
+ * [(k-1)P, kP); the front page (index.html) holds the rest. */
+int rnd_index_numbered(const rnd_site_t *s, const am_group_t *g);   /* nfull - 1, or 0 */
+int rnd_index_page_of(const rnd_site_t *s, const am_group_t *g, int64_t rank); /* 0: front */
+cor_status_t rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files,
+                            char **err);
+cor_status_t rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files,
+                            char **err);
+cor_status_t rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray *files, char **err);
+/* The group feed needs the newest posts' text: reads them from the store. */
+cor_status_t rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g,
+                                 GPtrArray *files, char **err);
+
+/* Site index and author page as `viewer` sees them (into out). */
+cor_status_t rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
+                           const cor_viewer_t *viewer, GString *out, char **err);
+/* COR_ERR_NOT_FOUND when the author has no post the viewer may see. */
+cor_status_t rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
+                             const cor_viewer_t *viewer, const char *key, GString *out,
+                             char **err);
+
+/* The archive root path relative to a file at `path` ("g/x/t/1.html" ->
+ * "../../../") (transfer full). */
+char *rnd_root_of(const char *path);
+
+/* Common page values: title, breadcrumbs, links; returns the scope. */
+cor_tval_t *rnd_page_scope(cor_tctx_t *c, const rnd_site_t *s, const char *path,
+                           const char *title);
+
+/* Date and size text (deterministic: UTC, English month names). */
+void rnd_date(char *buf, size_t n, int64_t t);         /* "1 March 2005, 14:05 UTC" */
+void rnd_date_iso(char *buf, size_t n, int64_t t);     /* "2005-03-01T14:05:00Z" */
+void rnd_month_name(char *buf, size_t n, int month);   /* "March 2005" */
+void rnd_month_slug(char *buf, size_t n, int month);   /* "2005-03" */
+
+#endif
