@@ -62,7 +62,7 @@ cor_archive_message_url(const char *group, const char *message_id)
 {
     char key[17];
     cor_archive_key(message_id, key);
-    return g_strdup_printf("g/%s/m/%s.html", group, key);
+    return rnd_msg_rel(group, key, ".html");
 }
 
 const char *
@@ -878,12 +878,10 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         if (live) {
             s = rnd_alias_file(site, g, old, *live, files, err);
         } else {
-            g_autofree char *rel = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html",
-                                                   g->info->name, old);
+            g_autofree char *rel = rnd_thread_rel(g->info->name, old, ".html");
             remove_file(root, rel);
         }
-        g_autofree char *feed = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".atom", g->info->name,
-                                                old);
+        g_autofree char *feed = rnd_thread_rel(g->info->name, old, ".atom");
         remove_file(root, feed);
     }
     for (guint i = 0; s == COR_OK && i < c->months->len; i++) {
@@ -1160,4 +1158,67 @@ cor_archive_page_error(cor_archive_t *a, int code, const char *title, const char
     cor_tval_set_int(c, v, "code", code);
     cor_tval_set_str(c, v, "text", text);
     return cor_tmpl_render(a->tmpl, "error.html", v, out, err);
+}
+
+void
+cor_archive_download_clear(cor_archive_download_t *d)
+{
+    if (d->data)
+        g_bytes_unref(d->data);
+    g_free(d->content_type);
+    g_free(d->filename);
+    memset(d, 0, sizeof *d);
+}
+
+cor_status_t
+cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group, const char *key,
+                     int part, const char *ext, cor_archive_download_t *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    g_rw_lock_reader_lock(&a->model_lock);
+    am_model_t *own = NULL;
+    cor_status_t s = model_for_pages(a, st, &own);
+    am_post_t copy = { 0 };
+    bool found = false;
+    if (s == COR_OK) {
+        am_group_t *g = am_model_group(own ? own : a->model, group);
+        am_post_t *p = g ? g_hash_table_lookup(g->by_key, key) : NULL;
+        if (p) {
+            copy.msg = p->msg;
+            copy.date = p->date;
+            memcpy(copy.key, p->key, sizeof copy.key);
+            found = true;
+        }
+    }
+    g_rw_lock_reader_unlock(&a->model_lock);
+    am_model_free(own);
+    if (s != COR_OK)
+        return s;
+    if (!found)
+        return COR_ERR_NOT_FOUND;
+    rnd_message_t *rm = NULL;
+    if ((s = rnd_message_load(st, &copy, &rm)) != COR_OK) {
+        *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", copy.msg,
+                               cor_store_error(st));
+        return s;
+    }
+    if (part == 0) {
+        out->data = g_bytes_ref(rnd_message_raw(rm));
+        out->content_type = g_strdup("message/rfc822");
+        out->filename = g_strdup_printf("%s.eml", key);
+    } else {
+        const char *type, *real_ext;
+        char *name = NULL;
+        s = rnd_attachment(rm, part, &out->data, &real_ext, &name, &type);
+        if (s == COR_OK && ext && strcmp(ext, real_ext) != 0) {
+            g_free(name);
+            cor_archive_download_clear(out);
+            s = COR_ERR_NOT_FOUND;
+        } else if (s == COR_OK) {
+            out->filename = name;
+            out->content_type = g_strdup(type);
+        }
+    }
+    rnd_message_free(rm);
+    return s;
 }

@@ -99,6 +99,20 @@ cor_status_t cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *gr
 cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
                                 cor_archive_stats_t *stats, int64_t *pending, char **err);
 
+/* ---- the daemon's renderer ---- */
+
+/* A thread that keeps the archive current (runner.c): it renders after a
+ * kick (debounced by `debounce_ms`), looks at the queue every few seconds
+ * for work other processes queued, and catches up at start.  Its own store
+ * handle on `store_path`.  `a` must outlive it. */
+typedef struct cor_archive_runner cor_archive_runner_t;
+cor_status_t cor_archive_runner_start(cor_archive_t *a, const char *store_path, int debounce_ms,
+                                      cor_archive_runner_t **out, char **err);
+/* Something was committed (thread-safe; NULL is fine). */
+void cor_archive_runner_kick(cor_archive_runner_t *r);
+/* Finishes the round in hand and stops (what is left stays queued). */
+void cor_archive_runner_stop(cor_archive_runner_t *r);
+
 /* ---- pages made on request (the HTTP server) ---- */
 
 /* The relative URL of a message page from the archive root
@@ -114,6 +128,22 @@ cor_status_t cor_archive_page_site(cor_archive_t *a, cor_store_t *st, const cor_
                                    GString *out, char **err);
 cor_status_t cor_archive_page_author(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer,
                                      const char *key, GString *out, char **err);
+
+/* A download: the original of a message (part 0, "KEY.eml") or its
+ * attachment N (1-based, "KEY/N.EXT"), read from the store — the tree holds
+ * pages only, the store holds every original once.  The caller decides
+ * visibility of the group first. */
+typedef struct cor_archive_download {
+    GBytes *data;                 /* transfer full */
+    char *content_type;           /* what to send: "message/rfc822" or a safe type */
+    char *filename;               /* the name to offer (Content-Disposition) */
+} cor_archive_download_t;
+void cor_archive_download_clear(cor_archive_download_t *d);
+/* COR_ERR_NOT_FOUND when the group has no such message or part, or `ext`
+ * (for a part: the extension in the URL) is not the one the page links. */
+cor_status_t cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group,
+                                  const char *key, int part, const char *ext,
+                                  cor_archive_download_t *out, char **err);
 
 /* One search hit as the results page shows it.  Strings borrowed. */
 typedef struct cor_archive_hit {

@@ -86,6 +86,7 @@ group_free(gpointer p)
     am_group_t *g = p;
     g_hash_table_unref(g->threads);
     g_hash_table_unref(g->by_msg);
+    g_hash_table_unref(g->by_key);
     g_hash_table_unref(g->months);
     g_hash_table_unref(g->aliases);
     g_ptr_array_unref(g->order);
@@ -125,6 +126,7 @@ group_new(cor_group_t *info)
     g->info = info;
     g->posts = g_ptr_array_new_with_free_func(post_free);
     g->by_msg = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g->by_key = g_hash_table_new(g_str_hash, g_str_equal);
     g->threads = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, thread_free);
     g->order = g_ptr_array_new();
     g->months = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -238,6 +240,7 @@ post_add(am_model_t *m, am_group_t *g, const cor_store_post_t *p)
     x->author = author_get(m, x->from_addr);
     g_ptr_array_add(g->posts, x);
     g_hash_table_insert(g->by_msg, &x->msg, x);
+    g_hash_table_insert(g->by_key, x->key, x);
     g_ptr_array_add(month_posts(g, x->month), x);
     g_ptr_array_add(x->author->posts, x);
     return x;

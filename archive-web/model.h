@@ -59,6 +59,7 @@ struct am_group {
     cor_group_t *info;         /* owned */
     GPtrArray *posts;          /* am_post_t* (owned), by msg */
     GHashTable *by_msg;        /* msg (int64_t*) -> am_post_t* */
+    GHashTable *by_key;        /* key (char*) -> am_post_t* */
     GHashTable *threads;       /* id (int64_t*) -> am_thread_t* (owned) */
     GPtrArray *order;          /* am_thread_t* by activity, least recent first */
     GHashTable *months;        /* month (int) -> GPtrArray of am_post_t* by (date, msg) */

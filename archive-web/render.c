@@ -70,6 +70,27 @@ size_text(char *buf, size_t n, uint64_t size)
 }
 
 char *
+rnd_msg_rel(const char *group, const char *key, const char *ext)
+{
+    return g_strdup_printf("g/%s/m/%.2s/%s%s", group, key, key, ext);
+}
+
+char *
+rnd_thread_rel(const char *group, int64_t id, const char *ext)
+{
+    return g_strdup_printf("g/%s/t/%02x/%" G_GINT64_FORMAT "%s", group, (unsigned) (id & 0xff), id,
+                           ext);
+}
+
+/* Sets key to prefix + a path made by one of the two above (freed here). */
+static void
+set_path(cor_tctx_t *c, cor_tval_t *v, const char *key, const char *prefix, char *path)
+{
+    cor_tval_set_printf(c, v, key, "%s%s", prefix, path);
+    g_free(path);
+}
+
+char *
 rnd_root_of(const char *path)
 {
     GString *r = g_string_new(NULL);
@@ -277,6 +298,39 @@ download_name(const cor_attachment_t *a, int n, const char *ext)
     return g_string_free(o, FALSE);
 }
 
+static const struct { const char *ext, *type; } ext_type[] = {
+    { "pdf", "application/pdf" }, { "png", "image/png" }, { "jpg", "image/jpeg" },
+    { "jpeg", "image/jpeg" }, { "gif", "image/gif" }, { "webp", "image/webp" },
+    { "txt", "text/plain; charset=utf-8" }, { "csv", "text/csv; charset=utf-8" },
+    { "eml.txt", "text/plain; charset=utf-8" }, { "ics", "text/calendar" },
+    { "zip", "application/zip" },
+};
+
+GBytes *
+rnd_message_raw(const rnd_message_t *m)
+{
+    return m->raw;
+}
+
+cor_status_t
+rnd_attachment(const rnd_message_t *m, int n, GBytes **data, const char **ext, char **name,
+               const char **type)
+{
+    if (n < 1 || (guint) n > m->msg->attachments->len)
+        return COR_ERR_NOT_FOUND;
+    const cor_attachment_t *a = m->msg->attachments->pdata[n - 1];
+    if (!a->data)
+        return COR_ERR_NOT_FOUND;
+    *ext = attachment_ext(a);
+    *name = download_name(a, n, *ext);
+    *type = "application/octet-stream";
+    for (size_t i = 0; i < G_N_ELEMENTS(ext_type); i++)
+        if (strcmp(*ext, ext_type[i].ext) == 0)
+            *type = ext_type[i].type;
+    *data = g_bytes_ref(a->data);
+    return COR_OK;
+}
+
 /* Values of one message for the article partial. */
 static void
 message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_message_t *rm,
@@ -285,6 +339,7 @@ message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_messag
     const cor_message_t *m = rm->msg;
     char buf[64];
     cor_tval_set_str(c, v, "key", p->key);
+    set_path(c, v, "msg_href", "", rnd_msg_rel(p->group->info->name, p->key, ".html"));
     cor_tval_set_str(c, v, "subject", subject_or_none(m->subject));
     cor_tval_set_str(c, v, "from_name", display_name(p));
     cor_tval_set_printf(c, v, "author_url", "author/%s.html", p->author->key);
@@ -331,7 +386,7 @@ message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_messag
             cor_tval_set_str(c, it, "type", a->content_type);
             size_text(buf, sizeof buf, a->size);
             cor_tval_set_str(c, it, "size", buf);
-            cor_tval_set_printf(c, it, "href", "m/%s/%u.%s", p->key, i + 1, ext);
+            cor_tval_set_printf(c, it, "href", "m/%.2s/%s/%u.%s", p->key, p->key, i + 1, ext);
         }
     }
 }
@@ -385,7 +440,7 @@ rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *
                   GPtrArray *files, char **err)
 {
     const char *gname = p->group->info->name;
-    char *path = g_strdup_printf("g/%s/m/%s.html", gname, p->key);
+    char *path = rnd_msg_rel(gname, p->key, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
     cor_tval_t *v = rnd_page_scope(c, s, path, subject_or_none(rm->msg->subject));
     group_scope(c, v, p->group);
@@ -393,10 +448,11 @@ rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *
     cor_tval_t *mv = cor_tval_set_object(c, v, "message");
     message_scope(c, mv, p, rm, true);
     cor_tval_set_bool(c, mv, "standalone", true);
-    cor_tval_set_printf(c, v, "thread_href", "g/%s/t/%" G_GINT64_FORMAT ".html#m-%s", gname,
-                        p->thread->id, p->key);
-    cor_tval_set_printf(c, v, "eml_href", "g/%s/m/%s.eml", gname, p->key);
-    cor_tval_set_printf(c, v, "permalink", "%sg/%s/m/%s.html", s->url, gname, p->key);
+    g_autofree char *th = rnd_thread_rel(gname, p->thread->id, ".html");
+    cor_tval_set_printf(c, v, "thread_href", "%s#m-%s", th, p->key);
+    set_path(c, v, "eml_href", "", rnd_msg_rel(gname, p->key, ".eml"));
+    set_path(c, v, "permalink", s->url, rnd_msg_rel(gname, p->key, ".html"));
+    set_path(c, v, "self_href", "", rnd_msg_rel(gname, p->key, ".html"));
     GString *out = g_string_sized_new(8192);
     cor_status_t st = render_to(s, "message.html", v, out, err);
     if (st != COR_OK) {
@@ -406,21 +462,6 @@ rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *
     }
     add_file(files, path, out);
 
-    /* the original, byte for byte */
-    rnd_file_t *f = g_new(rnd_file_t, 1);
-    f->path = g_strdup_printf("g/%s/m/%s.eml", gname, p->key);
-    f->data = g_bytes_ref(rm->raw);
-    g_ptr_array_add(files, f);
-
-    for (guint i = 0; i < rm->msg->attachments->len; i++) {
-        const cor_attachment_t *a = rm->msg->attachments->pdata[i];
-        if (!a->data)
-            continue;
-        f = g_new(rnd_file_t, 1);
-        f->path = g_strdup_printf("g/%s/m/%s/%u.%s", gname, p->key, i + 1, attachment_ext(a));
-        f->data = g_bytes_ref(a->data);
-        g_ptr_array_add(files, f);
-    }
     return COR_OK;
 }
 
@@ -461,7 +502,7 @@ feed_entry(cor_tctx_t *c, cor_tval_t *list, const rnd_site_t *s, const am_post_t
     char buf[64];
     cor_tval_t *e = cor_tval_list_add_object(c, list);
     cor_tval_set_str(c, e, "title", subject_or_none(rm->msg->subject));
-    cor_tval_set_printf(c, e, "url", "%sg/%s/m/%s.html", s->url, p->group->info->name, p->key);
+    set_path(c, e, "url", s->url, rnd_msg_rel(p->group->info->name, p->key, ".html"));
     cor_tval_set_str(c, e, "author", display_name(p));
     rnd_date_iso(buf, sizeof buf, p->date);
     cor_tval_set_str(c, e, "updated", buf);
@@ -516,14 +557,14 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
         }
     }
 
-    char *path = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html", gname, t->id);
+    char *path = rnd_thread_rel(gname, t->id, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
     cor_tval_t *v = rnd_page_scope(c, s, path, subject);
     group_scope(c, v, g);
     crumbs(c, v, gname, g->info->title);
     cor_tval_set_int(c, v, "count", t->posts->len);
     cor_tval_set_bool(c, v, "plural", t->posts->len != 1);
-    cor_tval_set_printf(c, v, "feed_href", "g/%s/t/%" G_GINT64_FORMAT ".atom", gname, t->id);
+    set_path(c, v, "feed_href", "", rnd_thread_rel(gname, t->id, ".atom"));
     char buf[64];
     rnd_date(buf, sizeof buf, first->date);
     cor_tval_set_str(c, v, "first_date", buf);
@@ -562,10 +603,9 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     g_autoptr(cor_tctx_t) fc = cor_tctx_new();
     cor_tval_t *fv = cor_tval_object(fc);
     cor_tval_set_str(fc, fv, "title", subject);
-    cor_tval_set_printf(fc, fv, "id", "%sg/%s/t/%" G_GINT64_FORMAT ".html", s->url, gname, t->id);
-    cor_tval_set_printf(fc, fv, "self", "%sg/%s/t/%" G_GINT64_FORMAT ".atom", s->url, gname, t->id);
-    cor_tval_set_printf(fc, fv, "alternate", "%sg/%s/t/%" G_GINT64_FORMAT ".html", s->url, gname,
-                        t->id);
+    set_path(fc, fv, "id", s->url, rnd_thread_rel(gname, t->id, ".html"));
+    set_path(fc, fv, "self", s->url, rnd_thread_rel(gname, t->id, ".atom"));
+    set_path(fc, fv, "alternate", s->url, rnd_thread_rel(gname, t->id, ".html"));
     rnd_date_iso(buf, sizeof buf, t->last_date);
     cor_tval_set_str(fc, fv, "updated", buf);
     cor_tval_set_str(fc, fv, "site_title", s->title);
@@ -577,7 +617,7 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
         g_string_free(out, TRUE);
         return rs;
     }
-    add_file(files, g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".atom", gname, t->id), out);
+    add_file(files, rnd_thread_rel(gname, t->id, ".atom"), out);
     return COR_OK;
 }
 
@@ -585,12 +625,12 @@ cor_status_t
 rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live, GPtrArray *files,
                char **err)
 {
-    char *path = g_strdup_printf("g/%s/t/%" G_GINT64_FORMAT ".html", g->info->name, old);
+    char *path = rnd_thread_rel(g->info->name, old, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
     cor_tval_t *v = rnd_page_scope(c, s, path, "This conversation has moved");
     group_scope(c, v, g);
     crumbs(c, v, g->info->name, g->info->title);
-    cor_tval_set_printf(c, v, "target", "%" G_GINT64_FORMAT ".html", live);
+    set_path(c, v, "target", "", rnd_thread_rel(g->info->name, live, ".html"));
     GString *out = g_string_new(NULL);
     cor_status_t rs = render_to(s, "moved.html", v, out, err);
     if (rs != COR_OK) {
@@ -626,8 +666,7 @@ thread_row(cor_tctx_t *c, cor_tval_t *list, const am_thread_t *t)
     char buf[64];
     cor_tval_t *r = cor_tval_list_add_object(c, list);
     cor_tval_set_str(c, r, "subject", subject_or_none(first->subject));
-    cor_tval_set_printf(c, r, "href", "g/%s/t/%" G_GINT64_FORMAT ".html", t->group->info->name,
-                        t->id);
+    set_path(c, r, "href", "", rnd_thread_rel(t->group->info->name, t->id, ".html"));
     cor_tval_set_int(c, r, "count", t->posts->len);
     cor_tval_set_bool(c, r, "plural", t->posts->len != 1);
     cor_tval_set_str(c, r, "started_by", display_name(first));
@@ -746,8 +785,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
         const am_post_t *first = p->thread->posts->pdata[0];
         cor_tval_t *tv = cor_tval_list_add_object(c, list);
         cor_tval_set_str(c, tv, "subject", subject_or_none(first->subject));
-        cor_tval_set_printf(c, tv, "href", "g/%s/t/%" G_GINT64_FORMAT ".html", g->info->name,
-                            p->thread->id);
+        set_path(c, tv, "href", "", rnd_thread_rel(g->info->name, p->thread->id, ".html"));
         cor_tval_t *ml = cor_tval_set_list(c, tv, "messages");
         for (guint j = i; j < posts->len; j++) {
             am_post_t *q = posts->pdata[j];
@@ -756,7 +794,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
             cor_tval_t *mv = cor_tval_list_add_object(c, ml);
             cor_tval_set_str(c, mv, "subject", subject_or_none(q->subject));
             cor_tval_set_str(c, mv, "from_name", display_name(q));
-            cor_tval_set_printf(c, mv, "href", "g/%s/m/%s.html", g->info->name, q->key);
+            set_path(c, mv, "href", "", rnd_msg_rel(g->info->name, q->key, ".html"));
             rnd_date(buf, sizeof buf, q->date);
             cor_tval_set_str(c, mv, "date", buf);
             rnd_date_iso(buf, sizeof buf, q->date);
@@ -952,7 +990,7 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
             continue;
         cor_tval_t *pv = cor_tval_list_add_object(c, pl);
         cor_tval_set_str(c, pv, "subject", subject_or_none(p->subject));
-        cor_tval_set_printf(c, pv, "href", "g/%s/m/%s.html", p->group->info->name, p->key);
+        set_path(c, pv, "href", "", rnd_msg_rel(p->group->info->name, p->key, ".html"));
         cor_tval_set_str(c, pv, "group", *p->group->info->title ? p->group->info->title
                                                                 : p->group->info->name);
         rnd_date(buf, sizeof buf, p->date);

@@ -37,7 +37,8 @@ typedef struct rnd_file {
 } rnd_file_t;
 void rnd_file_free(rnd_file_t *f);
 
-/* Message page, .eml and attachments of p: appends rnd_file_t* to files. */
+/* The message page of p: appends an rnd_file_t* to files.  (The .eml and
+ * the attachments are served from the store by the HTTP listener.) */
 cor_status_t rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *m,
                                GPtrArray *files, char **err);
 /* Thread page and thread feed; `msgs` holds an rnd_message_t* per post of t,
@@ -62,6 +63,15 @@ cor_status_t rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray 
 cor_status_t rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g,
                                  GPtrArray *files, char **err);
 
+/* Attachment N (1-based) of a loaded message: its bytes, the extension
+ * the page links (safe list, else "bin"), the download name and a content
+ * type safe to send (never HTML/SVG/XML; "application/octet-stream" for
+ * what is not on the list).  COR_ERR_NOT_FOUND when there is no such part. */
+cor_status_t rnd_attachment(const rnd_message_t *m, int n, GBytes **data, const char **ext,
+                            char **name, const char **type);
+/* The original bytes of a loaded message (transfer none). */
+GBytes *rnd_message_raw(const rnd_message_t *m);
+
 /* Site index and author page as `viewer` sees them (into out). */
 cor_status_t rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
                            const cor_viewer_t *viewer, GString *out, char **err);
@@ -69,6 +79,14 @@ cor_status_t rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
 cor_status_t rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
                              const cor_viewer_t *viewer, const char *key, GString *out,
                              char **err);
+
+/* Paths of a message's and a thread's files from the tree root, with `ext`
+ * appended (".html", ".eml", ".atom"): "g/G/m/KE/KEY.html",
+ * "g/G/t/XX/ID.html" (KE: the key's first two digits; XX: the id's low
+ * byte in hex).  The two-level folders keep directories small and let build
+ * workers create files side by side (transfer full). */
+char *rnd_msg_rel(const char *group, const char *key, const char *ext);
+char *rnd_thread_rel(const char *group, int64_t id, const char *ext);
 
 /* The archive root path relative to a file at `path` ("g/x/t/1.html" ->
  * "../../../") (transfer full). */

@@ -7,9 +7,17 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "archive-web/archive.h"
+#include "archive-web/http.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "mta-bridge/server.h"
+
+static void
+on_committed(void *data)
+{
+    cor_archive_runner_kick(data);
+}
 
 /* STATE/serve.pid, locked while the daemon runs: one daemon per state
  * directory, and `corridor status` can tell whether one is running. */
@@ -42,9 +50,15 @@ int
 cmd_serve(cor_cli_t *cli, int argc, char **argv)
 {
     g_auto(GStrv) lmtp = NULL;
+    g_autofree char *http = NULL;
+    gboolean no_archive = FALSE;
     GOptionEntry entries[] = {
         { "lmtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &lmtp,
           "listen for LMTP here (repeatable; replaces [lmtp] listen)", "unix:PATH|HOST:PORT" },
+        { "http", 0, 0, G_OPTION_ARG_STRING, &http,
+          "serve the archive and its search here (replaces [http] listen)", "HOST:PORT" },
+        { "no-archive", 0, 0, G_OPTION_ARG_NONE, &no_archive,
+          "do not keep the HTML archive current", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- run the daemon: LMTP intake and indexing");
@@ -55,7 +69,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     if (argc != 1)
-        return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]...");
+        return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]");
     /* opening the store once here creates nothing but migrates it */
     if (!cli_store(cli, false))
         return 1;
@@ -75,15 +89,49 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         .index_path = index_path,
         .listen = (const char *const *) lmtp,
     };
-    cor_server_t *srv = NULL;
+    /* the archive: kept current by the renderer thread, served by HTTP */
+    cor_archive_t *archive = NULL;
+    cor_archive_runner_t *runner = NULL;
+    cor_http_t *web = NULL;
     g_autofree char *err = NULL;
-    cor_status_t s = cor_server_new(&opt, cli->config, &srv, &err);
+    cor_archive_options_t ao = { .state_dir = cli->state_dir, .config = cli->config };
+    cor_status_t s = cor_archive_open(&ao, &archive, &err);
+    if (s != COR_OK) {
+        int rc = cli_error("cannot load the archive templates: %s", err);
+        close(pidfd);
+        return rc;
+    }
+    if (!no_archive) {
+        int debounce = (int) cor_config_int(cli->config, "archive", "debounce_ms");
+        s = cor_archive_runner_start(archive, store_path, debounce, &runner, &err);
+        opt.committed = on_committed;
+        opt.committed_data = runner;
+    }
+    cor_server_t *srv = NULL;
     int rc = 0;
+    if (s == COR_OK)
+        s = cor_server_new(&opt, cli->config, &srv, &err);
+    const char *listen = http && *http ? http : cor_config_string(cli->config, "http", "listen");
+    if (s == COR_OK && listen && *listen) {
+        cor_http_options_t ho = {
+            .listen = listen,
+            .store_path = store_path,
+            .index_path = index_path,
+            .config = cli->config,
+            .archive = archive,
+        };
+        s = cor_http_start(&ho, &web, &err);
+        if (s == COR_OK)
+            cor_log_info("serving the archive on http://%s/", listen);
+    }
     if (s != COR_OK)
         rc = cli_error("cannot start: %s", err ? err : cor_status_to_string(s));
     else if ((s = cor_server_run(srv)) != COR_OK)
         rc = cli_error("stopped on an error: %s", cor_status_to_string(s));
+    cor_http_stop(web);
+    cor_archive_runner_stop(runner);
     cor_server_free(srv);
+    cor_archive_free(archive);
     g_autofree char *pidpath = g_build_filename(cli->state_dir, "serve.pid", NULL);
     unlink(pidpath);
     close(pidfd);

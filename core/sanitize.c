@@ -17,8 +17,8 @@
  *      lies deeper is lost, the output stays balanced); without that limit
  *      every end tag searches the whole open-element stack, and 40,000
  *      <div>s then 40,000 </span>s take seconds.
- *   3. One iterative walk (no recursion: a million nested <div>s cannot
- *      overflow a worker's stack) writes a new fragment.  Every text node
+ *   3. One iterative walk (no recursion: its stack use does not depend on
+ *      libxml2's depth limit) writes a new fragment.  Every text node
  *      and attribute value goes through put_escaped(); every written element
  *      is closed when its node is left, so the output is balanced whatever
  *      the input was.  libxml2's serialiser is not used.

@@ -79,6 +79,9 @@ struct cor_server {
     bool watchdog;
     uint64_t watchdog_us;
 
+    void (*committed)(void *data);
+    void *committed_data;
+
     /* counters, for STATUS= and the log */
     uint64_t n_delivered, n_sessions;
 };
@@ -486,8 +489,11 @@ committer_main(gpointer data)
             g_source_attach(src, srv->ctx);
             g_source_unref(src);
         }
-        if (s == COR_OK)
+        if (s == COR_OK) {
             kick_indexer(srv);
+            if (srv->committed)
+                srv->committed(srv->committed_data);
+        }
     }
     g_ptr_array_unref(batch);
     cor_store_close(a->st);
@@ -938,6 +944,8 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->config_explicit = opt->config_explicit;
     srv->store_path = g_strdup(opt->store_path);
     srv->index_path = g_strdup(opt->index_path);
+    srv->committed = opt->committed;
+    srv->committed_data = opt->committed_data;
     settings_load(&srv->set, cfg);
     srv->commit_batch = (gint) srv->set.commit_batch;
     srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);

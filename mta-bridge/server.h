@@ -49,6 +49,10 @@ typedef struct cor_server_options {
     const char *store_path;
     const char *index_path;
     const char *const *listen;      /* --lmtp values; NULL: from the config */
+    /* called by the committer thread after each successful commit (may be
+     * NULL): how derived work in other folders (the archive) hears of it */
+    void (*committed)(void *data);
+    void *committed_data;
 } cor_server_options_t;
 
 /* Opens the store, binds the listeners (and takes systemd's sockets).

@@ -639,7 +639,8 @@ test_checker(void)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         size_t where = 0;
         const char *why = fragment_problem(cases[i].out, &where);
-        g_test_message("'%s': %s", cases[i].out, why ? why : "fine");
+        g_autofree char *shown = g_strescape(cases[i].out, NULL);
+        g_test_message("'%s': %s", shown, why ? why : "fine");
         g_assert_cmpstr(why, ==, cases[i].why);
     }
 }
