@@ -82,7 +82,7 @@ $(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
 	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
-	cp $(O)/corridor corridor
+	cp $(O)/corridor corridor.tmp && mv -f corridor.tmp corridor
 
 $(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
 	@mkdir -p $(dir $@)

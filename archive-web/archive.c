@@ -203,8 +203,11 @@ cor_archive_free(cor_archive_t *a)
 
 typedef struct writer {
     GHashTable *dirs;          /* folders known to exist */
-    bool atomic;               /* temp file + rename (live tree) */
-    uint64_t files, bytes;
+    bool atomic;               /* live tree: unchanged files are left alone,
+                                  others written to NAME.tmp~ and renamed */
+    GHashTable *written;       /* paths written or found unchanged (a full
+                                  build in place sweeps the rest), or NULL */
+    uint64_t files, bytes, unchanged;
 } writer_t;
 
 static void
@@ -212,13 +215,44 @@ writer_init(writer_t *w, bool atomic)
 {
     w->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     w->atomic = atomic;
-    w->files = w->bytes = 0;
+    w->written = NULL;
+    w->files = w->bytes = w->unchanged = 0;
 }
 
 static void
 writer_clear(writer_t *w)
 {
     g_hash_table_unref(w->dirs);
+    if (w->written)
+        g_hash_table_unref(w->written);
+}
+
+/* True when the file at path holds exactly these bytes. */
+static bool
+same_content(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat sb;
+    bool same = false;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (size_t) sb.st_size == len) {
+        char *buf = g_malloc(len > 0 ? len : 1);
+        size_t got = 0;
+        while (got < len) {
+            ssize_t n = read(fd, buf + got, len - got);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR)
+                    continue;
+                break;
+            }
+            got += (size_t) n;
+        }
+        same = got == len && memcmp(buf, data, len) == 0;
+        g_free(buf);
+    }
+    close(fd);
+    return same;
 }
 
 static cor_status_t
@@ -261,8 +295,19 @@ write_all(int fd, const char *data, size_t len)
 static cor_status_t
 write_file(writer_t *w, const char *root, const rnd_file_t *f, char **err)
 {
-    g_autofree char *path = g_build_filename(root, f->path, NULL);
+    char *path = g_build_filename(root, f->path, NULL);
     g_autofree char *dir = g_path_get_dirname(path);
+    gsize len;
+    const char *data = g_bytes_get_data(f->data, &len);
+    if (w->written)
+        g_hash_table_add(w->written, path);
+    g_autofree char *own_path = w->written ? NULL : path;
+    /* an unchanged page is not written again: a rebuild of a current
+     * archive only reads, and an update touches only what changed */
+    if (w->atomic && same_content(path, data, len)) {
+        w->unchanged++;
+        return COR_OK;
+    }
     cor_status_t s = ensure_dir(w, dir, err);
     if (s != COR_OK)
         return s;
@@ -271,8 +316,6 @@ write_file(writer_t *w, const char *root, const rnd_file_t *f, char **err)
     int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return io_error(err, "create", target);
-    gsize len;
-    const char *data = g_bytes_get_data(f->data, &len);
     if (write_all(fd, data, len) != COR_OK) {
         s = io_error(err, "write", target);
         close(fd);
@@ -320,6 +363,37 @@ remove_tree(const char *dir)
 {
     if (g_file_test(dir, G_FILE_TEST_EXISTS))
         nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Deletes every file under dir that is not in `keep` (full paths), and
+ * folders left empty. */
+static GHashTable *sweep_keep;
+static G_LOCK_DEFINE(sweep);
+
+static int
+sweep_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb;
+    if (flag == FTW_DP) {
+        if (ftw->level > 0)
+            rmdir(path);            /* fails (fine) unless empty */
+    } else if (flag == FTW_F || flag == FTW_SL) {
+        if (!g_hash_table_contains(sweep_keep, path))
+            unlink(path);
+    }
+    return 0;
+}
+
+static void
+sweep_tree(const char *dir, GHashTable *keep)
+{
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return;
+    G_LOCK(sweep);
+    sweep_keep = keep;
+    nftw(dir, sweep_entry, 32, FTW_DEPTH | FTW_PHYS);
+    sweep_keep = NULL;
+    G_UNLOCK(sweep);
 }
 
 /* Makes everything written under dir durable (one syncfs for the file system). */
@@ -415,8 +489,10 @@ typedef struct build {
     GPtrArray *jobs;
     GPtrArray *authors;        /* am_author_t* by key */
     const char *pub, *res;     /* roots being written */
-    const char *only_group;    /* --group: only its tree, at group_root */
-    const char *group_root;
+    const char *only_group;    /* --group */
+    bool in_place;             /* the live trees exist: write what changed */
+    GHashTable *written;       /* in place: every path this build made */
+    uint64_t unchanged;
     gint next;
     gint failed;
     GMutex lock;
@@ -444,27 +520,12 @@ build_fail(build_t *b, cor_status_t s, char *err)
 static const char *
 build_root(build_t *b, const am_group_t *g)
 {
-    if (b->only_group)
-        return b->group_root;
     return g->info->visibility == COR_VISIBILITY_PUBLIC ? b->pub : b->res;
 }
 
-/* Group files are written relative to the tree root ("g/G/..."); with
- * --group the root is the group's own fresh folder, so strip "g/G/". */
 static cor_status_t
 build_write(build_t *b, writer_t *w, const am_group_t *g, GPtrArray *files, char **err)
 {
-    if (b->only_group && g) {
-        size_t skip = strlen("g/") + strlen(g->info->name) + 1;
-        for (guint i = 0; i < files->len; i++) {
-            rnd_file_t *f = files->pdata[i];
-            if (strlen(f->path) > skip && g_str_has_prefix(f->path, "g/")) {
-                char *p = g_strdup(f->path + skip);
-                g_free(f->path);
-                f->path = p;
-            }
-        }
-    }
     return write_files(w, g ? build_root(b, g) : b->pub, files, err);
 }
 
@@ -579,7 +640,9 @@ build_worker(gpointer data)
         return NULL;
     }
     writer_t w;
-    writer_init(&w, b->only_group != NULL);
+    writer_init(&w, b->in_place);
+    if (b->in_place)
+        w.written = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_file_free);
     for (;;) {
         if (g_atomic_int_get(&b->failed))
@@ -588,9 +651,6 @@ build_worker(gpointer data)
         if (i >= (gint) b->jobs->len)
             break;
         job_t *j = b->jobs->pdata[i];
-        /* site-wide pages are written to the live tree with --group */
-        if (b->only_group && (j->kind == JOB_AUTHORS || j->kind == JOB_SITE))
-            w.atomic = true;
         err = NULL;
         switch (j->kind) {
         case JOB_THREAD: s = job_thread(b, st, &w, j->thread, files, &err); break;
@@ -598,7 +658,6 @@ build_worker(gpointer data)
         case JOB_AUTHORS: s = job_authors(b, st, &w, j->from, j->to, files, &err); break;
         case JOB_SITE: s = job_site(b, st, &w, files, &err); break;
         }
-        w.atomic = b->only_group != NULL;
         g_ptr_array_set_size(files, 0);
         if (s != COR_OK) {
             build_fail(b, s, err);
@@ -615,6 +674,16 @@ build_worker(gpointer data)
     g_mutex_lock(&b->lock);
     b->files += w.files;
     b->bytes += w.bytes;
+    b->unchanged += w.unchanged;
+    if (w.written) {
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, w.written);
+        while (g_hash_table_iter_next(&it, &k, NULL)) {
+            g_hash_table_iter_steal(&it);
+            g_hash_table_add(b->written, k);
+        }
+    }
     g_mutex_unlock(&b->lock);
     writer_clear(&w);
     cor_store_close(st);
@@ -683,39 +752,29 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     }
     am_group_t *only = NULL;
     if (group && !(only = am_model_group(m, group))) {
-        /* a group without posts is still a group with pages */
-        cor_group_t *info = NULL;
-        if (cor_store_group_get(st, group, &info) != COR_OK) {
-            *err = g_strdup_printf("no group '%s'", group);
-            am_model_free(m);
-            unlock_archive(lockfd);
-            return COR_ERR_NO_GROUP;
-        }
-        cor_group_free(info);
+        *err = g_strdup_printf("no group '%s'", group);
         am_model_free(m);
-        *err = g_strdup_printf("group '%s' appeared while reading the store; try again", group);
         unlock_archive(lockfd);
-        return COR_ERR_BUSY;
+        return COR_ERR_NO_GROUP;
     }
 
     build_t b = { .a = a, .store_file = cor_store_file(st), .m = m, .only_group = group };
     g_mutex_init(&b.lock);
     b.jobs = g_ptr_array_new_with_free_func(g_free);
     b.authors = g_ptr_array_new();
+    /* A first build writes new trees and renames them into place.  Over
+     * live trees, each file is compared and only a changed one replaced
+     * (temporary file + rename), then whatever the build did not make is
+     * swept away: no reader sees a half-written page, and a rebuild of a
+     * current archive writes nothing (creating and deleting every file
+     * again would cost far more than reading them). */
     g_autofree char *pub_new = g_strconcat(a->public_dir, ".new", NULL);
     g_autofree char *res_new = g_strconcat(a->restricted_dir, ".new", NULL);
-    g_autofree char *group_new = NULL, *group_live = NULL, *group_other = NULL;
-    if (only) {
-        const char *tree = tree_of(a, only);
-        group_live = g_build_filename(tree, "g", only->info->name, NULL);
-        g_autofree char *base = g_strdup_printf(".%s.new", only->info->name);
-        group_new = g_build_filename(tree, "g", base, NULL);
-        group_other = g_build_filename(tree == a->public_dir ? a->restricted_dir : a->public_dir,
-                                       "g", only->info->name, NULL);
-        remove_tree(group_new);
-        b.group_root = group_new;
+    b.in_place = only || g_file_test(a->public_dir, G_FILE_TEST_IS_DIR);
+    if (b.in_place) {
         b.pub = a->public_dir;
         b.res = a->restricted_dir;
+        b.written = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     } else {
         remove_tree(pub_new);
         remove_tree(res_new);
@@ -774,35 +833,44 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
         g_thread_join(threads[i]);
 
     s = b.status;
-    if (s == COR_OK) {
-        const char *root = only ? group_new : pub_new;
-        if (g_file_test(root, G_FILE_TEST_IS_DIR) || (g_mkdir_with_parents(root, 0755) == 0))
-            s = sync_tree(root, err);
-    }
-    if (s == COR_OK && only) {
-        s = swap_in(group_new, group_live, err);
-        if (s == COR_OK)
-            remove_tree(group_other);   /* the group changed visibility */
-    } else if (s == COR_OK) {
-        s = swap_in(pub_new, a->public_dir, err);
-        if (s == COR_OK)
-            s = swap_in(res_new, a->restricted_dir, err);
-    } else {
+    if (s != COR_OK) {
         *err = b.error;
         b.error = NULL;
-        remove_tree(only ? group_new : pub_new);
-        if (!only)
+        if (!b.in_place) {
+            remove_tree(pub_new);
             remove_tree(res_new);
+        }
+    } else if (b.in_place) {
+        if (only) {
+            g_autofree char *p1 = g_build_filename(a->public_dir, "g", only->info->name, NULL);
+            g_autofree char *p2 = g_build_filename(a->restricted_dir, "g", only->info->name, NULL);
+            sweep_tree(p1, b.written);
+            sweep_tree(p2, b.written);
+        } else {
+            sweep_tree(a->public_dir, b.written);
+            sweep_tree(a->restricted_dir, b.written);
+        }
+        g_mkdir_with_parents(a->public_dir, 0755);
+        s = sync_tree(a->public_dir, err);
+    } else {
+        s = sync_tree(pub_new, err);
+        if (s == COR_OK)
+            s = swap_in(pub_new, a->public_dir, err);
+        if (s == COR_OK)
+            s = swap_in(res_new, a->restricted_dir, err);
     }
     if (s == COR_OK && (s = consume_work(st, upto, "bump")) != COR_OK)
         *err = g_strdup_printf("cannot update the work queue: %s", cor_store_error(st));
     if (stats) {
         stats->messages = b.done;
         stats->pages = b.files;
+        stats->unchanged = b.unchanged;
         stats->bytes = b.bytes;
         stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
     }
     g_free(b.error);
+    if (b.written)
+        g_hash_table_unref(b.written);
     g_ptr_array_unref(b.jobs);
     g_ptr_array_unref(b.authors);
     g_mutex_clear(&b.lock);
@@ -1023,6 +1091,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     if (stats) {
         stats->messages = msgs ? msgs->len : 0;
         stats->pages = w.files;
+        stats->unchanged = w.unchanged;
         stats->bytes = w.bytes;
         stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
     }

@@ -36,10 +36,12 @@
  * message whose thread moved in a merge) in the same transaction as the
  * message.  cor_archive_update() consumes them: it updates the in-memory
  * model, works out the pages that changed (see render.c), writes them, makes
- * them durable (syncfs) and only then deletes the items.  A full build
- * (cor_archive_build) writes a new tree next to the old one and swaps it in
- * with one rename (RENAME_EXCHANGE), so no reader ever sees half a build;
- * single pages are written to a temporary file and renamed over the old one.
+ * them durable (syncfs) and only then deletes the items.  A first full
+ * build (cor_archive_build) writes new trees next to where they go and
+ * renames them into place; a build over live trees replaces only the files
+ * whose bytes changed and then deletes the files it did not make.  Every
+ * single page is written to a temporary file and renamed over the old one,
+ * so no reader ever sees half a page.
  * A lock file (STATE/archive.lock) keeps a build and the daemon's updates
  * apart; a build bumps meta 'archive_generation' so the daemon reloads its
  * model afterwards.
@@ -73,7 +75,8 @@ typedef struct cor_archive_options {
 
 typedef struct cor_archive_stats {
     uint64_t messages;            /* messages rendered */
-    uint64_t pages;               /* files written (pages, feeds, .eml, attachments) */
+    uint64_t pages;               /* files written (pages, feeds) */
+    uint64_t unchanged;           /* files made again and found the same (not written) */
     uint64_t bytes;               /* bytes written */
     double seconds;
 } cor_archive_stats_t;

@@ -66,8 +66,9 @@ archive_build(cor_cli_t *cli, int argc, char **argv)
     cli_progress_end(&prog);
     if (s != COR_OK)
         return cli_error("archive build failed: %s", err ? err : cor_status_to_string(s));
-    printf("rendered %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT " files, %.1f MiB in %.2f s\n",
-           stats.messages, stats.pages, stats.bytes / 1048576.0, stats.seconds);
+    printf("rendered %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT " files, %.1f MiB in %.2f s"
+           " (%" G_GUINT64_FORMAT " files unchanged)\n",
+           stats.messages, stats.pages, stats.bytes / 1048576.0, stats.seconds, stats.unchanged);
     printf("archive: %s\n", cor_archive_public_dir(a));
     return 0;
 }
