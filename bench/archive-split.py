@@ -10,7 +10,8 @@ like a real mbox "From " separator ("From SENDER DAY MON DD HH:MM:SS YYYY").
 
   --head N:FILE       write messages 0..N-1 to FILE unchanged: an mboxrd file
                       with the original "From " lines and quoting, for
-                      `corridor import` and MHonArc
+                      `corridor import` and MHonArc; N = -K: all but the
+                      last K messages
   --take START:M:DIR  write M messages, from number START on, as single
                       files DIR/NNNN.eml (the "From " line dropped, mboxrd
                       quoting undone, as an MTA would deliver them), and
@@ -20,7 +21,9 @@ like a real mbox "From " separator ("From SENDER DAY MON DD HH:MM:SS YYYY").
                       A message is skipped if it has no plain <...>
                       Message-ID or one an earlier message already had (a
                       duplicate adds no page), so DIR may hold fewer than M.
+                      START = -K: from the K-th message from the end on.
 """
+import collections
 import hashlib
 import lzma
 import os
@@ -80,7 +83,22 @@ def main(argv):
     # Message-IDs seen so far: only needed to skip duplicates in the takes
     need_ids = bool(takes)
     seen = set()
+    tails = [t for t in takes if t['start'] < 0]
+    buffered = collections.deque(maxlen=max((-t['start'] for t in tails), default=0))
+    offsets = []               # where each message starts in a --head -K file
     count = 0
+
+    def take(t, idx, lines, mid):
+        body = list(lines)
+        if body and body[-1] in (b'\n', b'\r\n'):
+            body.pop()
+        data = QUOTED_FROM.sub(rb'\1', b''.join(body))
+        t['n'] += 1
+        name = '%04d.eml' % t['n']
+        with open(os.path.join(t['dir'], name), 'wb') as f:
+            f.write(data)
+        key = hashlib.sha256(mid).hexdigest()[:16]
+        t['index'].write('%s\t%d\t%s\t%s\n' % (name, idx + 1, mid.decode('utf-8', 'replace'), key))
 
     def flush(from_line, lines):
         nonlocal count
@@ -90,27 +108,25 @@ def main(argv):
         count += 1
         raw = None
         for h in heads:
-            if idx < h[0]:
+            if h[0] < 0 or idx < h[0]:
                 if raw is None:
                     raw = (from_line or b'') + b''.join(lines)
+                if h[0] < 0:
+                    offsets.append(h[1].tell())
                 h[1].write(raw)
         if not need_ids:
             return
         mid = message_id(lines)
-        for t in takes:
-            if idx >= t['start'] and t['n'] < t['want'] and mid is not None and mid not in seen:
-                body = list(lines)
-                if body and body[-1] in (b'\n', b'\r\n'):
-                    body.pop()
-                data = QUOTED_FROM.sub(rb'\1', b''.join(body))
-                t['n'] += 1
-                name = '%04d.eml' % t['n']
-                with open(os.path.join(t['dir'], name), 'wb') as f:
-                    f.write(data)
-                key = hashlib.sha256(mid).hexdigest()[:16]
-                t['index'].write('%s\t%d\t%s\t%s\n' % (name, idx + 1, mid.decode('utf-8', 'replace'), key))
+        fresh = mid is not None and mid not in seen
         if mid is not None:
             seen.add(mid)
+        if not fresh:
+            return
+        for t in takes:
+            if 0 <= t['start'] <= idx and t['n'] < t['want']:
+                take(t, idx, lines, mid)
+        if tails:
+            buffered.append((idx, lines, mid))
 
     from_line, lines = None, []
     with open_mbox(src) as mbox:
@@ -122,7 +138,15 @@ def main(argv):
             lines.append(line)
         flush(from_line, lines)
     for h in heads:
+        if h[0] < 0:
+            keep = count + h[0]
+            h[1].truncate(offsets[keep] if keep > 0 else 0)
         h[1].close()
+    for t in tails:
+        first = count + t['start']
+        for idx, lines, mid in buffered:
+            if idx >= first and t['n'] < t['want']:
+                take(t, idx, lines, mid)
     for t in takes:
         t['index'].close()
     print(count)
