@@ -1266,7 +1266,7 @@ cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group, const
     if (!found)
         return COR_ERR_NOT_FOUND;
     rnd_message_t *rm = NULL;
-    if ((s = rnd_message_load(st, &copy, &rm)) != COR_OK) {
+    if ((s = (part == 0 ? rnd_message_load : rnd_message_load_parts)(st, &copy, &rm)) != COR_OK) {
         *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", copy.msg,
                                cor_store_error(st));
         return s;

@@ -248,6 +248,17 @@ parse_http_date(const char *s, time_t *out)
     return *out != (time_t) -1;
 }
 
+/* The request target as logged: escaped, at most 300 bytes (transfer
+ * full). */
+static char *
+shown_uri(const request_t *rq)
+{
+    char *shown = g_strescape(rq->uri, NULL);
+    if (strlen(shown) > 300)
+        strcpy(shown + 297, "...");
+    return shown;
+}
+
 /* ---- the handle pool ---- */
 
 /* The request's store handle, borrowed from the pool (opened when the pool
@@ -468,7 +479,8 @@ failed(request_t *rq, struct MHD_Connection *c, cor_status_t s, const char *what
 {
     if (s == COR_ERR_NOT_FOUND || s == COR_ERR_NO_GROUP)
         return not_found(rq, c);
-    cor_log_warning("http %s: %s %s: %s", rq->peer, rq->method, rq->uri,
+    g_autofree char *uri = shown_uri(rq);
+    cor_log_warning("http %s: %s %s: %s", rq->peer, rq->method, uri,
                     what ? what : cor_status_to_string(s));
     if (s == COR_ERR_STORE || s == COR_ERR_BUSY || s == COR_ERR_INDEX || s == COR_ERR_IO ||
         s == COR_ERR_CORRUPT || s == COR_ERR_NOMEM)
@@ -494,12 +506,6 @@ redirect(request_t *rq, struct MHD_Connection *c, const char *location)
 
 /* ---- paths (invariant 2) ---- */
 
-static int
-hexval(char c)
-{
-    return g_ascii_xdigit_value(c);
-}
-
 /* Decodes the path part of the raw request target once.  False (a 400)
  * when it is not a safe absolute path. */
 static bool
@@ -512,8 +518,8 @@ decode_path(const char *raw, size_t len, char **out)
     for (size_t i = 0; i < len; i++) {
         char ch = raw[i];
         if (ch == '%') {
-            int hi = i + 1 < len ? hexval(raw[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(raw[i + 2]) : -1;
+            int hi = i + 1 < len ? g_ascii_xdigit_value(raw[i + 1]) : -1;
+            int lo = i + 2 < len ? g_ascii_xdigit_value(raw[i + 2]) : -1;
             ch = (char) (hi * 16 + lo);
             /* a bad escape, or an encoded '/', '\' or NUL: never a name */
             if (hi < 0 || lo < 0 || ch == '/' || ch == '\\' || ch == '\0') {
@@ -559,13 +565,13 @@ open_beneath(const cor_http_t *h, int rootfd, const char *rel)
 {
     if (h->use_openat2) {
         struct open_how how = {
-            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
             .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         return (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
     }
     /* the path holds no ".." (decode_path): only the last link to refuse */
-    return openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    return openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 }
 
 typedef struct ctype {
@@ -573,13 +579,14 @@ typedef struct ctype {
     const char *type;
 } ctype_t;
 
-/* Files of the trees, by extension. */
+/* Files of the trees (pages, feeds, the stylesheet and what it uses), by
+ * extension.  Originals and attachments come from the store
+ * (send_download). */
 static const ctype_t TREE_TYPES[] = {
     { "html", HTML },
     { "css", "text/css" },
     { "xml", "application/atom+xml" },
     { "atom", "application/atom+xml" },
-    { "eml", "message/rfc822" },
     { "txt", "text/plain; charset=utf-8" },
     { "json", "application/json" },
     { "png", "image/png" },
@@ -590,52 +597,16 @@ static const ctype_t TREE_TYPES[] = {
     { NULL, NULL },
 };
 
-/* Attachments (g/G/m/K/N.EXT): the harmless types archive.h generates;
- * anything else is application/octet-stream. */
-static const ctype_t ATTACHMENT_TYPES[] = {
-    { "pdf", "application/pdf" },
-    { "png", "image/png" },
-    { "jpg", "image/jpeg" },
-    { "jpeg", "image/jpeg" },
-    { "gif", "image/gif" },
-    { "webp", "image/webp" },
-    { "txt", "text/plain; charset=utf-8" },
-    { "csv", "text/csv; charset=utf-8" },
-    { "ics", "text/calendar; charset=utf-8" },
-    { "eml", "message/rfc822" },
-    { "rtf", "application/rtf" },
-    { "doc", "application/msword" },
-    { "xls", "application/vnd.ms-excel" },
-    { "ppt", "application/vnd.ms-powerpoint" },
-    { "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
-    { "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
-    { "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
-    { "odt", "application/vnd.oasis.opendocument.text" },
-    { "ods", "application/vnd.oasis.opendocument.spreadsheet" },
-    { "odp", "application/vnd.oasis.opendocument.presentation" },
-    { "zip", "application/zip" },
-    { NULL, NULL },
-};
-
 static const char *
-type_of(const ctype_t *table, const char *name)
+type_of(const char *name)
 {
     const char *dot = strrchr(name, '.');
-    if (dot == NULL || strchr(dot, '/'))
+    if (dot == NULL)
         return "application/octet-stream";
-    for (const ctype_t *t = table; t->ext; t++)
+    for (const ctype_t *t = TREE_TYPES; t->ext; t++)
         if (g_ascii_strcasecmp(dot + 1, t->ext) == 0)
             return t->type;
     return "application/octet-stream";
-}
-
-/* True for g/G/m/K/FILE: an attachment of message K. */
-static bool
-is_attachment(const char *rel)
-{
-    g_auto(GStrv) seg = g_strsplit(rel, "/", -1);
-    return g_strv_length(seg) == 5 && strcmp(seg[0], "g") == 0 && strcmp(seg[2], "m") == 0 &&
-           *seg[4] != '\0';
 }
 
 /* True when an If-None-Match list holds `etag` (or "*"). */
@@ -731,18 +702,97 @@ send_file(request_t *rq, struct MHD_Connection *c, const char *root, const char 
     MHD_add_response_header(r, "Last-Modified", modified);
     if (code == MHD_HTTP_OK) {
         const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-        bool attachment = is_attachment(rel);
-        const char *type = type_of(attachment ? ATTACHMENT_TYPES : TREE_TYPES, base);
-        MHD_add_response_header(r, "Content-Type", type);
-        if (attachment || strcmp(type, "message/rfc822") == 0) {
-            bool plain = base[strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789._-")] == '\0';
-            g_autofree char *cd = plain ? g_strdup_printf("attachment; filename=\"%s\"", base)
-                                        : g_strdup("attachment");
-            MHD_add_response_header(r, "Content-Disposition", cd);
-        }
+        MHD_add_response_header(r, "Content-Type", type_of(base));
     }
     return queue(rq, c, code, r, cache);
+}
+
+/* Downloads (archive.h): "m/KE/KEY.eml" is the original (part 0),
+ * "m/KE/KEY/N.EXT" attachment N; KEY is 16 hex digits and KE its first two.
+ * `rest` is the path after "/g/GROUP/". */
+static bool
+parse_download(const char *rest, char key[17], int *part, char ext[16])
+{
+    if (!g_str_has_prefix(rest, "m/"))
+        return false;
+    const char *ke = rest + 2, *k = rest + 5;
+    if (strlen(ke) < 3 + 16 || ke[2] != '/' || strncmp(ke, k, 2) != 0)
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (!g_ascii_isxdigit(k[i]) || g_ascii_isupper(k[i]))
+            return false;
+    memcpy(key, k, 16);
+    key[16] = '\0';
+    const char *after = k + 16;
+    if (strcmp(after, ".eml") == 0) {
+        *part = 0;
+        g_strlcpy(ext, "eml", 16);
+        return true;
+    }
+    if (*after != '/' || !g_ascii_isdigit(after[1]))
+        return false;
+    char *end;
+    errno = 0;
+    long n = strtol(after + 1, &end, 10);
+    if (errno || n < 1 || n > 100000 || *end != '.' || strlen(end + 1) == 0 ||
+        strlen(end + 1) >= 16 || end[1 + strspn(end + 1, "abcdefghijklmnopqrstuvwxyz0123456789.")])
+        return false;
+    *part = (int) n;
+    g_strlcpy(ext, end + 1, 16);
+    return true;
+}
+
+/* Content-Disposition for a download named `name` (UTF-8): an ASCII
+ * fallback and the RFC 8187 form (transfer full). */
+static char *
+disposition(const char *name)
+{
+    GString *d = g_string_new("attachment; filename=\"");
+    for (const char *p = name; *p; p++)
+        g_string_append_c(d, g_ascii_isalnum(*p) || strchr("._- ", *p) ? *p : '_');
+    g_string_append(d, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (g_ascii_isalnum(*p) || strchr("._-", *p))
+            g_string_append_c(d, (char) *p);
+        else
+            g_string_append_printf(d, "%%%02X", *p);
+    }
+    return g_string_free(d, FALSE);
+}
+
+static void
+unref_bytes(void *bytes)
+{
+    g_bytes_unref(bytes);
+}
+
+/* A download from the store (the group's visibility is checked already). */
+static enum MHD_Result
+send_download(request_t *rq, struct MHD_Connection *c, const char *group, const char *key,
+              int part, const char *ext, const char *cache)
+{
+    cor_archive_download_t d = { 0 };
+    g_autofree char *err = NULL;
+    cor_status_t s = cor_archive_download(rq->http->archive, rq->hd->st, group, key, part,
+                                          part == 0 ? NULL : ext, &d, &err);
+    if (s != COR_OK) {
+        cor_archive_download_clear(&d);
+        return failed(rq, c, s, err);
+    }
+    gsize len = 0;
+    const void *data = g_bytes_get_data(d.data, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        len, (void *) data, unref_bytes, g_bytes_ref(d.data));
+    if (r == NULL) {
+        g_bytes_unref(d.data);
+    } else {
+        g_autofree char *cd = disposition(d.filename ? d.filename : "download");
+        MHD_add_response_header(r, "Content-Type", d.content_type ? d.content_type
+                                                                  : "application/octet-stream");
+        MHD_add_response_header(r, "Content-Disposition", cd);
+    }
+    cor_archive_download_clear(&d);
+    return queue(rq, c, MHD_HTTP_OK, r, cache);
 }
 
 /* /g/NAME[/...]: the group's tree, when the viewer may see it. */
@@ -772,10 +822,14 @@ send_group_file(request_t *rq, struct MHD_Connection *c, const char *path)
         return failed(rq, c, s, cor_store_error(st));
     if (!allowed)
         return not_found(rq, c);
+    bool public = g->visibility == COR_VISIBILITY_PUBLIC;
+    const char *cache = public ? CACHE_PUBLIC : CACHE_PRIVATE;
+    char key[17], ext[16];
+    int part;
+    if (slash && parse_download(slash + 1, key, &part, ext))
+        return send_download(rq, c, name, key, part, ext, cache);
     request_release(rq);
-    if (g->visibility == COR_VISIBILITY_PUBLIC)
-        return send_file(rq, c, h->public_dir, path, CACHE_PUBLIC);
-    return send_file(rq, c, h->restricted_dir, path, CACHE_PRIVATE);
+    return send_file(rq, c, public ? h->public_dir : h->restricted_dir, path, cache);
 }
 
 /* "/author/KEY.html" → KEY (16 lowercase hex digits), or NULL. */
@@ -932,7 +986,8 @@ static enum MHD_Result
 search_busy(request_t *rq, struct MHD_Connection *c, bool json)
 {
     if (json)
-        return send_json_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the archive is busy, try again");
+        return send_json_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "the archive is busy, try again");
     return busy(rq, c);
 }
 
@@ -983,6 +1038,7 @@ send_search(request_t *rq, struct MHD_Connection *c)
             .sort = COR_SEARCH_SORT_DATE_DESC,
             .offset = (size_t) (page - 1) * (size_t) per_page,
             .limit = (size_t) per_page,
+            .exact_total = true,    /* the page count depends on it */
         };
         cor_search_results_t *r = NULL;
         s = cor_search_run(db, &q, &r);
@@ -1103,7 +1159,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     rq->uri = g_strdup(uri ? uri : "");
     rq->started = g_get_monotonic_time();
     g_strlcpy(rq->peer, "?", sizeof rq->peer);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci)
         rq->peer_known = ip_from_sockaddr(ci->client_addr, &rq->peer_ip, rq->peer, sizeof rq->peer);
     g_atomic_int_inc(&h->in_flight);
@@ -1120,9 +1177,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         return;
     *req_cls = NULL;
     if (cor_log_get_level() <= COR_LOG_DEBUG) {
-        g_autofree char *shown = g_strescape(rq->uri, NULL);
-        if (strlen(shown) > 300)
-            strcpy(shown + 297, "...");
+        g_autofree char *shown = shown_uri(rq);
         cor_log_debug("http %s: %s %s %u (%.1f ms)%s", rq->peer, rq->method ? rq->method : "-",
                       shown, rq->status,
                       (double) (g_get_monotonic_time() - rq->started) / 1000.0,
@@ -1202,7 +1257,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ---- */
 
-/* "HOST:PORT" / "[V6]:PORT" into a socket address. */
+/* "HOST:PORT" / "[V6]:PORT" into a socket address; HOST is an IP literal
+ * or "localhost". */
 static bool
 parse_listen(const char *address, struct sockaddr_storage *ss, socklen_t *len, char **err)
 {
@@ -1220,39 +1276,34 @@ parse_listen(const char *address, struct sockaddr_storage *ss, socklen_t *len, c
         *err = g_strdup_printf("listen address '%s': bad port '%s'", address, port_text);
         return false;
     }
-    bool bracketed = host[0] == '[';
-    if (!bracketed && strchr(host, ':')) {
-        *err = g_strdup_printf("listen address '%s': put an IPv6 address in brackets ([::1]:8080)",
-                               address);
-        return false;
-    }
-    ip_t ip;
-    if (strcmp(host, "localhost") == 0)
-        parse_ip("127.0.0.1", &ip);
-    else if (!parse_ip(host, &ip) || (bracketed && ip.family != AF_INET6 && !strchr(host, ':'))) {
-        *err = g_strdup_printf("listen address '%s': '%s' is not an IP address", address, host);
-        return false;
-    }
     memset(ss, 0, sizeof *ss);
-    if (ip.family == AF_INET && !strchr(host, ':')) {
-        struct sockaddr_in *in = (struct sockaddr_in *) ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t) port);
-        memcpy(&in->sin_addr, ip.bytes, 4);
-        *len = sizeof *in;
-    } else {
-        /* IPv6 (an IPv4-mapped one stays IPv6 to bind it as written) */
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t) port);
-        g_autofree char *bare = g_strndup(host + 1, strlen(host) - 2);
-        if (inet_pton(AF_INET6, bare, &in6->sin6_addr) != 1) {
-            *err = g_strdup_printf("listen address '%s': '%s' is not an IP address", address, host);
-            return false;
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1) {
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t) port);
+            *len = sizeof *in6;
+            return true;
         }
-        *len = sizeof *in6;
+        host[hl - 1] = ']';
+    } else if (strchr(host, ':')) {
+        *err = g_strdup_printf("listen address '%s': put an IPv6 address in brackets "
+                               "([::1]:8080)", address);
+        return false;
+    } else {
+        struct sockaddr_in *in = (struct sockaddr_in *) ss;
+        const char *ip = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+        if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+            in->sin_family = AF_INET;
+            in->sin_port = htons((uint16_t) port);
+            *len = sizeof *in;
+            return true;
+        }
     }
-    return true;
+    *err = g_strdup_printf("listen address '%s': '%s' is not an IP address", address, host);
+    return false;
 }
 
 static int
@@ -1372,7 +1423,8 @@ cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
     if (o == NULL || o->listen == NULL || o->store_path == NULL || o->index_path == NULL ||
         o->archive == NULL) {
         if (err)
-            *err = g_strdup("cor_http_start: listen, store_path, index_path and archive are required");
+            *err = g_strdup("cor_http_start: listen, store_path, index_path and archive "
+                            "are required");
         return COR_ERR_INVALID;
     }
     cor_http_t *h = g_new0(cor_http_t, 1);
@@ -1396,7 +1448,8 @@ cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
         goto fail;
     }
     unsigned threads = o->threads > 0 ? (unsigned) o->threads : 2;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
@@ -1409,7 +1462,9 @@ cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_END);
     if (h->daemon == NULL) {
-        /* libmicrohttpd closes a listen socket it was given, also on failure */
+        /* on failure the socket is still ours (it is libmicrohttpd's only
+         * once started) */
+        close(fd);
         e = g_strdup_printf("cannot listen for HTTP on '%s': libmicrohttpd did not start "
                             "(see the debug log)", o->listen);
         s = COR_ERR_IO;
@@ -1446,7 +1501,8 @@ cor_http_stop(cor_http_t *h)
         while (g_atomic_int_get(&h->in_flight) > 0 && g_get_monotonic_time() < deadline)
             g_usleep(10 * 1000);
         if (g_atomic_int_get(&h->in_flight) > 0)
-            cor_log_info("http: stopping with %d requests unanswered", g_atomic_int_get(&h->in_flight));
+            cor_log_info("http: stopping with %d requests unanswered",
+                         g_atomic_int_get(&h->in_flight));
         MHD_stop_daemon(h->daemon);
     }
     http_free(h);

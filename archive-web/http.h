@@ -16,7 +16,10 @@
  *                         group; from the restricted tree for a staff or
  *                         private group when core/visibility says the viewer
  *                         may see it; else 404, the same 404 as for a group
- *                         that does not exist
+ *                         that does not exist.  Its downloads, m/KE/KEY.eml
+ *                         (the original) and m/KE/KEY/N.EXT (attachment N),
+ *                         come from the store (cor_archive_download) under
+ *                         the same check
  *   GET/HEAD / , /index.html, /author/KEY.html
  *                         for a signed-in viewer, made on request with
  *                         cor_archive_page_site/_author (they list the staff
@@ -29,8 +32,8 @@
  * "/" is redirected (301) to it.  Files go out with zero copy
  * (MHD_create_response_from_fd), with Last-Modified and ETag ("size-mtime")
  * from fstat, and 304 for a matching If-None-Match or If-Modified-Since.
- * Originals (.eml) and attachments (g/G/m/K/N.EXT) carry
- * Content-Disposition: attachment.
+ * Downloads carry Content-Disposition: attachment and the type the archive
+ * gives them (message/rfc822, or one of its harmless types).
  *
  * The viewer is decided once per request, in one function (viewer_of in
  * http.c): a peer listed in [http] trusted_proxies (addresses compared

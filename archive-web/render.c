@@ -175,6 +175,8 @@ count_lines(const char *s)
 struct rnd_message {
     cor_message_t *msg;
     GBytes *raw;
+    /* the text as markup, made once for the message and the thread page */
+    char *body_html, *quoted_html, *signature_html;
 };
 
 void
@@ -185,6 +187,9 @@ rnd_message_free(rnd_message_t *m)
     cor_message_free(m->msg);
     if (m->raw)
         g_bytes_unref(m->raw);
+    g_free(m->body_html);
+    g_free(m->quoted_html);
+    g_free(m->signature_html);
     g_free(m);
 }
 
@@ -208,8 +213,23 @@ add_file(GPtrArray *files, char *path, GString *content)
     g_ptr_array_add(files, f);
 }
 
+static cor_status_t
+message_load(cor_store_t *st, const am_post_t *p, unsigned flags, rnd_message_t **out);
+
 cor_status_t
 rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
+{
+    return message_load(st, p, COR_PARSE_KEEP_HTML, out);
+}
+
+cor_status_t
+rnd_message_load_parts(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
+{
+    return message_load(st, p, COR_PARSE_KEEP_HTML | COR_PARSE_KEEP_PARTS, out);
+}
+
+static cor_status_t
+message_load(cor_store_t *st, const am_post_t *p, unsigned flags, rnd_message_t **out)
 {
     *out = NULL;
     GBytes *raw = NULL;
@@ -219,8 +239,7 @@ rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
     gsize len;
     const char *data = g_bytes_get_data(raw, &len);
     cor_message_t *msg = NULL;
-    s = cor_message_parse_ex(data, len, p->date, COR_PARSE_KEEP_HTML | COR_PARSE_KEEP_PARTS,
-                             &msg, NULL);
+    s = cor_message_parse_ex(data, len, p->date, flags, &msg, NULL);
     if (s != COR_OK) {
         /* no header block at all: show it as text rather than lose it */
         g_autoptr(GString) fake = g_string_new("Subject: (unreadable message)\n\n");
@@ -351,22 +370,34 @@ message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_messag
     cor_tval_set_str(c, v, "cc", m->cc);
     cor_tval_set_str(c, v, "message_id", p->message_id);
 
-    g_autoptr(GString) h = g_string_new(NULL);
+    /* the markup of the text is made once per message (a cache in rm:
+     * the message page and the thread page show the same) */
+    rnd_message_t *cache = (rnd_message_t *) rm;
     const char *new_text = *m->new_text ? m->new_text : m->body;
-    text_html(h, new_text);
-    cor_tval_set_html_len(c, v, "body_html", h->str, h->len);
+    if (!cache->body_html) {
+        GString *h = g_string_sized_new(strlen(new_text) + 64);
+        text_html(h, new_text);
+        cache->body_html = g_string_free(h, FALSE);
+        if (*m->new_text && *m->quoted_text) {
+            h = g_string_sized_new(strlen(m->quoted_text) + 64);
+            text_html(h, m->quoted_text);
+            cache->quoted_html = g_string_free(h, FALSE);
+        }
+        if (*m->signature) {
+            h = g_string_sized_new(strlen(m->signature) + 64);
+            text_html(h, m->signature);
+            cache->signature_html = g_string_free(h, FALSE);
+        }
+    }
+    cor_tval_set_html(c, v, "body_html", cache->body_html);
     if (!*new_text && !*m->quoted_text)
         cor_tval_set_bool(c, v, "empty", true);
-    if (*m->new_text && *m->quoted_text) {
-        g_string_truncate(h, 0);
-        text_html(h, m->quoted_text);
-        cor_tval_set_html_len(c, v, "quoted_html", h->str, h->len);
+    if (cache->quoted_html) {
+        cor_tval_set_html(c, v, "quoted_html", cache->quoted_html);
         cor_tval_set_int(c, v, "quoted_lines", count_lines(m->quoted_text));
     }
-    if (*m->signature) {
-        g_string_truncate(h, 0);
-        text_html(h, m->signature);
-        cor_tval_set_html_len(c, v, "signature_html", h->str, h->len);
+    if (cache->signature_html) {
+        cor_tval_set_html(c, v, "signature_html", cache->signature_html);
         cor_tval_set_int(c, v, "signature_lines", count_lines(m->signature));
     }
     if (full && m->body_from_html && m->body_html && *m->body_html) {

@@ -28,6 +28,8 @@ typedef struct rnd_message rnd_message_t;
 
 /* Parses post p's original.  *out transfer full (rnd_message_free). */
 cor_status_t rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out);
+/* The same with every attachment's bytes (for rnd_attachment: downloads). */
+cor_status_t rnd_message_load_parts(cor_store_t *st, const am_post_t *p, rnd_message_t **out);
 void rnd_message_free(rnd_message_t *m);
 
 /* A file to write: its path relative to the tree root and its bytes. */

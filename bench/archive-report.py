@@ -81,12 +81,12 @@ def peer_for(size, peers):
     return None, None, False
 
 
-def ratio_text(r, exact, peer_size):
+def ratio_text(r, exact, peer_size, unit=''):
     if r is None:
         return 'n/a'
     if exact:
-        return '%.1f' % r
-    return '>= %.1f (vs %d)' % (r, peer_size)
+        return '%.1f%s' % (r, unit)
+    return '>= %.1f%s (vs %d)' % (r, unit, peer_size)
 
 
 def main(argv):
@@ -198,7 +198,21 @@ def main(argv):
     trows = []
 
     def target(name, value, met, note=''):
-        trows.append([name, value, ('met' if met else 'NOT met') if met is not None else 'n/a', note])
+        if met is None:
+            text = 'n/a'
+        elif met == 'unclear':
+            text = 'unclear'
+        else:
+            text = 'met' if met else 'NOT met'
+        trows.append([name, value, text, note])
+
+    def at_least(r, exact, goal):
+        """met / NOT met for a ratio; a lower bound below the goal proves nothing"""
+        if r is None:
+            return None
+        if r >= goal:
+            return True
+        return False if exact else 'unclear'
 
     cb = {int(b[2]): float(b[3]) for b in builds
           if b[0] == 'corridor' and b[7] == 'ok' and b[2].isdigit() and num(b[3])}
@@ -208,11 +222,18 @@ def main(argv):
         big = max(cb)
         target('full build of %d <= %.0f s' % (big, TARGET_BUILD_S), '%.2f s' % cb[big],
                cb[big] <= TARGET_BUILD_S, note_size)
-        r, psize, exact = build_ratio.get(big, (None, None, False))
-        target('full build >= %.0fx MHonArc' % TARGET_BUILD_RATIO,
-               ratio_text(r, exact, psize) + ('x' if r else ''),
-               (r >= TARGET_BUILD_RATIO) if r else None,
-               '' if r is None or exact else 'MHonArc at %d (BENCH_MHONARC_FULL=1 for the same size)' % psize)
+        # the largest size, and also the largest one MHonArc ran at exactly
+        sizes = [big] + [n for n in sorted(build_ratio, reverse=True)
+                         if n != big and build_ratio[n][2]][:1]
+        if build_ratio.get(big, (None, None, True))[2]:
+            sizes = [big]
+        for n in sizes:
+            r, psize, exact = build_ratio.get(n, (None, None, False))
+            target('full build >= %.0fx MHonArc (at %d)' % (TARGET_BUILD_RATIO, n),
+                   ratio_text(r, exact, psize, 'x'),
+                   at_least(r, exact, TARGET_BUILD_RATIO),
+                   '' if r is None or exact else
+                   'MHonArc ran at %d only (BENCH_MHONARC_FULL=1 for the same size)' % psize)
     else:
         target('full build of %d <= %.0f s' % (FULL_CORPUS, TARGET_BUILD_S), 'not run', None)
 
@@ -238,17 +259,21 @@ def main(argv):
                 target('  the same, LMTP send to page on disk',
                        '%.2f (%s -> %s ms)' % (fe, cp[small][5], cp[big][5]) if fe else 'n/a',
                        (fe <= TARGET_FLAT) if fe else None)
-        peer, psize, exact = peer_for(big, mh_add)
-        for label, src in (('render', cu), ('LMTP send to page', cp)):
-            if big not in src:
-                continue
-            v = float(src[big][5])
-            r = peer / v if peer and v > 0 else None
-            target('update >= %.0fx MHonArc (%s)' % (TARGET_UPDATE_RATIO, label),
-                   ratio_text(r, exact, psize) + ('x' if r else ''),
-                   (r >= TARGET_UPDATE_RATIO) if r else None,
-                   '' if r is None else 'mhonarc -add median %.0f ms at %d%s' % (
-                       peer, psize, '' if exact else ' (a lower bound)'))
+        sizes = [big]
+        if not peer_for(big, mh_add)[2]:
+            sizes += [n for n in sorted(cu, reverse=True) if n != big and peer_for(n, mh_add)[2]][:1]
+        for n in sizes:
+            peer, psize, exact = peer_for(n, mh_add)
+            for label, src in (('render', cu), ('LMTP send to page', cp)):
+                if n not in src:
+                    continue
+                v = float(src[n][5])
+                r = peer / v if peer and v > 0 else None
+                target('update >= %.0fx MHonArc (%s, at %d)' % (TARGET_UPDATE_RATIO, label, n),
+                       ratio_text(r, exact, psize, 'x'),
+                       at_least(r, exact, TARGET_UPDATE_RATIO),
+                       '' if r is None else 'mhonarc -add median %.0f ms at %d%s' % (
+                           peer, psize, '' if exact else ' (a lower bound)'))
     else:
         target('one-message update <= %.0f ms' % TARGET_UPDATE_MS, 'not run', None)
 

@@ -135,6 +135,14 @@ rm -rf "$W"
 mkdir -p "$W/home"
 : > "$W/.corridor-bench"
 W=$(cd "$W" && pwd)
+if corridor_wanted; then
+	# a copy, so that a rebuild of ./corridor during the run cannot mix versions
+	cp "$CORRIDOR" "$W/corridor"
+	say "corridor: $CORRIDOR (modified $(date -r "$CORRIDOR" '+%Y-%m-%d %H:%M'); source tree at" \
+		"$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" status --porcelain \
+		--untracked-files=no 2>/dev/null | grep -q . && echo ', with uncommitted changes')), copied to $W/corridor"
+	CORRIDOR=$W/corridor
+fi
 RESULTS=$W/results.tsv      # builds and updates (see bench/archive-report.py)
 SEARCH=$W/search.tsv
 : > "$RESULTS"

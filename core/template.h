@@ -21,16 +21,19 @@
  * use the page's `{{site.title}}`).  A missing name renders as nothing.
  *
  * Escaping is decided by the value, never by the template: a string value
- * is always escaped (& < > " ' become entities, C0 controls other than tab
- * and newline are dropped, so the result is valid in HTML text, in quoted
- * attribute values and in XML); only a value the code built as markup with
+ * is always escaped (& < > " ' become entities; C0 controls other than tab
+ * and newline, CR and DEL are dropped; invalid UTF-8, U+FFFE and U+FFFF
+ * become U+FFFD; so the result is valid in HTML text, in quoted attribute
+ * values and in XML); only a value the code built as markup with
  * cor_tval_set_html() (sanitised mail HTML, markup the renderer made) is
  * written as it is.  There is deliberately no "{{{raw}}}" form: a template
  * cannot turn escaping off.
  *
  * A standalone tag line (a line holding only a section, inverted, closing,
  * partial or comment tag, with white space around it) is removed entirely,
- * as in Mustache, so templates can be indented without spraying blank lines.
+ * as in Mustache, so templates can be indented without spraying blank lines
+ * (unlike Mustache, a standalone partial's indentation is not added to the
+ * lines of the partial).  {{x}} of a boolean prints true or false.
  *
  * Values live in a cor_tctx_t arena: every value, key and string copied in
  * is freed with the context, in one go.  Building values is cheap (no
@@ -99,7 +102,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_tmpl_set_t, cor_tmpl_set_free)
 /* Compiles `len` bytes of template text under `name` (replacing a template
  * of that name).  `origin` names the source in errors ("templates/page.html"
  * or "built-in page.html").  On a syntax error (unclosed or mismatched
- * section, unterminated tag, empty name) returns COR_ERR_FORMAT and *err says
+ * section, a close with no open section, unterminated tag, empty or bad
+ * name) returns COR_ERR_FORMAT and *err says
  * "ORIGIN:LINE: what is wrong" (transfer full). */
 cor_status_t cor_tmpl_set_add(cor_tmpl_set_t *set, const char *name, const char *text, size_t len,
                               const char *origin, char **err);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make run — build, create ./var, import the sample conversation of a
 # fictional council group, then run the daemon on loopback (LMTP on a Unix
-# socket and 127.0.0.1) in the foreground until Ctrl-C.  The archive
-# arrives with the archive-web issue.
+# socket and 127.0.0.1) and the archive's HTTP listener in the foreground
+# until Ctrl-C.
 set -e
 cd "$(dirname "$0")/.."
 C=./corridor
@@ -14,7 +14,9 @@ if ! $C --state "$STATE" group list --json | grep -q '"name":"planning"'; then
     $C --state "$STATE" group create planning --title "Planning and Development"
 fi
 $C --state "$STATE" import --group planning tests/data/sample/planning.mbox
+$C --state "$STATE" archive build
 PORT=${CORRIDOR_LMTP_PORT:-2424}
+HTTP=${CORRIDOR_HTTP_PORT:-8080}
 cat <<EOF2
 
 corridor's state is in $STATE (store: $STATE/corridor.db, index: $STATE/index).
@@ -23,7 +25,8 @@ The group 'planning' holds a fictional council conversation.
 The daemon is starting in the foreground (Ctrl-C stops it).
   LMTP socket:  $STATE/lmtp.sock
   LMTP on TCP:  127.0.0.1:$PORT
-  archive:      not yet (the archive-web issue); search with the command below
+  archive:      http://127.0.0.1:$HTTP/   (files in $STATE/archive, kept current)
+  search:       http://127.0.0.1:$HTTP/search?q=flood
 
 In another terminal, post to the group and find it again:
 
@@ -38,4 +41,5 @@ In another terminal, post to the group and find it again:
   ./corridor --state $STATE thread <message-id from a search>
 
 EOF2
-exec $C --state "$STATE" serve --lmtp "unix:$STATE/lmtp.sock" --lmtp "127.0.0.1:$PORT"
+exec $C --state "$STATE" serve --lmtp "unix:$STATE/lmtp.sock" --lmtp "127.0.0.1:$PORT" \
+    --http "127.0.0.1:$HTTP"

@@ -658,7 +658,8 @@ valid_utf8(const char *text, size_t len)
     if (g_utf8_validate_len(text, len, &end))
         return std::string(text, len);
     size_t good = static_cast<size_t>(end - text);
-    if (g_utf8_get_char_validated(end, static_cast<gssize>(len - good)) == static_cast<gunichar>(-2))
+    const gunichar partial = static_cast<gunichar>(-2);   /* a sequence cut short */
+    if (g_utf8_get_char_validated(end, static_cast<gssize>(len - good)) == partial)
         return std::string(text, good);
     gchar *fixed = g_utf8_make_valid(text, static_cast<gssize>(len));
     std::string s(fixed);
@@ -989,8 +990,10 @@ cor_search_run(cor_search_db_t *db, const cor_search_query_t *q, cor_search_resu
             Xapian::Enquire enq(db->db);
             enq.set_query(query);
             set_sort(enq, q->sort);
-            Xapian::doccount limit = q->limit ? clamp_count(q->limit) : db->db.get_doccount();
-            return enq.get_mset(clamp_count(q->offset), limit);
+            Xapian::doccount all = db->db.get_doccount();
+            Xapian::doccount limit = q->limit ? clamp_count(q->limit) : all;
+            /* checking every candidate makes the total exact */
+            return enq.get_mset(clamp_count(q->offset), limit, q->exact_total ? all : 0);
         });
         auto r = std::make_unique<cor_search_results>();
         r->mset = std::move(mset);

@@ -138,6 +138,10 @@ typedef struct cor_search_query {
     size_t offset;
     size_t limit;                    /* 0: no limit */
     int64_t now;                     /* "now" for relative dates; 0: time(NULL) */
+    bool exact_total;                /* count every match, so that
+                                        cor_search_results_total is exact, not
+                                        Xapian's estimate (costs more for
+                                        broad queries) */
 } cor_search_query_t;
 
 /* Opens the index read-only.  A missing index is COR_ERR_NOT_FOUND. */
@@ -161,7 +165,8 @@ cor_status_t cor_search_count(cor_search_db_t *db, const cor_search_query_t *q,
 bool cor_search_results_valid(const cor_search_results_t *r);
 void cor_search_results_next(cor_search_results_t *r);
 uint64_t cor_search_results_docid(const cor_search_results_t *r);
-/* Estimated total number of matches. */
+/* Total number of matches: exact with cor_search_query_t.exact_total, else
+ * Xapian's estimate. */
 uint64_t cor_search_results_total(const cor_search_results_t *r);
 void cor_search_results_free(cor_search_results_t *r);
 

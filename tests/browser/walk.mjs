@@ -127,9 +127,27 @@ async function screenshot(page, outdir, name) {
     });
 }
 
+// What the server sends for a URL that did not load as a page (a download,
+// say): status and the headers that matter.
+async function whyNotAPage(page, url) {
+    try {
+        const r = await page.request.get(url);
+        const h = r.headers();
+        return `GET ${new URL(url).pathname}: HTTP ${r.status()}, Content-Type: ${h['content-type']}` +
+            (h['content-disposition'] ? `, Content-Disposition: ${h['content-disposition']}` : '');
+    } catch (e) {
+        return `GET ${url}: ${e.message}`;
+    }
+}
+
 // goto(page, url): navigates; returns the response (throws on no response).
 async function goto(page, url, status = 200) {
-    const resp = await page.goto(url, { waitUntil: 'load' });
+    let resp;
+    try {
+        resp = await page.goto(url, { waitUntil: 'load' });
+    } catch (e) {
+        throw new Error(`${url} did not load as a page: ${e.message.split('\n')[0]}; ${await whyNotAPage(page, url)}`);
+    }
     if (!resp)
         throw new Error(`no response for ${url}`);
     if (status !== null && resp.status() !== status)
@@ -140,10 +158,16 @@ async function goto(page, url, status = 200) {
 // Clicks a link and waits for the page it leads to; returns the response.
 async function follow(page, locator, status = 200) {
     const href = await locator.getAttribute('href');
-    const [resp] = await Promise.all([
-        page.waitForNavigation({ waitUntil: 'load' }),
-        locator.click(),
-    ]);
+    const target = await locator.evaluate((a) => a.href);
+    let resp;
+    try {
+        [resp] = await Promise.all([
+            page.waitForNavigation({ waitUntil: 'load' }),
+            locator.click(),
+        ]);
+    } catch (e) {
+        throw new Error(`the link ${href} did not load as a page: ${e.message.split('\n')[0]}; ${await whyNotAPage(page, target)}`);
+    }
     if (!resp)
         throw new Error(`no response following ${href}`);
     if (status !== null && resp.status() !== status)
@@ -272,6 +296,22 @@ async function walk(base, outdir, opts) {
                 return `the download does not look like a message: ${JSON.stringify(head.slice(0, 120))}`;
             if (page.url() !== url.message)
                 return `the page navigated away to ${page.url()}`;
+        });
+        await check('message: the permanent link names this page', async () => {
+            const a = page.locator('main li', { hasText: 'Permanent link' }).locator('a').first();
+            const href = new URL(await a.getAttribute('href'), page.url()).href;
+            const shown = (await a.textContent()).trim();
+            if (href !== url.message)
+                return `the link goes to ${href}, not ${url.message}`;
+            if (!/^https?:\/\//.test(shown))
+                return `the permanent link shown is not an absolute URL: ${shown}`;
+            if (!shown.endsWith(new URL(url.message).pathname))
+                return `the permanent link shown, ${shown}, does not end in ${new URL(url.message).pathname}`;
+            if (new URL(shown).origin === origin) {
+                const r = await page.request.get(shown);
+                if (r.status() !== 200)
+                    return `${shown}: HTTP ${r.status()}`;
+            }
         });
         await check('message: Back returns to the thread', async () => {
             const resp = await page.goBack({ waitUntil: 'load' });
@@ -593,7 +633,7 @@ async function hostile(groupUrl) {
     // every page listing the group: index, numbered pages, months
     const threads = new Set();
     const messages = new Set();
-    await check(`hostile: list the group's threads and messages (index, older pages, months)`, async () => {
+    await check(`list the group's threads and messages (index, older pages, months)`, async () => {
         const seen = new Set();
         const todo = [groupUrl];
         while (todo.length > 0) {
@@ -634,6 +674,8 @@ async function hostile(groupUrl) {
     await browser.close();
 }
 
+const seenAttachments = new Set();
+
 async function hostilePage(ctx, origin, u) {
     const page = await ctx.newPage();
     const events = [];
@@ -642,8 +684,9 @@ async function hostilePage(ctx, origin, u) {
         d.dismiss().catch(() => {});
     });
     page.on('console', (m) => {
-        if (PAYLOAD.test(m.text()) || m.type() === 'error')
-            events.push(`console ${m.type()}: ${m.text()}`);
+        const where = m.location()?.url || '';
+        if (PAYLOAD.test(m.text()) || (m.type() === 'error' && !/\/favicon\.ico$/.test(where)))
+            events.push(`console ${m.type()}: ${m.text()}${where ? ` (${where})` : ''}`);
     });
     page.on('pageerror', (e) => events.push(`page error: ${e.message}`));
     page.on('popup', (p) => events.push(`a popup opened: ${p.url()}`));
@@ -656,9 +699,11 @@ async function hostilePage(ctx, origin, u) {
     });
     page.on('frameattached', (f) => events.push(`a frame was attached: ${f.url()}`));
     const short = new URL(u).pathname;
+    let loaded = false;
     try {
-        await check(`hostile ${short}: loads; nothing runs, nothing from another origin, title kept`, async () => {
+        await check(`${short}: loads; nothing runs, nothing from another origin, title kept`, async () => {
             await goto(page, u);
+            loaded = true;
             await page.waitForTimeout(300);
             // open every <details>, so the sanitised HTML parts render too
             const summaries = page.locator('details > summary');
@@ -675,11 +720,11 @@ async function hostilePage(ctx, origin, u) {
             const title = await page.title();
             if (/^\s*pwned\s*$/i.test(title) || !/ - /.test(title))
                 events.push(`document.title is ${JSON.stringify(title)}`);
-            if (n > 0)
-                console.log(`#   ${short}: opened ${n} details`);
             return events.splice(0);
         });
-        await check(`hostile ${short}: no <script>, on* attribute, frame, object, base, refresh or active URL in the DOM`, async () => {
+        if (!loaded)
+            return;
+        await check(`${short}: no <script>, on* attribute, frame, object, base, refresh or active URL in the DOM`, async () => {
             return page.evaluate(() => {
                 const errs = [];
                 const desc = (e) => e.outerHTML.slice(0, 140);
@@ -707,11 +752,13 @@ async function hostilePage(ctx, origin, u) {
                 return errs;
             });
         });
-        await axeCheck(page, `hostile ${short}`);
-        const atts = await page.locator('.cor-attachments a').evaluateAll((as) =>
-            as.map((a) => ({ href: a.href, raw: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent })));
+        await axeCheck(page, short);
+        // each attachment once (a thread page shows the message's links too)
+        const atts = (await page.locator('.cor-attachments a').evaluateAll((as) =>
+            as.map((a) => ({ href: a.href, raw: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent }))))
+            .filter((a) => !seenAttachments.has(a.href) && seenAttachments.add(a.href));
         if (atts.length > 0) {
-            await check(`hostile ${short}: ${atts.length} attachment links: download attribute, under /m/, no active extension`, () => {
+            await check(`${short}: ${atts.length} attachment links: download attribute, under /m/, no active extension`, () => {
                 const errs = [];
                 for (const a of atts) {
                     const path = new URL(a.href).pathname;
@@ -727,7 +774,7 @@ async function hostilePage(ctx, origin, u) {
                 }
                 return errs;
             });
-            await check(`hostile ${short}: attachments download as attachments, never as an active type`, async () => {
+            await check(`${short}: attachments download as attachments, never as an active type`, async () => {
                 const errs = [];
                 for (const a of atts) {
                     const r = await page.request.get(a.href);
