@@ -24,12 +24,16 @@
  *   g/G/YYYY-MM.html              the month's messages, by conversation
  *   g/G/about.html                address, how to join and leave, delivery modes
  *   g/G/atom.xml                  the group's newest messages (RFC 4287)
- *   g/G/t/T.html, t/T.atom        a conversation (T: thread id; a merged thread's
- *                                 old id becomes a page pointing to the new one)
- *   g/G/m/K.html, m/K.eml         a message and its original (K: the first 16 hex
- *                                 digits of SHA-256 of the Message-ID: stable)
- *   g/G/m/K/N.EXT                 attachment N under a generated name; EXT only
- *                                 from a list of harmless types, else "bin"
+ *   g/G/t/XX/T.html, .../T.atom   a conversation (T: thread id, XX its low byte in
+ *                                 hex; a merged thread's old id becomes a page
+ *                                 pointing to the new one)
+ *   g/G/m/KE/K.html               a message (K: the first 16 hex digits of SHA-256
+ *                                 of the Message-ID, so stable; KE: its first two)
+ *   g/G/m/KE/K.eml                its original, and
+ *   g/G/m/KE/K/N.EXT              attachment N under a generated name (EXT only
+ *                                 from a list of harmless types, else "bin"):
+ *                                 both served by the HTTP listener from the store
+ *                                 (every original is kept once, there), never files
  *   author/A.html                 a person's public posts (A: from the address)
  *
  * Work queue: intake queues a 'render' item with each message (and with each

@@ -742,21 +742,42 @@ parse_download(const char *rest, char key[17], int *part, char ext[16])
     return true;
 }
 
+/* True for characters a file name offered for download must not carry:
+ * controls, and the bidirectional marks and overrides that make
+ * "invoice\u202Efdp.exe" look like a PDF. */
+static bool
+unsafe_in_name(gunichar ch)
+{
+    return ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || ch == 0x061c || ch == 0x200e ||
+           ch == 0x200f || (ch >= 0x202a && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069);
+}
+
 /* Content-Disposition for a download named `name` (UTF-8): an ASCII
- * fallback and the RFC 8187 form (transfer full). */
+ * fallback and the RFC 8187 form, without unsafe characters (transfer
+ * full). */
 static char *
 disposition(const char *name)
 {
+    g_autofree char *valid = g_utf8_make_valid(name, -1);
+    GString *clean = g_string_new(NULL);
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar ch = g_utf8_get_char(p);
+        if (!unsafe_in_name(ch) && ch != '"' && ch != '\\' && ch != '/')
+            g_string_append_unichar(clean, ch);
+    }
+    if (clean->len == 0)
+        g_string_assign(clean, "download");
     GString *d = g_string_new("attachment; filename=\"");
-    for (const char *p = name; *p; p++)
+    for (const char *p = clean->str; *p; p = g_utf8_next_char(p))
         g_string_append_c(d, g_ascii_isalnum(*p) || strchr("._- ", *p) ? *p : '_');
     g_string_append(d, "\"; filename*=UTF-8''");
-    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *) clean->str; *p; p++) {
         if (g_ascii_isalnum(*p) || strchr("._-", *p))
             g_string_append_c(d, (char) *p);
         else
             g_string_append_printf(d, "%%%02X", *p);
     }
+    g_string_free(clean, TRUE);
     return g_string_free(d, FALSE);
 }
 

@@ -303,8 +303,13 @@ download_name(const cor_attachment_t *a, int n, const char *ext)
     GString *o = g_string_new(NULL);
     for (const char *p = base; *p; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (c < 0x20 || c == 0x7f || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
-            c == '>' || c == '|')
+        /* no controls, and no invisible format characters: a right-to-left
+         * override would show "invoice\u202Efdp.exe" as "invoiceexe.pdf" */
+        GUnicodeType t = g_unichar_type(c);
+        if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_UNASSIGNED ||
+            t == G_UNICODE_LINE_SEPARATOR || t == G_UNICODE_PARAGRAPH_SEPARATOR)
+            continue;
+        if (c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|')
             continue;
         if (o->len == 0 && (c == '.' || c == ' '))
             continue;
@@ -394,11 +399,13 @@ message_scope(cor_tctx_t *c, cor_tval_t *v, const am_post_t *p, const rnd_messag
         cor_tval_set_bool(c, v, "empty", true);
     if (cache->quoted_html) {
         cor_tval_set_html(c, v, "quoted_html", cache->quoted_html);
-        cor_tval_set_int(c, v, "quoted_lines", count_lines(m->quoted_text));
+        int n = count_lines(m->quoted_text);
+        cor_tval_set_printf(c, v, "quoted_lines", "%d line%s", n, n == 1 ? "" : "s");
     }
     if (cache->signature_html) {
         cor_tval_set_html(c, v, "signature_html", cache->signature_html);
-        cor_tval_set_int(c, v, "signature_lines", count_lines(m->signature));
+        int n = count_lines(m->signature);
+        cor_tval_set_printf(c, v, "signature_lines", "%d line%s", n, n == 1 ? "" : "s");
     }
     if (full && m->body_from_html && m->body_html && *m->body_html) {
         g_autofree char *safe = cor_sanitize_html(m->body_html, strlen(m->body_html));

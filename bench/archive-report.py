@@ -253,12 +253,12 @@ def main(argv):
             f = p50 / float(cu[small][5]) if float(cu[small][5]) > 0 else None
             target('update flat from %d to %d (p50 ratio <= %.1f)' % (small, big, TARGET_FLAT),
                    '%.2f (%s -> %s ms)' % (f, cu[small][5], cu[big][5]) if f else 'n/a',
-                   (f <= TARGET_FLAT) if f else None)
+                   (round(f, 2) <= TARGET_FLAT) if f else None)
             if small in cp and big in cp:
                 fe = float(cp[big][5]) / float(cp[small][5]) if float(cp[small][5]) > 0 else None
                 target('  the same, LMTP send to page on disk',
                        '%.2f (%s -> %s ms)' % (fe, cp[small][5], cp[big][5]) if fe else 'n/a',
-                       (fe <= TARGET_FLAT) if fe else None)
+                       (round(fe, 2) <= TARGET_FLAT) if fe else None)
         sizes = [big]
         if not peer_for(big, mh_add)[2]:
             sizes += [n for n in sorted(cu, reverse=True) if n != big and peer_for(n, mh_add)[2]][:1]

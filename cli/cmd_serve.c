@@ -122,7 +122,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         };
         s = cor_http_start(&ho, &web, &err);
         if (s == COR_OK)
-            cor_log_info("serving the archive on http://%s/", listen);
+            cor_log_info("the archive is at http://%s/ (port %d)", listen, cor_http_port(web));
     }
     if (s != COR_OK)
         rc = cli_error("cannot start: %s", err ? err : cor_status_to_string(s));

@@ -435,6 +435,8 @@ cor_group_name_valid(const char *name)
         char c = name[i];
         if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '-' || c == '_' || c == '.'))
             return false;
+        if (c == '.' && (i + 1 == n || name[i + 1] == '.'))
+            return false;       /* "a..b" and "a." are no URL segments to trust */
     }
     return true;
 }

@@ -146,7 +146,8 @@ bool cor_store_in_transaction(const cor_store_t *st);
 /* ---- groups ---- */
 
 /* Group names: lowercase letters, digits, '-', '_', '.', 1–64 chars, starting
- * with a letter or digit (they become local parts and URL segments). */
+ * with a letter or digit, no ".." and no '.' at the end (they become local
+ * parts and URL segments). */
 bool cor_group_name_valid(const char *name);
 
 cor_status_t cor_store_group_create(cor_store_t *st, const char *name, const char *title,

@@ -48,6 +48,12 @@ Content-Disposition: attachment; filename="Report 2005.pdf"
 Content-Transfer-Encoding: base64
 
 JVBERi0xLjQKZmFrZQo=
+--b
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename*=UTF-8''invoice%E2%80%AEfdp.exe
+Content-Transfer-Encoding: base64
+
+TVoAAA==
 --b--
 EOF
 cor reindex >/dev/null 2>&1 || fail "reindex"
@@ -120,6 +126,11 @@ case $(header Content-Disposition) in "attachment; filename="*Report*) ;; *) fai
 check_eq "$(cat "$TMP/body")" "%PDF-1.4
 fake" "attachment bytes"
 check_eq "$(get "/$ma/1.exe")" 404 "another extension"
+check_eq "$(get "/$ma/2.bin")" 200 "a name with a right-to-left override"
+check_eq "$(header Content-Type)" application/octet-stream "its type"
+case $(header Content-Disposition) in
+    attachment*invoicefdp.exe*) ;; *) fail "its disposition: $(header Content-Disposition)" ;; esac
+header Content-Disposition | grep -qi '%E2%80%AE' && fail "the override is offered"
 check_eq "$(get "/$ma/2.pdf")" 404 "no such part"
 check_eq "$(get "/$mv.eml")" 404 "a private group's original, anonymous"
 check_eq "$(get "/$mv.eml" -H 'X-Remote-User: carol')" 200 "a private group's original, member"

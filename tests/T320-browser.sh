@@ -67,8 +67,9 @@ test_case "a state with linux-mips (2005), planning (a merged conversation) and 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$port
 cor init >/dev/null || fail "init"
-# the permanent links and feeds name the server the browser uses
-printf '[archive]\nurl = %s/\n' "$BASE" >>"$TMP/state/corridor.conf"
+# the absolute URL the pages show (permanent links, feeds): a fixed one, so
+# that screenshots do not change with the port
+printf '[archive]\nurl = https://groups.example.org/\n' >>"$TMP/state/corridor.conf"
 cor group create linux-mips --title "Linux on MIPS" >/dev/null || fail "group linux-mips"
 cor group create planning --title "Planning and Development" >/dev/null || fail "group planning"
 cor group create hostile --title "Hostile mail" >/dev/null || fail "group hostile"
