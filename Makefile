@@ -9,6 +9,8 @@
 #   make run        build, create ./var, import the sample group, say how to search
 #   make bench      bench/import.sh (peers: notmuch, public-inbox)
 #   make bench-lmtp bench/lmtp.sh (LMTP intake; peers: Mailman 3, public-inbox-mda, notmuch insert)
+#   make bench-archive bench/archive.sh (archive build, update, search; peer: MHonArc)
+#   make css        rebuild archive-web/static/corridor.css (needs node, npm)
 
 O        ?= build
 SANITIZE ?=
@@ -117,9 +119,12 @@ bench: corridor
 bench-lmtp: corridor
 	sh bench/lmtp.sh
 
+bench-archive: corridor
+	sh bench/archive.sh
+
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: flags all deps test test-asan run bench bench-lmtp clean unit corridor
+.PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d)

@@ -39,6 +39,7 @@ enum {
     STORE_BUSY_MS = 2000,          /* a reader waits this long for a lock, then 503 */
     SNIPPET_SOURCE = 2048,         /* bytes of a hit's text given to the snippet */
     SNIPPET_LENGTH = 240,          /* bytes the snippet aims at */
+    SNIPPET_PARSE = 65536,         /* bytes of a hit's original parsed for it */
     MAX_PAGE = 10000,              /* deeper result pages are clamped */
     MAX_PER_PAGE = 200,
 };
@@ -949,6 +950,10 @@ hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searche
     if (cor_store_message_raw(st, row, &raw) == COR_OK) {
         gsize len = 0;
         const char *data = g_bytes_get_data(raw, &len);
+        /* the snippet needs the first 2 KB of text: the start of the message
+         * is enough, and a big attachment is not decoded for it */
+        if (len > SNIPPET_PARSE)
+            len = SNIPPET_PARSE;
         if (cor_message_parse(data, len, d->m->received, &msg, NULL) != COR_OK)
             msg = NULL;
     }

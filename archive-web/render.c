@@ -637,7 +637,7 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     }
     add_file(files, path, out);
 
-    /* the thread's feed: its messages, oldest first as the page shows */
+    /* the thread's feed */
     g_autoptr(cor_tctx_t) fc = cor_tctx_new();
     cor_tval_t *fv = cor_tval_object(fc);
     cor_tval_set_str(fc, fv, "title", subject);
@@ -647,8 +647,9 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     rnd_date_iso(buf, sizeof buf, t->last_date);
     cor_tval_set_str(fc, fv, "updated", buf);
     cor_tval_set_str(fc, fv, "site_title", s->title);
+    /* the newest [archive] feed_entries messages, newest first */
     cor_tval_t *entries = cor_tval_set_list(fc, fv, "entries");
-    for (guint i = t->posts->len; i-- > 0;)
+    for (guint i = t->posts->len, n = 0; i-- > 0 && n < (guint) s->feed_entries; n++)
         feed_entry(fc, entries, s, t->posts->pdata[i], msgs->pdata[i]);
     out = g_string_sized_new(8192);
     if ((rs = render_to(s, "atom.xml", fv, out, err)) != COR_OK) {

@@ -75,7 +75,7 @@ static const cor_tunable_t tunables[] = {
     { "archive", "threads_per_page", COR_CONFIG_INT, "50",
       "Conversations per group index page." },
     { "archive", "feed_entries", COR_CONFIG_INT, "20",
-      "Newest messages in a group's Atom feed." },
+      "Newest messages in a group's or a conversation's Atom feed." },
     { "archive", "debounce_ms", COR_CONFIG_INT, "200",
       "How long the daemon waits after a message before rendering, to render bursts once." },
     { "archive", "workers", COR_CONFIG_INT, "0",

@@ -116,6 +116,19 @@ case $out in *" 0 files, "*) ;; *) fail "output: $out" ;; esac
 sumtree "$A" "$TMP/rebuilt"
 cmp -s "$TMP/daemon" "$TMP/rebuilt" || { fail "differs from a full rebuild"; diff "$TMP/daemon" "$TMP/rebuilt" | head -5 | sed 's/^/#   /'; }
 
+test_case "the daemon catches up after a restart: mail stored while it was down is rendered at start"
+printf 'From: Ann <ann@council.test>\nSubject: While you were out\nDate: Thu, 5 Apr 2026 09:00:00 +0000\nMessage-ID: <offline-1@council.test>\nIn-Reply-To: <a2@council.test>\n\nStored by deliver.\n' |
+    cor deliver --group merge
+check_eq "$(sqlite3 "$TMP/state/corridor.db" "SELECT count(*) FROM work WHERE kind = 'render'")" 1 "queued"
+serve_start --lmtp "unix:$TMP/lmtp.sock"
+wait_for 30 pending || fail "render queue not empty"
+serve_stop
+k=$(key offline-1@council.test)
+check -f "$A/g/merge/m/$(echo $k | cut -c1-2)/$k.html"
+sumtree "$A" "$TMP/daemon"
+out=$(cor archive build 2>&1)
+case $out in *" 0 files, "*) ;; *) fail "output: $out" ;; esac
+
 test_case "hostile mail: archived, and no page or feed holds active content"
 cor group create hostile >/dev/null
 out=$(cor import --group hostile "$SRC"/tests/data/hostile/*.eml 2>&1)

@@ -123,7 +123,12 @@ function watch(page, origin) {
 
 async function screenshot(page, outdir, name) {
     await check(`screenshot ${name}`, async () => {
-        await page.screenshot({ path: join(outdir, name), fullPage: true });
+        // the whole page, cut at 2,400 px: long month and group pages would
+        // otherwise make multi-megabyte images for docs/screenshots/
+        const h = await page.evaluate(() => document.documentElement.scrollHeight);
+        const w = page.viewportSize().width;
+        await page.screenshot({ path: join(outdir, name), fullPage: true,
+                                clip: { x: 0, y: 0, width: w, height: Math.min(h, 2400) } });
     });
 }
 
@@ -255,7 +260,9 @@ async function walk(base, outdir, opts) {
         await screenshot(page, outdir, 'thread.png');
         await check('screenshot thread-mobile.png (390x844)', async () => {
             await page.setViewportSize({ width: 390, height: 844 });
-            await page.screenshot({ path: join(outdir, 'thread-mobile.png'), fullPage: true });
+            const h = await page.evaluate(() => document.documentElement.scrollHeight);
+            await page.screenshot({ path: join(outdir, 'thread-mobile.png'), fullPage: true,
+                                    clip: { x: 0, y: 0, width: 390, height: Math.min(h, 2400) } });
             const overflow = await page.evaluate(
                 () => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             await page.setViewportSize({ width: 1280, height: 900 });
