@@ -467,11 +467,44 @@ group_scope(cor_tctx_t *c, cor_tval_t *scope, const am_group_t *g)
     cor_tval_set_printf(c, gv, "href", "g/%s/", g->info->name);
 }
 
+static cor_tval_t *
+group_page(cor_tctx_t *c, const rnd_site_t *s, const char *path, const char *title,
+           const am_group_t *g, bool top)
+{
+    cor_tval_t *v = rnd_page_scope(c, s, path, title);
+    group_scope(c, v, g);
+    crumbs(c, v, top ? NULL : g->info->name, g->info->title);
+    return v;
+}
+
 static cor_status_t
 render_to(const rnd_site_t *s, const char *tmpl, cor_tval_t *scope, GString *out, char **err)
 {
     return cor_tmpl_render(s->tmpl, tmpl, scope, out, err);
 }
+
+/* Renders template `tmpl` and appends it to `files` as `path` (transfer
+ * full: freed on error too).  `hint` sizes the buffer. */
+static cor_status_t
+emit(const rnd_site_t *s, const char *tmpl, cor_tval_t *scope, char *path, size_t hint,
+     GPtrArray *files, char **err)
+{
+    GString *out = g_string_sized_new(hint);
+    cor_status_t rs = render_to(s, tmpl, scope, out, err);
+    if (rs != COR_OK) {
+        g_free(path);
+        g_string_free(out, TRUE);
+        return rs;
+    }
+    add_file(files, path, out);
+    return COR_OK;
+}
+
+/* The values every page of group g has: title, group, breadcrumbs (with
+ * the group's own crumb unless `top`). */
+static cor_tval_t *
+group_page(cor_tctx_t *c, const rnd_site_t *s, const char *path, const char *title,
+           const am_group_t *g, bool top);
 
 cor_status_t
 rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *rm,
@@ -480,9 +513,7 @@ rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *
     const char *gname = p->group->info->name;
     char *path = rnd_msg_rel(gname, p->key, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, subject_or_none(rm->msg->subject));
-    group_scope(c, v, p->group);
-    crumbs(c, v, gname, p->group->info->title);
+    cor_tval_t *v = group_page(c, s, path, subject_or_none(rm->msg->subject), p->group, false);
     cor_tval_t *mv = cor_tval_set_object(c, v, "message");
     message_scope(c, mv, p, rm, true);
     cor_tval_set_bool(c, mv, "standalone", true);
@@ -597,9 +628,7 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
 
     char *path = rnd_thread_rel(gname, t->id, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, subject);
-    group_scope(c, v, g);
-    crumbs(c, v, gname, g->info->title);
+    cor_tval_t *v = group_page(c, s, path, subject, g, false);
     cor_tval_set_int(c, v, "count", t->posts->len);
     cor_tval_set_bool(c, v, "plural", t->posts->len != 1);
     set_path(c, v, "feed_href", "", rnd_thread_rel(gname, t->id, ".atom"));
@@ -666,19 +695,9 @@ rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live, GP
 {
     char *path = rnd_thread_rel(g->info->name, old, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, "This conversation has moved");
-    group_scope(c, v, g);
-    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_t *v = group_page(c, s, path, "This conversation has moved", g, false);
     set_path(c, v, "target", "", rnd_thread_rel(g->info->name, live, ".html"));
-    GString *out = g_string_new(NULL);
-    cor_status_t rs = render_to(s, "moved.html", v, out, err);
-    if (rs != COR_OK) {
-        g_free(path);
-        g_string_free(out, TRUE);
-        return rs;
-    }
-    add_file(files, path, out);
-    return COR_OK;
+    return emit(s, "moved.html", v, path, 4096, files, err);
 }
 
 /* ---- listings ---- */
@@ -754,9 +773,7 @@ rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files
     g_autofree char *title = k == 0 ? g_strdup(gtitle)
                                     : g_strdup_printf("%s: older conversations, page %d", gtitle, k);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, title);
-    group_scope(c, v, g);
-    crumbs(c, v, k == 0 ? NULL : g->info->name, g->info->title);
+    cor_tval_t *v = group_page(c, s, path, title, g, k == 0);
     cor_tval_set_bool(c, v, "front", k == 0);
     cor_tval_set_int(c, v, "page", k);
     cor_tval_t *list = cor_tval_set_list(c, v, "threads");
@@ -782,15 +799,7 @@ rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files
         cor_tval_set_int(c, v, "thread_count", g->order->len);
         cor_tval_set_int(c, v, "message_count", g->posts->len);
     }
-    GString *out = g_string_sized_new(16384);
-    cor_status_t rs = render_to(s, "group.html", v, out, err);
-    if (rs != COR_OK) {
-        g_free(path);
-        g_string_free(out, TRUE);
-        return rs;
-    }
-    add_file(files, path, out);
-    return COR_OK;
+    return emit(s, "group.html", v, path, 16384, files, err);
 }
 
 cor_status_t
@@ -806,9 +815,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
     const char *gtitle = *g->info->title ? g->info->title : g->info->name;
     g_autofree char *title = g_strdup_printf("%s: %s", gtitle, name);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, title);
-    group_scope(c, v, g);
-    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_t *v = group_page(c, s, path, title, g, false);
     cor_tval_set_str(c, v, "month", name);
     cor_tval_set_int(c, v, "count", posts->len);
     /* conversations in the order of their first message this month, each
@@ -840,15 +847,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
             cor_tval_set_str(c, mv, "date_iso", buf);
         }
     }
-    GString *out = g_string_sized_new(16384);
-    cor_status_t rs = render_to(s, "month.html", v, out, err);
-    if (rs != COR_OK) {
-        g_free(path);
-        g_string_free(out, TRUE);
-        return rs;
-    }
-    add_file(files, path, out);
-    return COR_OK;
+    return emit(s, "month.html", v, path, 16384, files, err);
 }
 
 cor_status_t
@@ -858,22 +857,12 @@ rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray *files, char 
     const char *gtitle = *g->info->title ? g->info->title : g->info->name;
     g_autofree char *title = g_strdup_printf("About %s", gtitle);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
-    cor_tval_t *v = rnd_page_scope(c, s, path, title);
-    group_scope(c, v, g);
-    crumbs(c, v, g->info->name, g->info->title);
+    cor_tval_t *v = group_page(c, s, path, title, g, false);
     cor_tval_set_bool(c, v, g->info->visibility == COR_VISIBILITY_PUBLIC ? "is_public"
                             : g->info->visibility == COR_VISIBILITY_STAFF ? "is_staff"
                                                                           : "is_private",
                       true);
-    GString *out = g_string_new(NULL);
-    cor_status_t rs = render_to(s, "about.html", v, out, err);
-    if (rs != COR_OK) {
-        g_free(path);
-        g_string_free(out, TRUE);
-        return rs;
-    }
-    add_file(files, path, out);
-    return COR_OK;
+    return emit(s, "about.html", v, path, 4096, files, err);
 }
 
 cor_status_t
