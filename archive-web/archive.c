@@ -45,6 +45,8 @@ struct cor_archive {
     void (*progress)(uint64_t, uint64_t, void *);
     void *progress_data;
     am_model_t *model;         /* the daemon's, between updates */
+    bool fresh_next;           /* the model may already hold queued messages:
+                                  the next update re-renders every index page */
     GRWLock model_lock;        /* page functions read it from HTTP threads */
 };
 
@@ -1035,6 +1037,8 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     writer_init(&w, true);
 
     g_rw_lock_writer_lock(&a->model_lock);
+    fresh = a->fresh_next;
+    a->fresh_next = false;
     if (!a->model || strcmp(a->model->generation, gen) != 0) {
         am_model_free(a->model);
         a->model = NULL;
@@ -1097,6 +1101,28 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     }
     writer_clear(&w);
     unlock_archive(lockfd);
+    return s;
+}
+
+cor_status_t
+cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err)
+{
+    cor_status_t s = COR_OK;
+    g_rw_lock_writer_lock(&a->model_lock);
+    if (!a->model) {
+        s = am_model_load(st, &a->model);
+        /* work queued now may be in the model already: its old places are
+         * unknown, so the next update renders every index page */
+        int64_t pending = 0;
+        if (s == COR_OK && (s = cor_store_work_count(st, "render", &pending)) == COR_OK)
+            a->fresh_next = pending > 0;
+        if (s != COR_OK) {
+            am_model_free(a->model);
+            a->model = NULL;
+            *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
+        }
+    }
+    g_rw_lock_writer_unlock(&a->model_lock);
     return s;
 }
 

@@ -106,6 +106,11 @@ cor_status_t cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *gr
 cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
                                 cor_archive_stats_t *stats, int64_t *pending, char **err);
 
+/* Loads the model now rather than at the first update (the daemon does it
+ * at start, so that the first message after a restart costs no more than
+ * the others). */
+cor_status_t cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err);
+
 /* ---- the daemon's renderer ---- */
 
 /* A thread that keeps the archive current (runner.c): it renders after a

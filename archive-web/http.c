@@ -545,10 +545,13 @@ decode_path(const char *raw, size_t len, char **out)
     return true;
 }
 
-/* True when `rel` (no leading '/') has a segment starting with '.'. */
+/* True when `rel` (no leading '/') has a segment starting with '.', or is
+ * a page being written (the archive's "NAME.tmp~"). */
 static bool
 has_hidden_segment(const char *rel)
 {
+    if (g_str_has_suffix(rel, "~"))
+        return true;
     for (const char *p = rel; *p;) {
         if (*p == '.')
             return true;

@@ -52,7 +52,8 @@
  *     refused (400) when it then holds "..", "//", a backslash, a NUL or an
  *     encoded "/", and files are opened beneath the tree's root
  *     (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where the kernel has
- *     it); names starting with "." (temporary files of a build) are 404.
+ *     it); names starting with "." and names ending in "~" (pages being
+ *     written, "NAME.tmp~") are 404.
  *  3. Every response carries the security headers (a Content-Security-Policy
  *     that allows no script, nosniff, DENY framing, same-origin referrers)
  *     and Vary: the trusted header.  Restricted pages and pages made for a

@@ -15,6 +15,9 @@
 #include "core/sanitize.h"
 #include "core/thread.h"
 
+/* Posts listed on an author page; the others are found by search. */
+#define AUTHOR_POSTS 100
+
 static const char *const month_names[] = {
     "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December",
@@ -1009,13 +1012,17 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
         cor_tval_set_printf(c, gv, "href", "g/%s/index.html", g->info->name);
         cor_tval_set_int(c, gv, "count", n);
     }
-    /* posts, newest first */
+    /* the newest posts; the rest through search (a page that grew with
+     * every post of a prolific author would make each of their posts cost
+     * more to publish than the last) */
     cor_tval_t *pl = cor_tval_set_list(c, v, "posts");
     char buf[64];
-    for (guint i = a->posts->len; i-- > 0;) {
+    guint shown = 0;
+    for (guint i = a->posts->len; i-- > 0 && shown < AUTHOR_POSTS;) {
         am_post_t *p = a->posts->pdata[i];
         if (!g_hash_table_contains(allowed, p->group))
             continue;
+        shown++;
         cor_tval_t *pv = cor_tval_list_add_object(c, pl);
         cor_tval_set_str(c, pv, "subject", subject_or_none(p->subject));
         set_path(c, pv, "href", "", rnd_msg_rel(p->group->info->name, p->key, ".html"));
@@ -1025,6 +1032,14 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
         cor_tval_set_str(c, pv, "date", buf);
         rnd_date_iso(buf, sizeof buf, p->date);
         cor_tval_set_str(c, pv, "date_iso", buf);
+    }
+    cor_tval_set_int(c, v, "shown", shown);
+    if (shown < visible)
+        cor_tval_set_bool(c, v, "more", true);
+    if (*a->addr) {
+        g_autofree char *q = g_strdup_printf("from:%s", a->addr);
+        g_autofree char *eq = g_uri_escape_string(q, NULL, FALSE);
+        cor_tval_set_printf(c, v, "search_href", "search?q=%s", eq);
     }
     return render_to(s, "author.html", v, out, err);
 }

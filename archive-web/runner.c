@@ -88,6 +88,9 @@ runner_main(gpointer data)
     if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
         cor_log_debug("cannot lower the renderer's priority: %s", g_strerror(errno));
     render_all(r);                            /* catch up after a restart */
+    g_autofree char *err = NULL;
+    if (cor_archive_preload(r->archive, r->st, &err) != COR_OK)
+        cor_log_warning("archive: %s (will load it at the first message)", err);
     for (;;) {
         if (!wait_kick(r, g_get_monotonic_time() + POLL_US))
             break;
