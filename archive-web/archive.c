@@ -29,6 +29,9 @@
 
 GResource *cor_web_get_resource(void);
 
+/* Parsed messages the daemon keeps between updates (see cor_archive). */
+#define MESSAGE_CACHE 2000
+
 struct cor_archive {
     char *state_dir;
     char *public_dir;
@@ -45,6 +48,10 @@ struct cor_archive {
     void (*progress)(uint64_t, uint64_t, void *);
     void *progress_data;
     am_model_t *model;         /* the daemon's, between updates */
+    GHashTable *messages;      /* updates: msg -> rnd_message_t*, parsed messages kept
+                                  between rounds (a thread's page needs all of
+                                  them; the group feed the newest); emptied when
+                                  it holds more than MESSAGE_CACHE */
     bool fresh_next;           /* the model may already hold queued messages:
                                   the next update re-renders every index page */
     GRWLock model_lock;        /* page functions read it from HTTP threads */
@@ -160,6 +167,8 @@ cor_archive_open(const cor_archive_options_t *o, cor_archive_t **out, char **err
     a->progress = o->progress;
     a->progress_data = o->progress_data;
     g_rw_lock_init(&a->model_lock);
+    a->messages = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                        (GDestroyNotify) rnd_message_free);
     a->tmpl = cor_tmpl_set_new();
     cor_status_t s = load_templates(a, err);
     if (s != COR_OK) {
@@ -186,6 +195,7 @@ cor_archive_free(cor_archive_t *a)
     if (!a)
         return;
     am_model_free(a->model);
+    g_hash_table_unref(a->messages);
     g_rw_lock_clear(&a->model_lock);
     cor_tmpl_set_free(a->tmpl);
     if (a->css)
@@ -569,7 +579,7 @@ job_group(build_t *b, cor_store_t *st, writer_t *w, am_group_t *g, GPtrArray *fi
     if (s == COR_OK)
         s = rnd_about_file(site, g, files, err);
     if (s == COR_OK)
-        s = rnd_group_feed_file(site, st, g, files, err);
+        s = rnd_group_feed_file(site, st, g, NULL, files, err);
     /* merged thread ids keep their pages */
     GHashTableIter it;
     gpointer k, v;
@@ -892,22 +902,15 @@ remove_file(const char *root, const char *rel)
     return COR_OK;
 }
 
-/* Loads (or reuses) the parsed message of p. */
+/* Loads (or reuses) the parsed message of p (rnd_message_cached). */
 static cor_status_t
 cached_message(GHashTable *cache, cor_store_t *st, am_post_t *p, rnd_message_t **out, char **err)
 {
-    rnd_message_t *rm = g_hash_table_lookup(cache, p);
-    if (!rm) {
-        cor_status_t s = rnd_message_load(st, p, &rm);
-        if (s != COR_OK) {
-            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
-                                   cor_store_error(st));
-            return s;
-        }
-        g_hash_table_insert(cache, p, rm);
-    }
-    *out = rm;
-    return COR_OK;
+    cor_status_t s = rnd_message_cached(cache, st, p, out);
+    if (s != COR_OK)
+        *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                               cor_store_error(st));
+    return s;
 }
 
 static cor_status_t
@@ -917,8 +920,7 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
     const rnd_site_t *site = &a->site;
     am_group_t *g = c->group;
     const char *root = tree_of(a, g);
-    g_autoptr(GHashTable) cache = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                                         (GDestroyNotify) rnd_message_free);
+    GHashTable *cache = a->messages;
     cor_status_t s = COR_OK;
     for (guint i = 0; s == COR_OK && i < c->posts->len; i++) {
         am_post_t *p = c->posts->pdata[i];
@@ -988,7 +990,7 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
     if (s == COR_OK)
         s = rnd_about_file(site, g, files, err);
     if (s == COR_OK)
-        s = rnd_group_feed_file(site, st, g, files, err);
+        s = rnd_group_feed_file(site, st, g, cache, files, err);
     if (s == COR_OK)
         s = write_files(w, root, files, err);
     /* author pages (public tree; only public posts show there) */
@@ -1036,6 +1038,8 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     writer_t w;
     writer_init(&w, true);
 
+    if (g_hash_table_size(a->messages) > MESSAGE_CACHE)
+        g_hash_table_remove_all(a->messages);
     g_rw_lock_writer_lock(&a->model_lock);
     fresh = a->fresh_next;
     a->fresh_next = false;
@@ -1056,6 +1060,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
                                    g_array_index(msgs, int64_t, i), cor_store_error(st));
     }
     g_rw_lock_writer_unlock(&a->model_lock);
+    gint64 t_model = g_get_monotonic_time();
 
     g_rw_lock_reader_lock(&a->model_lock);
     for (guint i = 0; s == COR_OK && i < changes->len; i++)
@@ -1077,10 +1082,12 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     }
     g_rw_lock_reader_unlock(&a->model_lock);
 
+    gint64 t_render = g_get_monotonic_time();
     if (s == COR_OK && w.files > 0) {
         g_mkdir_with_parents(a->public_dir, 0755);
         s = sync_tree(a->public_dir, err);
     }
+    gint64 t_sync = g_get_monotonic_time();
     if (s == COR_OK && ids && ids->len > 0 && (s = cor_store_begin(st)) == COR_OK) {
         s = cor_store_work_delete(st, ids);
         if (s == COR_OK)
@@ -1092,6 +1099,9 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     }
     if (s == COR_OK && pending)
         s = cor_store_work_count(st, "render", pending);
+    cor_log_debug("archive: model %.1f ms, pages %.1f ms, sync %.1f ms, queue %.1f ms",
+                  (t_model - t0) / 1000.0, (t_render - t_model) / 1000.0,
+                  (t_sync - t_render) / 1000.0, (g_get_monotonic_time() - t_sync) / 1000.0);
     if (stats) {
         stats->messages = msgs ? msgs->len : 0;
         stats->pages = w.files;

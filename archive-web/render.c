@@ -226,6 +226,22 @@ rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
 }
 
 cor_status_t
+rnd_message_cached(GHashTable *cache, cor_store_t *st, const am_post_t *p, rnd_message_t **out)
+{
+    rnd_message_t *rm = g_hash_table_lookup(cache, &p->msg);
+    if (!rm) {
+        cor_status_t s = rnd_message_load(st, p, &rm);
+        if (s != COR_OK)
+            return s;
+        int64_t *k = g_new(int64_t, 1);
+        *k = p->msg;
+        g_hash_table_insert(cache, k, rm);
+    }
+    *out = rm;
+    return COR_OK;
+}
+
+cor_status_t
 rnd_message_load_parts(cor_store_t *st, const am_post_t *p, rnd_message_t **out)
 {
     return message_load(st, p, COR_PARSE_KEEP_HTML | COR_PARSE_KEEP_PARTS, out);
@@ -869,8 +885,8 @@ rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray *files, char 
 }
 
 cor_status_t
-rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GPtrArray *files,
-                    char **err)
+rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GHashTable *cache,
+                    GPtrArray *files, char **err)
 {
     g_autoptr(GArray) months = am_group_months(g);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
@@ -891,7 +907,8 @@ rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GPtrArr
         for (guint j = posts->len; j-- > 0 && n < s->feed_entries; n++) {
             am_post_t *p = posts->pdata[j];
             rnd_message_t *rm = NULL;
-            cor_status_t rs = rnd_message_load(st, p, &rm);
+            cor_status_t rs = cache ? rnd_message_cached(cache, st, p, &rm)
+                                    : rnd_message_load(st, p, &rm);
             if (rs != COR_OK) {
                 if (err)
                     *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
@@ -899,7 +916,8 @@ rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GPtrArr
                 return rs;
             }
             feed_entry(c, entries, s, p, rm);
-            rnd_message_free(rm);
+            if (!cache)
+                rnd_message_free(rm);
         }
     }
     GString *out = g_string_sized_new(16384);

@@ -28,6 +28,12 @@ typedef struct rnd_message rnd_message_t;
 
 /* Parses post p's original.  *out transfer full (rnd_message_free). */
 cor_status_t rnd_message_load(cor_store_t *st, const am_post_t *p, rnd_message_t **out);
+/* rnd_message_load through `cache` (msg id -> rnd_message_t*, owning; NULL
+ * for none): a message is parsed once, whatever page or group needs it.
+ * *out is borrowed from the cache (or, without one, must be freed: use
+ * rnd_message_load then). */
+cor_status_t rnd_message_cached(GHashTable *cache, cor_store_t *st, const am_post_t *p,
+                                rnd_message_t **out);
 /* The same with every attachment's bytes (for rnd_attachment: downloads). */
 cor_status_t rnd_message_load_parts(cor_store_t *st, const am_post_t *p, rnd_message_t **out);
 void rnd_message_free(rnd_message_t *m);
@@ -61,9 +67,10 @@ cor_status_t rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPt
 cor_status_t rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files,
                             char **err);
 cor_status_t rnd_about_file(const rnd_site_t *s, const am_group_t *g, GPtrArray *files, char **err);
-/* The group feed needs the newest posts' text: reads them from the store. */
+/* The group feed needs the newest posts' text: reads them from the store
+ * (through `cache` when not NULL, see rnd_message_cached). */
 cor_status_t rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g,
-                                 GPtrArray *files, char **err);
+                                 GHashTable *cache, GPtrArray *files, char **err);
 
 /* Attachment N (1-based) of a loaded message: its bytes, the extension
  * the page links (safe list, else "bin"), the download name and a content
