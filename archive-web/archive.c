@@ -944,6 +944,28 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         if (s == COR_OK)
             s = rnd_thread_files(site, st, t, msgs, files, err);
     }
+    if (fresh) {
+        /* the model was loaded with this work's messages in it already: a
+         * merge it brought is not seen as one, so every merged id's page and
+         * every month of the threads touched are made again */
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, g->aliases);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            g_array_append_val(c->gone, *(int64_t *) k);
+        for (guint i = 0; i < c->threads->len; i++) {
+            int64_t tid = g_array_index(c->threads, int64_t, i);
+            am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
+            for (guint j = 0; t && j < t->posts->len; j++) {
+                int mo = ((am_post_t *) t->posts->pdata[j])->month;
+                bool have = false;
+                for (guint q = 0; q < c->months->len && !have; q++)
+                    have = g_array_index(c->months, int, q) == mo;
+                if (!have)
+                    g_array_append_val(c->months, mo);
+            }
+        }
+    }
     for (guint i = 0; s == COR_OK && i < c->gone->len; i++) {
         int64_t old = g_array_index(c->gone, int64_t, i);
         int64_t *live = g_hash_table_lookup(g->aliases, &old);

@@ -510,6 +510,9 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
         return s;
     }
     am_thread_t *t = thread_get(g, tid);
+    /* month pages show a thread by its first post: while that stays, only
+     * the months of posts that arrive (or move) here change */
+    am_post_t *old_first = t->posts->len ? t->posts->pdata[0] : NULL;
     if (t->rank >= 0 && t->rank < c->min_rank)
         c->min_rank = t->rank;
     order_remove(g, t);
@@ -530,12 +533,14 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
             sorted_insert(x->author->posts, x);
             add_ptr(c->posts, x);
             add_ptr(c->authors, x->author);
+            add_month(c->months, x->month);
         } else if (x->thread != t) {
             if (x->thread) {
                 g_ptr_array_remove(x->thread->posts, x);
                 add_ptr(losers, x->thread);
             }
             add_ptr(c->posts, x);
+            add_month(c->months, x->month);
         }
         x->thread = t;
         g_ptr_array_add(t->posts, x);
@@ -563,8 +568,9 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
         if (t->rank < c->min_rank)
             c->min_rank = t->rank;
         add_id(c->threads, t->id);
-        for (guint j = 0; j < t->posts->len; j++)
-            add_month(c->months, ((am_post_t *) t->posts->pdata[j])->month);
+        if (t->posts->pdata[0] != old_first || losers->len > 0)
+            for (guint j = 0; j < t->posts->len; j++)
+                add_month(c->months, ((am_post_t *) t->posts->pdata[j])->month);
     } else {
         g_hash_table_remove(g->threads, &tid);
     }
@@ -589,14 +595,24 @@ am_model_apply(am_model_t *m, cor_store_t *st, int64_t msg, GPtrArray *changes)
             add_ptr(c->posts, x);
             add_ptr(c->authors, x->author);
         }
+        guint gone_before = c->gone->len;
         if ((s = reload_thread(m, st, g, row->thread, c)) != COR_OK)
             break;
         x = g_hash_table_lookup(g->by_msg, &row->msg);
         if (x) {
+            /* the message this work is for: its page, author and month
+             * change, even when the model held it already (loaded after it
+             * was stored) */
             add_ptr(c->posts, x);
             add_ptr(c->authors, x->author);
+            add_month(c->months, x->month);
         }
-        /* merged ids now point elsewhere: their pages change too */
+        /* merged ids now point elsewhere: their pages change too.  Only a
+         * merge (a thread emptied into this one) changes them: reading every
+         * alias of the group for each message would cost more as the group
+         * grows */
+        if (c->gone->len == gone_before)
+            continue;
         g_autoptr(GHashTable) before = g_hash_table_new_full(g_int64_hash, g_int64_equal,
                                                              g_free, g_free);
         GHashTableIter it;

@@ -9,6 +9,7 @@
 #include "archive-web/render.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "archive-web/archive.h"
 #include "core/message.h"
@@ -23,30 +24,75 @@ static const char *const month_names[] = {
     "August", "September", "October", "November", "December",
 };
 
+/* Dates without GDateTime or printf: they are made for every post of
+ * every listing page. */
+static bool
+utc(int64_t t, struct tm *tm)
+{
+    time_t tt = (time_t) t;
+    return gmtime_r(&tt, tm) != NULL && tm->tm_year + 1900 >= 0 && tm->tm_year + 1900 <= 9999;
+}
+
+static char *
+put_num(char *p, int v, int width)
+{
+    char tmp[12];
+    int n = 0;
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && n < 11);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
 void
 rnd_date(char *buf, size_t n, int64_t t)
 {
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
-    if (!dt) {
+    struct tm tm;
+    if (n < 48 || !utc(t, &tm)) {
         g_strlcpy(buf, "unknown date", n);
         return;
     }
-    g_snprintf(buf, n, "%d %s %d, %02d:%02d UTC", g_date_time_get_day_of_month(dt),
-               month_names[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
-               g_date_time_get_hour(dt), g_date_time_get_minute(dt));
+    char *p = put_num(buf, tm.tm_mday, 1);
+    *p++ = ' ';
+    size_t ml = strlen(month_names[tm.tm_mon]);
+    memcpy(p, month_names[tm.tm_mon], ml);
+    p += ml;
+    *p++ = ' ';
+    p = put_num(p, tm.tm_year + 1900, 1);
+    *p++ = ',';
+    *p++ = ' ';
+    p = put_num(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_num(p, tm.tm_min, 2);
+    memcpy(p, " UTC", 5);
 }
 
 void
 rnd_date_iso(char *buf, size_t n, int64_t t)
 {
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
-    if (!dt) {
+    struct tm tm;
+    if (n < 21 || !utc(t, &tm)) {
         g_strlcpy(buf, "1970-01-01T00:00:00Z", n);
         return;
     }
-    g_snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(dt),
-               g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
-               g_date_time_get_hour(dt), g_date_time_get_minute(dt), g_date_time_get_second(dt));
+    char *p = put_num(buf, tm.tm_year + 1900, 4);
+    *p++ = '-';
+    p = put_num(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_num(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_num(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_num(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = put_num(p, tm.tm_sec, 2);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void
