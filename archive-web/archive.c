@@ -1048,8 +1048,15 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     int lockfd = lock_archive(a, err);
     if (lockfd < 0)
         return COR_ERR_IO;
-
-    cor_status_t s = COR_OK;
+    /* one snapshot of the store for the model and the pages: the committer
+     * goes on writing meanwhile (a message merging threads between two of
+     * our reads would otherwise tear the picture) */
+    cor_status_t s = cor_store_begin_read(st);
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
+        unlock_archive(lockfd);
+        return s;
+    }
     bool fresh = false;
     g_autofree char *gen = NULL;
     if (cor_store_meta_get(st, "archive_generation", &gen) != COR_OK)
@@ -1110,6 +1117,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
         s = sync_tree(a->public_dir, err);
     }
     gint64 t_sync = g_get_monotonic_time();
+    cor_store_end_read(st);
     if (s == COR_OK && ids && ids->len > 0 && (s = cor_store_begin(st)) == COR_OK) {
         s = cor_store_work_delete(st, ids);
         if (s == COR_OK)

@@ -310,8 +310,25 @@ load_aliases(cor_store_t *st, am_group_t *g)
     return COR_OK;
 }
 
+static cor_status_t model_load(cor_store_t *st, am_model_t **out);
+
+/* In one read transaction (the caller's, or one of its own): the groups,
+ * posts and aliases must be one picture of the store. */
 cor_status_t
 am_model_load(cor_store_t *st, am_model_t **out)
+{
+    if (cor_store_in_transaction(st))
+        return model_load(st, out);
+    cor_status_t s = cor_store_begin_read(st);
+    if (s != COR_OK)
+        return s;
+    s = model_load(st, out);
+    cor_store_end_read(st);
+    return s;
+}
+
+static cor_status_t
+model_load(cor_store_t *st, am_model_t **out)
 {
     *out = NULL;
     am_model_t *m = g_new0(am_model_t, 1);
@@ -509,6 +526,15 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
         g_ptr_array_unref(r.rows);
         return s;
     }
+    guint mine = 0;
+    for (guint i = 0; i < r.rows->len; i++)
+        mine += ((cor_store_post_t *) r.rows->pdata[i])->group_id == g->info->id;
+    if (mine == 0) {
+        /* not in this snapshot (a thread merged away since the message was
+         * read): the work item of the message that merged it comes later */
+        g_ptr_array_unref(r.rows);
+        return COR_OK;
+    }
     am_thread_t *t = thread_get(g, tid);
     /* month pages show a thread by its first post: while that stays, only
      * the months of posts that arrive (or move) here change */
@@ -553,8 +579,10 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
             c->min_rank = l->rank;
         order_remove(g, l);
         if (l->posts->len == 0) {
+            /* kept (empty, out of the order) rather than freed: nothing may
+             * be left pointing at freed memory, whatever order the work
+             * comes in */
             add_id(c->gone, l->id);
-            g_hash_table_remove(g->threads, &l->id);
         } else {
             thread_finish(l);
             order_insert(g, l);
@@ -571,8 +599,6 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
         if (t->posts->pdata[0] != old_first || losers->len > 0)
             for (guint j = 0; j < t->posts->len; j++)
                 add_month(c->months, ((am_post_t *) t->posts->pdata[j])->month);
-    } else {
-        g_hash_table_remove(g->threads, &tid);
     }
     if (t->last_date > g->last_date)
         g->last_date = t->last_date;

@@ -893,7 +893,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
         if (g_hash_table_contains(seen, p->thread))
             continue;
         g_hash_table_add(seen, p->thread);
-        const am_post_t *first = p->thread->posts->pdata[0];
+        const am_post_t *first = p->thread->posts->len ? p->thread->posts->pdata[0] : p;
         cor_tval_t *tv = cor_tval_list_add_object(c, list);
         cor_tval_set_str(c, tv, "subject", subject_or_none(first->subject));
         set_path(c, tv, "href", "", rnd_thread_rel(g->info->name, p->thread->id, ".html"));

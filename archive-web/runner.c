@@ -84,8 +84,8 @@ static gpointer
 runner_main(gpointer data)
 {
     cor_archive_runner_t *r = data;
-    /* intake comes first */
-    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
+    /* intake comes first; the index and the archive share what is left */
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0)
         cor_log_debug("cannot lower the renderer's priority: %s", g_strerror(errno));
     render_all(r);                            /* catch up after a restart */
     g_autofree char *err = NULL;

@@ -312,6 +312,23 @@ cor_store_rollback(cor_store_t *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+cor_status_t
+cor_store_begin_read(cor_store_t *st)
+{
+    /* BEGIN alone takes no lock; the first SELECT takes the snapshot, so
+     * read something at once */
+    cor_status_t s = exec(st, "BEGIN", "cannot begin transaction");
+    if (s == COR_OK && (s = exec(st, "SELECT count(*) FROM meta", "cannot read")) != COR_OK)
+        cor_store_rollback(st);
+    return s;
+}
+
+void
+cor_store_end_read(cor_store_t *st)
+{
+    cor_store_rollback(st);
+}
+
 void
 cor_store_set_autocheckpoint(cor_store_t *st, int pages)
 {

@@ -123,6 +123,13 @@ cor_status_t cor_store_begin(cor_store_t *st);
 cor_status_t cor_store_commit(cor_store_t *st);
 void cor_store_rollback(cor_store_t *st);
 
+/* A read transaction: every statement until _end_read sees the store as it
+ * was at _begin_read (WAL snapshot), whatever other connections commit
+ * meanwhile.  Writers are not blocked.  For readers that make one picture
+ * from several queries (the archive's model). */
+cor_status_t cor_store_begin_read(cor_store_t *st);
+void cor_store_end_read(cor_store_t *st);
+
 /* One savepoint inside a transaction (not nestable): the LMTP intake stores
  * each recipient's copy under a savepoint so that one group's failure undoes
  * only that group's rows.  _rollback undoes to the savepoint and closes it. */
