@@ -1,6 +1,7 @@
 /* archive-web/http.c — the archive's HTTP listener (see http.h for the
  * routes, the viewer rule and the invariants). */
 #include "archive-web/http.h"
+#include "archive-web/render.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -198,15 +199,6 @@ normalise_user(const char *value, const char *domain)
         v = full;
     }
     return g_utf8_strdown(v, -1);
-}
-
-static char *
-iso_date(int64_t t)
-{
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
-    if (dt == NULL)
-        return g_strdup("1970-01-01T00:00:00Z");
-    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 /* An HTTP date (RFC 9110 IMF-fixdate; no locale involved). */
@@ -1117,7 +1109,8 @@ send_search(request_t *rq, struct MHD_Connection *c)
         json_builder_begin_array(b);
         for (guint i = 0; i < data->len; i++) {
             hit_data_t *d = &g_array_index(data, hit_data_t, i);
-            g_autofree char *date = iso_date(d->m->date);
+            char date[32];
+            rnd_date_iso(date, sizeof date, d->m->date);
             g_autofree char *url = g_strconcat("/", d->url, NULL);
             json_builder_begin_object(b);
             json_builder_set_member_name(b, "message_id");

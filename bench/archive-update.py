@@ -98,12 +98,12 @@ def main():
     ap.add_argument('out')
     a = ap.parse_args()
 
-    todo = []
+    to_send = []
     with open(os.path.join(a.takedir, 'index.tsv')) as f:
         for line in f:
             name, number, _mid, key = line.rstrip('\n').split('\t')
-            todo.append((name, number, key))
-    if not todo:
+            to_send.append((name, number, key))
+    if not to_send:
         sys.stderr.write('archive-update: no messages in %s\n' % a.takedir)
         return 2
 
@@ -112,7 +112,7 @@ def main():
     lmtp.ehlo_or_helo_if_needed()
     rows, failed = [], 0
     cpu0 = cpu_seconds(a.pid)
-    for i, (name, number, key) in enumerate(todo, 1):
+    for i, (name, number, key) in enumerate(to_send, 1):
         with open(os.path.join(a.takedir, name), 'rb') as f:
             msg = f.read()
         page = os.path.join(a.pages, key[:2], key + '.html')
@@ -160,7 +160,7 @@ def main():
     with open(a.out, 'w') as f:
         for r in rows:
             f.write('%d\t%s\t%.2f\t%.2f\t%.2f\t%d\t%d\n' % r)
-    print('messages', len(todo))
+    print('messages', len(to_send))
     print('failed', failed)
     print('daemon_cpu_s', '%.2f' % (cpu1 - cpu0))
     if rows:

@@ -48,6 +48,7 @@
  * O(1) however deep the tree.
  */
 #include "core/sanitize.h"
+#include "core/template.h"
 
 #include <glib.h>
 #include <libxml/HTMLparser.h>
@@ -216,47 +217,14 @@ typedef struct san {
 
 /* ---- output ------------------------------------------------------------- */
 
-/* Bytes put_escaped() does not copy as they are. */
-static inline bool
-is_special(unsigned char c)
-{
-    if (c < 0x20)
-        return c != '\t' && c != '\n';
-    return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' || c == 0x7F;
-}
-
-/* The one way text and attribute values reach the output: & < > " ' as
- * entities, ASCII control characters dropped except tab and newline (CR LF
- * and a lone CR become one newline, as a browser reads them). */
-static void
+/* The one way text and attribute values reach the output is the template
+ * engine's escaper, cor_escape_html (core/template.h): & < > " ' as
+ * entities, control characters dropped except tab and newline.  CR LF and a
+ * lone CR were made newlines before parsing (clean_input). */
+static inline void
 put_escaped(GString *out, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *) s, *end = p + n, *run = p;
-
-    while (p < end) {
-        unsigned char c = *p;
-        if (G_LIKELY(!is_special(c))) {
-            p++;
-            continue;
-        }
-        if (p > run)
-            g_string_append_len(out, (const char *) run, p - run);
-        switch (c) {
-        case '&':  g_string_append_len(out, "&amp;", 5); break;
-        case '<':  g_string_append_len(out, "&lt;", 4); break;
-        case '>':  g_string_append_len(out, "&gt;", 4); break;
-        case '"':  g_string_append_len(out, "&quot;", 6); break;
-        case '\'': g_string_append_len(out, "&#39;", 5); break;
-        case '\r':
-            if (p + 1 >= end || p[1] != '\n')
-                g_string_append_c(out, '\n');
-            break;
-        default:   break;     /* other controls: dropped */
-        }
-        run = ++p;
-    }
-    if (p > run)
-        g_string_append_len(out, (const char *) run, p - run);
+    cor_escape_html(out, s, (gssize) n);
 }
 
 static void
@@ -594,7 +562,8 @@ static char *
 clean_input(const char *html, size_t len, size_t *outlen)
 {
     const char *end = html + len;
-    if (g_utf8_validate_len(html, len, NULL) && !memmem(html, len, "<![", 3))
+    if (g_utf8_validate_len(html, len, NULL) && !memmem(html, len, "<![", 3) &&
+        !memchr(html, '\r', len))
         return NULL;
 
     GString *out = g_string_sized_new(len + 16);
@@ -603,6 +572,10 @@ clean_input(const char *html, size_t len, size_t *outlen)
         unsigned char c = (unsigned char) *p;
         if (c == '\0') {
             p++;
+        } else if (c == '\r') {
+            /* CR LF and a lone CR are one newline, as a browser reads them */
+            g_string_append_c(out, '\n');
+            p += (p + 1 < end && p[1] == '\n') ? 2 : 1;
         } else if (c == '<') {
             size_t n = conditional_len(p, end);
             if (n == 0) {
@@ -612,7 +585,7 @@ clean_input(const char *html, size_t len, size_t *outlen)
             p += n;
         } else if (c < 0x80) {
             const char *q = p + 1;
-            while (q < end && (unsigned char) *q < 0x80 && *q != '\0' && *q != '<')
+            while (q < end && (unsigned char) *q < 0x80 && *q != '\0' && *q != '<' && *q != '\r')
                 q++;
             g_string_append_len(out, p, q - p);
             p = q;

@@ -642,9 +642,9 @@ async function hostile(groupUrl) {
     const messages = new Set();
     await check(`list the group's threads and messages (index, older pages, months)`, async () => {
         const seen = new Set();
-        const todo = [groupUrl];
-        while (todo.length > 0) {
-            const u = todo.shift();
+        const queue = [groupUrl];
+        while (queue.length > 0) {
+            const u = queue.shift();
             if (seen.has(u))
                 continue;
             seen.add(u);
@@ -657,7 +657,7 @@ async function hostile(groupUrl) {
                 else if (/\/m\/[0-9a-f]{2}\/[0-9a-f]{16}\.html$/.test(path))
                     messages.add(h.split('#')[0]);
                 else if (/\/(page-\d+|\d{4}-\d{2})\.html$/.test(path) && h.startsWith(groupUrl.replace(/index\.html$/, '')))
-                    todo.push(h.split('#')[0]);
+                    queue.push(h.split('#')[0]);
             }
         }
         if (threads.size === 0)
