@@ -526,15 +526,6 @@ reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_cha
         g_ptr_array_unref(r.rows);
         return s;
     }
-    guint mine = 0;
-    for (guint i = 0; i < r.rows->len; i++)
-        mine += ((cor_store_post_t *) r.rows->pdata[i])->group_id == g->info->id;
-    if (mine == 0) {
-        /* not in this snapshot (a thread merged away since the message was
-         * read): the work item of the message that merged it comes later */
-        g_ptr_array_unref(r.rows);
-        return COR_OK;
-    }
     am_thread_t *t = thread_get(g, tid);
     /* month pages show a thread by its first post: while that stays, only
      * the months of posts that arrive (or move) here change */

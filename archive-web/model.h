@@ -102,7 +102,9 @@ typedef struct am_change {
 } am_change_t;
 
 /* Reloads message `msg` (and every post of the threads it is in now and
- * was in before) from the store.  Appends to `changes` (am_change_t*, one
+ * was in before) from the store, which must be in a read transaction
+ * (cor_store_begin_read): the message's rows and its thread's rows are then
+ * one picture, so the thread always holds the message.  Appends to `changes` (am_change_t*, one
  * per group touched; merged with an existing entry for the same group).
  * A group unknown to the model (created since the load) is added. */
 cor_status_t am_model_apply(am_model_t *m, cor_store_t *st, int64_t msg, GPtrArray *changes);
