@@ -39,6 +39,7 @@ core_SRCS   :=
 core_CXXSRCS:=
 cli_SRCS    :=
 bridge_SRCS :=
+filters_SRCS:=
 web_SRCS    :=
 web_GENSRCS :=
 unit_TESTS  :=
@@ -47,6 +48,7 @@ all: corridor
 
 include core/Makefile.local
 include core/search/Makefile.local
+include filters/Makefile.local
 include mta-bridge/Makefile.local
 include archive-web/Makefile.local
 include cli/Makefile.local
@@ -55,10 +57,12 @@ include tests/Makefile.local
 core_OBJS := $(core_SRCS:%.c=$(O)/%.o) $(core_CXXSRCS:%.cc=$(O)/%.o)
 cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
 bridge_OBJS := $(bridge_SRCS:%.c=$(O)/%.o)
+filters_OBJS := $(filters_SRCS:%.c=$(O)/%.o)
 web_OBJS  := $(web_SRCS:%.c=$(O)/%.o) $(web_GENSRCS:%.c=%.o)
 LIBCORE   := $(O)/libcorridor.a
 LIBBRIDGE := $(O)/libbridge.a
 LIBWEB    := $(O)/libweb.a
+LIBFILTERS := $(O)/libfilters.a
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,19 +80,23 @@ $(LIBBRIDGE): $(bridge_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(LIBFILTERS): $(filters_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(LIBWEB): $(web_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
-	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBCORE) $(LDLIBS)
+$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
 	cp $(O)/corridor corridor.tmp && mv -f corridor.tmp corridor
 
-$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBCORE)
+$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBCORE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 

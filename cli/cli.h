@@ -97,5 +97,7 @@ int cmd_thread(cor_cli_t *cli, int argc, char **argv);
 int cmd_show(cor_cli_t *cli, int argc, char **argv);
 int cmd_reindex(cor_cli_t *cli, int argc, char **argv);
 int cmd_archive(cor_cli_t *cli, int argc, char **argv);
+int cmd_held(cor_cli_t *cli, int argc, char **argv);
+int cmd_filter(cor_cli_t *cli, int argc, char **argv);
 
 #endif

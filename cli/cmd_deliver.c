@@ -8,6 +8,8 @@
  *   65  EX_DATAERR    the message cannot be accepted (too big, unreadable)
  *   67  EX_NOUSER     no such group (or not one of the list domains)
  *   75  EX_TEMPFAIL   the store is busy, full or failing: try again later
+ *   77  EX_NOPERM     the group's filters refused it (550 5.7.1: a protective
+ *                     marking, a sender who may not post, a refused attachment)
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 #define EX_DATAERR 65
 #define EX_NOUSER 67
 #define EX_TEMPFAIL 75
+#define EX_NOPERM 77
 
 static int
 exit_code(cor_status_t s)
@@ -35,6 +38,8 @@ exit_code(cor_status_t s)
         return EX_TEMPFAIL;
     if (s == COR_ERR_NO_GROUP || s == COR_ERR_BAD_DOMAIN || s == COR_ERR_NOT_FOUND)
         return EX_NOUSER;
+    if (r->code == 550 && strcmp(r->enhanced, "5.7.1") == 0)
+        return EX_NOPERM;         /* a group's filters refused it (marking, policy...) */
     return EX_DATAERR;
 }
 
@@ -152,7 +157,13 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
     cor_delivery_t *d = cor_delivery_new(env, (int64_t) time(NULL));
     cor_delivery_parse(d);
     cor_store_set_busy_timeout(st, cor_config_int(cli->config, "store", "busy_timeout") * 1000);
-    cor_delivery_store(st, &d, 1, &err);
+    g_autoptr(cor_filter_site_t) site = NULL;
+    if (cor_filter_site_new(cli->config, &site, &err) != COR_OK) {
+        cli_error("message not stored: %s", err);
+        cor_delivery_free(d);
+        return EX_TEMPFAIL;
+    }
+    cor_delivery_store(st, site, &d, 1, &err);
     cor_status_t result = d->results[0];
     int rc = exit_code(result);
     if (rc != EX_OK) {

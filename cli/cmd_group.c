@@ -1,8 +1,9 @@
-/* cli/cmd_group.c — `corridor group create|list` and `corridor member add`. */
+/* cli/cmd_group.c — `corridor group create|list|set|show` and `corridor member add`. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "filters/filter.h"
 
 static int
 group_create(cor_cli_t *cli, int argc, char **argv)
@@ -95,6 +96,140 @@ group_list(cor_cli_t *cli, int argc, char **argv)
     return 0;
 }
 
+/* `group set NAME key=value... [--unset key]...`: a group's own filter
+ * settings over the [filters] defaults (filters/filter.h), checked first. */
+static int
+group_set(cor_cli_t *cli, int argc, char **argv)
+{
+    g_auto(GStrv) unset = NULL;
+    GOptionEntry entries[] = {
+        { "unset", 0, 0, G_OPTION_ARG_STRING_ARRAY, &unset,
+          "Go back to the site-wide default for KEY", "KEY" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("NAME KEY=VALUE... - change a group's settings");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc < 2 || (argc == 2 && !unset))
+        return cli_error("usage: corridor group set NAME KEY=VALUE... [--unset KEY]");
+    for (int i = 2; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq)
+            return cli_error("'%s' is not KEY=VALUE", argv[i]);
+        g_autofree char *key = g_strndup(argv[i], (size_t) (eq - argv[i]));
+        g_autofree char *err = NULL;
+        if (cor_filter_setting_check(key, eq + 1, &err) != COR_OK)
+            return cli_error("%s", err);
+    }
+    for (char **u = unset; u && *u; u++) {
+        bool known = false;
+        for (const cor_filter_key_t *k = cor_filter_keys(); k->key; k++)
+            known = known || strcmp(k->key, *u) == 0;
+        if (!known)
+            return cli_error("unknown setting '%s'", *u);
+    }
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(cor_group_t) g = NULL;
+    if (cor_store_group_get(st, argv[1], &g) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+    cor_status_t s = cor_store_begin(st);
+    for (int i = 2; s == COR_OK && i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        g_autofree char *key = g_strndup(argv[i], (size_t) (eq - argv[i]));
+        s = cor_store_group_setting_set(st, g->id, key, eq + 1);
+    }
+    for (char **u = unset; s == COR_OK && u && *u; u++)
+        s = cor_store_group_setting_set(st, g->id, *u, NULL);
+    if (s == COR_OK)
+        s = cor_store_commit(st);
+    if (s != COR_OK) {
+        cor_store_rollback(st);
+        return cli_error("cannot change group %s: %s", g->name, cor_store_error(st));
+    }
+    printf("changed group %s\n", g->name);
+    return 0;
+}
+
+static int
+cmp_strp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* `group show NAME [--json]`: the group and its effective filter settings,
+ * each marked as the group's own or the site's default. */
+static int
+group_show(cor_cli_t *cli, int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("NAME - show a group and its settings");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse(ctx, &argc, &argv))
+        return 2;
+    if (argc != 2)
+        return cli_error("usage: corridor group show NAME [--json]");
+    cor_store_t *st = cli_store(cli, false);
+    if (!st)
+        return 1;
+    g_autoptr(cor_group_t) g = NULL;
+    if (cor_store_group_get(st, argv[1], &g) != COR_OK)
+        return cli_error("%s", cor_store_error(st));
+    g_autoptr(cor_filter_site_t) site = NULL;
+    g_autofree char *err = NULL;
+    if (cor_filter_site_new(cli->config, &site, &err) != COR_OK)
+        return cli_error("%s", err);
+    g_autoptr(cor_filter_policy_t) p = NULL;
+    if (cor_filter_policy_load(st, site, g, &p, &err) != COR_OK)
+        return cli_error("%s", err);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, g->name);
+    json_builder_set_member_name(b, "title");
+    json_builder_add_string_value(b, g->title);
+    json_builder_set_member_name(b, "visibility");
+    json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+    json_builder_set_member_name(b, "settings");
+    json_builder_begin_object(b);
+    if (!json)
+        printf("group       %s\ntitle       %s\nvisibility  %s\nfilters:\n", g->name, g->title,
+               cor_visibility_to_string(g->visibility));
+    for (const cor_filter_key_t *k = cor_filter_keys(); k->key; k++) {
+        const char *own = g_hash_table_lookup(p->overrides, k->key);
+        const char *v = own ? own : cor_config_value_text(cli->config, "filters", k->key);
+        json_builder_set_member_name(b, k->key);
+        json_builder_add_string_value(b, v ? v : "");
+        if (!json)
+            printf("  %-20s %s%s\n", k->key, v && *v ? v : "(none)", own ? "   [group]" : "");
+    }
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "group_settings");
+    json_builder_begin_array(b);
+    GHashTableIter it;
+    gpointer key;
+    g_autoptr(GPtrArray) own = g_ptr_array_new();
+    g_hash_table_iter_init(&it, p->overrides);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(own, key);
+    g_ptr_array_sort(own, cmp_strp);
+    for (guint i = 0; i < own->len; i++)
+        json_builder_add_string_value(b, own->pdata[i]);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    if (json) {
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        cli_print_json(root);
+    }
+    return 0;
+}
+
 int
 cmd_group(cor_cli_t *cli, int argc, char **argv)
 {
@@ -102,12 +237,18 @@ cmd_group(cor_cli_t *cli, int argc, char **argv)
         return group_create(cli, argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "list") == 0)
         return group_list(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "set") == 0)
+        return group_set(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "show") == 0)
+        return group_show(cli, argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: corridor group create NAME [--title T] [--visibility public|staff|private]\n"
-               "       corridor group list [--json]\n");
+               "       corridor group list [--json]\n"
+               "       corridor group set NAME KEY=VALUE... [--unset KEY]  (keys: docs/filters.md)\n"
+               "       corridor group show NAME [--json]\n");
         return 0;
     }
-    return cli_error("usage: corridor group create|list ... (see 'corridor group --help')");
+    return cli_error("usage: corridor group create|list|set|show ... (see 'corridor group --help')");
 }
 
 int

@@ -16,7 +16,7 @@ static const struct {
 } commands[] = {
     { "init",    cmd_init,    "create the state directory, store and index" },
     { "config",  cmd_config,  "config show: print the effective configuration" },
-    { "group",   cmd_group,   "group create|list: manage groups" },
+    { "group",   cmd_group,   "group create|list|set|show: manage groups and their filters" },
     { "member",  cmd_member,  "member add: add a member to a group" },
     { "import",  cmd_import,  "import --group NAME PATH...: import mbox, maildir or .eml" },
     { "search",  cmd_search,  "search QUERY: find messages" },
@@ -25,6 +25,8 @@ static const struct {
     { "show",    cmd_show,    "show [--raw] MESSAGE-ID: print a message" },
     { "reindex", cmd_reindex, "rebuild the search index from the store" },
     { "archive", cmd_archive, "archive build [--group NAME] | update: the static HTML archive" },
+    { "held",    cmd_held,    "held list|show|approve|reject: posts waiting for a moderator" },
+    { "filter",  cmd_filter,  "filter explain --group NAME FILE: why a message is accepted or refused" },
     { "serve",   cmd_serve,   "run the daemon: LMTP intake, indexing" },
     { "deliver", cmd_deliver, "deliver --group NAME < MESSAGE: store one message (pipe)" },
     { "status",  cmd_status,  "the daemon, the store and the index backlog" },

@@ -92,6 +92,37 @@ static const cor_tunable_t tunables[] = {
       "Signed-in users who are FOI/records officers and see every group." },
     { "http", "results_per_page", COR_CONFIG_INT, "20",
       "Search results per page." },
+    { "filters", "chain", COR_CONFIG_LIST,
+      "loop, bounce, auto-reply, command, spam, size, attachments, posting, marking, moderation",
+      "The filters a post goes through, in order (docs/filters.md)." },
+    { "filters", "posting", COR_CONFIG_STRING, "auto",
+      "Who may post: anyone, staff (staff_domains), members, or auto (staff once staff_domains is set, else anyone)." },
+    { "filters", "staff_domains", COR_CONFIG_LIST, "",
+      "The organisation's mail domains: senders there count as staff (subdomains included)." },
+    { "filters", "nonmember_action", COR_CONFIG_STRING, "reject",
+      "What happens to a post from someone the posting policy does not allow: reject (550 5.7.1 with how to join) or hold." },
+    { "filters", "moderation", COR_CONFIG_STRING, "none",
+      "Hold posts for a moderator: none, all, or first-post (a sender's first post to the group)." },
+    { "filters", "marking_action", COR_CONFIG_STRING, "auto",
+      "Protectively marked mail: reject (550 5.7.1), restrict (stored for FOI, kept out of archive, feeds and digests), hold, or auto (reject in public and staff groups, restrict in private ones)." },
+    { "filters", "marking_levels", COR_CONFIG_LIST,
+      "protect, restricted, confidential, official-sensitive, secret, top-secret, encrypted",
+      "Which markings count (encrypted: S/MIME, PGP/MIME and rights-protected mail)." },
+    { "filters", "msip_labels", COR_CONFIG_LIST, "",
+      "Microsoft Purview sensitivity label GUIDs (msip_labels header) that count as a marking." },
+    { "filters", "sensitivity", COR_CONFIG_LIST, "",
+      "Sensitivity: header values that count as a marking (e.g. company-confidential); empty: the header is ignored." },
+    { "filters", "max_message_size", COR_CONFIG_SIZE, "0",
+      "A group's own size limit (0: only [lmtp] max_message_size); larger posts get 552 5.2.3." },
+    { "filters", "blocked_extensions", COR_CONFIG_LIST,
+      "exe, scr, com, pif, bat, cmd, vbs, vbe, js, jse, wsf, wsh, hta, msi, ps1, lnk, cpl",
+      "Attachment file name extensions refused with 550 5.7.1." },
+    { "filters", "spam_action", COR_CONFIG_STRING, "hold",
+      "Mail an upstream filter marked as spam (X-Spam-Flag: YES or a score over spam_threshold): hold, reject, discard or ignore." },
+    { "filters", "spam_threshold", COR_CONFIG_STRING, "5.0",
+      "The X-Spam-Status / X-Spam-Score score from which mail counts as spam." },
+    { "filters", "join_hint", COR_CONFIG_STRING, "",
+      "How to join, told to refused senders; empty: write to GROUP-request@DOMAIN with the subject 'subscribe'." },
     { NULL, NULL, 0, NULL, NULL },
 };
 
@@ -153,6 +184,28 @@ parse_number(const char *text, cor_config_type_t type, int64_t *out)
     return true;
 }
 
+bool
+cor_config_parse_number(const char *text, cor_config_type_t type, int64_t *out)
+{
+    g_autofree char *stripped = g_strstrip(g_strdup(text));
+    return parse_number(stripped, type, out);
+}
+
+char **
+cor_config_split_list(const char *text)
+{
+    char **parts = g_strsplit_set(text, ",;", -1);
+    GPtrArray *kept = g_ptr_array_new();
+    for (char **p = parts; *p; p++) {
+        g_strstrip(*p);
+        if (**p)
+            g_ptr_array_add(kept, g_strdup(*p));
+    }
+    g_strfreev(parts);
+    g_ptr_array_add(kept, NULL);
+    return (char **) g_ptr_array_free(kept, FALSE);
+}
+
 /* Parses `text` for tunable i into v.  Returns an error sentence or NULL. */
 static char *
 set_value(value_t *v, int i, const char *text)
@@ -181,20 +234,10 @@ set_value(value_t *v, int i, const char *text)
         else
             return g_strdup_printf("'%s' is not true or false", stripped);
         break;
-    case COR_CONFIG_LIST: {
+    case COR_CONFIG_LIST:
         g_strfreev(v->list);
-        char **parts = g_strsplit_set(stripped, ",;", -1);
-        GPtrArray *kept = g_ptr_array_new();
-        for (char **p = parts; *p; p++) {
-            g_strstrip(*p);
-            if (**p)
-                g_ptr_array_add(kept, g_strdup(*p));
-        }
-        g_strfreev(parts);
-        g_ptr_array_add(kept, NULL);
-        v->list = (char **) g_ptr_array_free(kept, FALSE);
+        v->list = cor_config_split_list(stripped);
         break;
-    }
     }
     g_free(v->text);
     v->text = g_steal_pointer(&stripped);

@@ -61,6 +61,13 @@ bool cor_config_bool(const cor_config_t *cfg, const char *section, const char *k
 /* NULL-terminated list (transfer none). */
 const char *const *cor_config_list(const cor_config_t *cfg, const char *section, const char *key);
 
+/* Parses an INT, SIZE or DURATION value as the loader does ("25M", "5m").
+ * False when it is not one. */
+bool cor_config_parse_number(const char *text, cor_config_type_t type, int64_t *out);
+/* Splits a LIST value at commas and semicolons, trimmed, empty items
+ * dropped (transfer full, NULL-terminated). */
+char **cor_config_split_list(const char *text);
+
 /* The effective value of a tunable as text (transfer none). */
 const char *cor_config_value_text(const cor_config_t *cfg, const char *section, const char *key);
 /* True when the value came from the file rather than the default. */

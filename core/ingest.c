@@ -339,14 +339,20 @@ static cor_status_t
 place(writer_t *wr, index_batch_t *b, cor_search_prepared_t *prepared, int64_t row)
 {
     placed_t p = { prepared, row, NULL, NULL };
-    cor_status_t s = cor_store_message_groups(wr->st, row, &p.groups, &p.threads);
+    g_autoptr(GArray) restricted = NULL;
+    cor_status_t s = cor_store_message_places(wr->st, row, &p.groups, &p.threads, &restricted);
     if (s != COR_OK) {
         cor_search_prepared_free(prepared);
-        if (p.groups)
-            g_ptr_array_unref(p.groups);
-        if (p.threads)
-            g_array_unref(p.threads);
         return fail_store(wr, s);
+    }
+    /* a restricted place is "!group" to the index (search.h) */
+    for (guint i = 0; i < p.groups->len; i++) {
+        if (g_array_index(restricted, gboolean, i)) {
+            char *marked = g_strdup_printf("%c%s", COR_SEARCH_RESTRICTED_MARK,
+                                           (const char *) p.groups->pdata[i]);
+            g_free(p.groups->pdata[i]);
+            p.groups->pdata[i] = marked;
+        }
     }
     g_array_append_val(b->docs, p);
     return COR_OK;

@@ -96,6 +96,28 @@ cor_message_init(void)
 
 /* ---- small helpers ------------------------------------------------------- */
 
+char *
+cor_message_id_generate(const char *kind, const char *domain)
+{
+    guint32 r[4];
+    for (int i = 0; i < 4; i++)
+        r[i] = g_random_int();
+    return g_strdup_printf("corridor.%s.%" G_GINT64_MODIFIER "x.%08x%08x%08x%08x@%s", kind,
+                           g_get_real_time(), r[0], r[1], r[2], r[3],
+                           domain && *domain ? domain : "localhost");
+}
+
+bool
+cor_message_id_generated(const char *message_id)
+{
+    /* "corridor." KIND "." ... "@": the prefix and two more dots before the @ */
+    if (!message_id || strncmp(message_id, "corridor.", 9) != 0)
+        return false;
+    const char *at = strchr(message_id, '@');
+    const char *dot = strchr(message_id + 9, '.');
+    return at && dot && dot < at && strchr(dot + 1, '.') && strchr(dot + 1, '.') < at;
+}
+
 void
 cor_sha256_hex(const char *data, size_t len, char out[65])
 {
@@ -639,6 +661,7 @@ typedef struct ctx {
     bool summary;                /* headers and attachments only (no text) */
     unsigned flags;              /* COR_PARSE_* */
     GString *html;               /* the HTML body parts (COR_PARSE_KEEP_HTML) */
+    bool edges_done;             /* COR_PARSE_EDGES: the first text part was read */
 } ctx_t;
 
 static void G_GNUC_PRINTF(2, 3)
@@ -1132,6 +1155,29 @@ is_attachment_part(GMimeObject *obj)
     return false;
 }
 
+/* body_head and body_tail: up to COR_BODY_EDGE bytes of whole lines from
+ * each end of `text` (replacing what was there). */
+static void
+body_edges(cor_message_t *msg, const char *text, size_t len)
+{
+    g_free(msg->body_head);
+    g_free(msg->body_tail);
+    if (len <= COR_BODY_EDGE) {
+        msg->body_head = g_strndup(text, len);
+        msg->body_tail = g_strndup(text, len);
+        return;
+    }
+    const char *cut = text + COR_BODY_EDGE;
+    while (cut > text && cut[-1] != '\n')
+        cut--;
+    msg->body_head = g_strndup(text, (size_t) (cut > text ? cut - text : COR_BODY_EDGE));
+    const char *from = text + len - COR_BODY_EDGE;
+    const char *nl = memchr(from, '\n', COR_BODY_EDGE);
+    if (nl && nl + 1 < text + len)
+        from = nl + 1;
+    msg->body_tail = g_strndup(from, (size_t) (text + len - from));
+}
+
 static void
 append_body(ctx_t *c, const char *text)
 {
@@ -1233,6 +1279,20 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
     }
 
     if (!attachment) {
+        if (c->summary && text_wanted && (c->flags & COR_PARSE_EDGES) && !c->edges_done &&
+            (is_html || strcmp(type, "text/plain") == 0)) {
+            /* the filters' look at the top and bottom of the body */
+            c->edges_done = true;
+            size_t size;
+            g_autofree char *text = part_text(c, part, index, is_html, &size);
+            if (is_html) {
+                g_autofree char *plain = cor_html_to_text(text, strlen(text));
+                body_edges(c->msg, plain, strlen(plain));
+            } else {
+                body_edges(c->msg, text, strlen(text));
+            }
+            return;
+        }
         if (!text_wanted || c->summary)
             return;       /* an alternative rendering not chosen, or no text wanted */
         if (is_html || strcmp(type, "text/plain") == 0) {
@@ -1595,6 +1655,7 @@ fill_missing(cor_message_t *m)
         &m->message_id, &m->subject, &m->from, &m->from_name, &m->from_addr, &m->to, &m->cc,
         &m->in_reply_to, &m->thread_index, &m->thread_topic, &m->list_id, &m->body,
         &m->new_text, &m->quoted_text, &m->signature, &m->attachment_text, &m->body_html,
+        &m->body_head, &m->body_tail,
     };
     for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
         ensure_valid(fields[i]);
@@ -1725,6 +1786,8 @@ done:
     g_object_unref(stream);
     g_mime_parser_options_free(c.options);
     msg->body = g_string_free(c.body, FALSE);
+    if (!summary)
+        body_edges(msg, msg->body, strlen(msg->body));
     msg->attachment_text = g_string_free(c.att_text, FALSE);
     if (c.html) {
         if (msg->body_from_html) {
@@ -1766,6 +1829,8 @@ cor_message_free(cor_message_t *msg)
     g_free(msg->signature);
     g_free(msg->attachment_text);
     g_free(msg->body_html);
+    g_free(msg->body_head);
+    g_free(msg->body_tail);
     if (msg->attachments)
         g_ptr_array_unref(msg->attachments);
     if (msg->warnings)

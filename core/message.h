@@ -83,6 +83,12 @@ typedef struct cor_message {
     bool body_from_html;   /* body was converted from HTML */
     char *body_html;       /* with COR_PARSE_KEEP_HTML and body_from_html: the HTML
                               of the body part(s), UTF-8, unsanitised; else "" */
+    char *body_head;       /* the first lines of the text body (at most
+                              COR_BODY_EDGE bytes, whole lines), and */
+    char *body_tail;       /* the last ones: where protective markings and
+                              disclaimers sit.  Filled by a full parse and by
+                              COR_PARSE_EDGES; "" otherwise.  They may overlap
+                              (a short body is in both). */
     GPtrArray *attachments;/* cor_attachment_t*, never NULL */
     GPtrArray *warnings;   /* char*: what was salvaged ("bad base64 in part 2"), never NULL */
 } cor_message_t;
@@ -109,7 +115,12 @@ enum {
     COR_PARSE_SUMMARY = 1 << 0,     /* as cor_message_parse_summary */
     COR_PARSE_KEEP_HTML = 1 << 1,   /* fill body_html (the archive sanitises it) */
     COR_PARSE_KEEP_PARTS = 1 << 2,  /* fill each attachment's data (downloads) */
+    COR_PARSE_EDGES = 1 << 3,       /* with SUMMARY: decode the first text part
+                                       of the body (HTML made text) for
+                                       body_head and body_tail only — what the
+                                       filters read at intake */
 };
+#define COR_BODY_EDGE 4096
 cor_status_t cor_message_parse_ex(const char *data, size_t len, int64_t received,
                                   unsigned flags, cor_message_t **out, char **err);
 
@@ -124,6 +135,12 @@ char *cor_message_id_normalise(const char *id);
  * (lowercase, reply/forward prefixes in common languages and [tags] removed,
  * white space collapsed) (transfer full). */
 char *cor_subject_normalise(const char *subject);
+
+/* A Message-ID for mail corridor writes itself (digests, notices, command
+ * replies): "corridor.KIND.RANDOM@DOMAIN" (transfer full).  The loop filter
+ * refuses any post carrying one (cor_message_id_generated). */
+char *cor_message_id_generate(const char *kind, const char *domain);
+bool cor_message_id_generated(const char *message_id);
 
 /* Hex SHA-256 of the bytes (64 chars + NUL written into out). */
 void cor_sha256_hex(const char *data, size_t len, char out[65]);

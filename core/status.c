@@ -41,6 +41,11 @@ static const struct {
     [COR_ERR_OVERLOADED]= { "too many sessions",  { 421, "4.3.2", "too many sessions, try again later" } },
     [COR_ERR_SHUTDOWN]  = { "shutting down",      { 421, "4.3.2", "service shutting down, try again later" } },
     [COR_ERR_TOO_MANY_ERRORS]={ "too many errors",{ 421, "4.7.0", "too many errors, closing connection" } },
+    [COR_ERR_MARKING]   = { "protectively marked", { 550, "5.7.1", "protectively marked mail is not accepted here" } },
+    [COR_ERR_NOT_ALLOWED]={ "not allowed to post",{ 550, "5.7.1", "sender not allowed to post to this group" } },
+    [COR_ERR_CONTENT_TYPE]={ "attachment type refused", { 550, "5.7.1", "attachment type not accepted" } },
+    [COR_ERR_SPAM]      = { "spam",               { 550, "5.7.1", "message classified as spam" } },
+    [COR_ERR_GROUP_SIZE]= { "too big for the group", { 552, "5.2.3", "message length exceeds the group's limit" } },
     [COR_ERR_INTERNAL]  = { "internal error",     { 451, "4.3.0", "local error in processing" } },
 };
 

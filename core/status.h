@@ -49,6 +49,11 @@ typedef enum cor_status {
     COR_ERR_OVERLOADED,    /* too many sessions; try later */
     COR_ERR_SHUTDOWN,      /* the daemon is stopping; try later */
     COR_ERR_TOO_MANY_ERRORS, /* a client kept sending bad commands */
+    COR_ERR_MARKING,       /* protectively marked mail refused by a group's filters */
+    COR_ERR_NOT_ALLOWED,   /* the sender may not post to this group */
+    COR_ERR_CONTENT_TYPE,  /* an attachment type the group refuses */
+    COR_ERR_SPAM,          /* classified as spam upstream */
+    COR_ERR_GROUP_SIZE,    /* over the group's own size limit */
     COR_ERR_INTERNAL,      /* a bug: an invariant did not hold */
     COR_STATUS_COUNT
 } cor_status_t;

@@ -108,6 +108,35 @@ static const char *const migrations[] = {
     "  status TEXT NOT NULL DEFAULT 'new',"
     "  UNIQUE (group_id, kind, detail, sha256));"
     "CREATE INDEX control_mail_new ON control_mail(status, id);",
+    /* 2 → 3: the filters — per-group settings, held posts, and an index for
+     * "has this sender posted here before" (first-post moderation, SAR) */
+    "CREATE TABLE group_settings ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (group_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE held ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  message_id TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  env_from TEXT NOT NULL,"
+    "  rcpt TEXT NOT NULL,"
+    "  from_addr TEXT NOT NULL DEFAULT '',"
+    "  subject TEXT NOT NULL DEFAULT '',"
+    "  size INTEGER NOT NULL,"
+    "  raw BLOB NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  filter TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  restricted INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'held' CHECK (status IN ('held','approved','rejected')),"
+    "  decided INTEGER,"
+    "  decided_by TEXT NOT NULL DEFAULT '',"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (group_id, message_id));"
+    "CREATE INDEX held_status ON held(status, group_id, id);"
+    "CREATE INDEX messages_from_addr ON messages(from_addr);",
 };
 
 int
@@ -707,6 +736,21 @@ cor_store_add_message(cor_store_t *st, int64_t group_id, const char *raw, size_t
                       const char *sha256, int64_t received, const cor_message_t *msg,
                       cor_intake_t *res)
 {
+    return cor_store_add_message_as(st, group_id, raw, len, sha256, received, msg,
+                                    COR_POST_ACCEPTED, res);
+}
+
+const char *
+cor_post_status_to_string(cor_post_status_t s)
+{
+    return s == COR_POST_RESTRICTED ? "restricted" : "accepted";
+}
+
+cor_status_t
+cor_store_add_message_as(cor_store_t *st, int64_t group_id, const char *raw, size_t len,
+                         const char *sha256, int64_t received, const cor_message_t *msg,
+                         cor_post_status_t status, cor_intake_t *res)
+{
     memset(res, 0, sizeof *res);
     /* Idempotent redelivery: the group already has a post with this id. */
     sqlite3_stmt *q = cor_store_stmt(st,
@@ -736,6 +780,19 @@ cor_store_add_message(cor_store_t *st, int64_t group_id, const char *raw, size_t
                          &res->thread, &res->merged);
     if (s != COR_OK)
         return s;
+    if (status != COR_POST_ACCEPTED) {
+        /* the node stays in the thread (its replies keep their place); every
+         * public reader asks for 'accepted' and sees a ghost here */
+        sqlite3_stmt *u = cor_store_stmt(st,
+            "UPDATE thread_nodes SET status = ?3 WHERE group_id = ?1 AND message_id = ?2");
+        if (!u)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(u, 1, group_id);
+        sqlite3_bind_text(u, 2, msg->message_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 3, cor_post_status_to_string(status), -1, SQLITE_STATIC);
+        if ((s = step_done(st, u, "cannot mark the post restricted")) != COR_OK)
+            return s;
+    }
     if ((s = cor_store_work_add(st, "index", res->msg)) != COR_OK)
         return s;
     res->work = sqlite3_last_insert_rowid(st->db);

@@ -55,6 +55,21 @@
  *       original bytes and envelope, UNIQUE (group_id, kind, detail, sha256)
  *       so a redelivery is stored once.  status 'new' until the command
  *       handler or bounce processing (later issues) has dealt with it.
+ *       The filters also route here: a bounce or a mail command sent to a
+ *       post address (kind 'bounces' or 'request', rcpt the post address).
+ *   group_settings(group_id, key, value)                             [v3]
+ *       a group's overrides of the [filters] defaults (filters/filter.h
+ *       knows the keys; the store does not).
+ *   held(id, group_id, message_id, sha256, env_from, rcpt, from_addr,
+ *        subject, size, raw, received, filter, reason, restricted, status,
+ *        decided, decided_by, note)                                  [v3]
+ *       posts the filters held for a moderator, original bytes included;
+ *       UNIQUE (group_id, message_id) so a redelivery is held once.  status
+ *       'held' until `corridor held approve|reject`; approving stores the
+ *       post and sets 'approved' in one transaction (exactly once).
+ *   thread_nodes.status is 'accepted' or 'restricted' (protectively
+ *       marked mail a group keeps for FOI roles only; every public reader
+ *       asks for 'accepted').  messages(from_addr) is indexed [v3].
  *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
@@ -199,6 +214,21 @@ cor_status_t cor_store_add_message(cor_store_t *st, int64_t group_id,
                                    int64_t received, const cor_message_t *msg,
                                    cor_intake_t *res);
 
+/* How a post is kept (thread_nodes.status). */
+typedef enum cor_post_status {
+    COR_POST_ACCEPTED = 0,     /* archived, in feeds and digests */
+    COR_POST_RESTRICTED,       /* stored and indexed for FOI roles only; every
+                                  archive, feed, digest and ordinary search
+                                  leaves it out (a ghost in its thread) */
+} cor_post_status_t;
+const char *cor_post_status_to_string(cor_post_status_t s);
+
+/* The same, choosing how the post is kept. */
+cor_status_t cor_store_add_message_as(cor_store_t *st, int64_t group_id,
+                                      const char *raw, size_t len, const char *sha256,
+                                      int64_t received, const cor_message_t *msg,
+                                      cor_post_status_t status, cor_intake_t *res);
+
 /* The summary of a stored message, as the CLI and the index need it. */
 typedef struct cor_stored_message {
     int64_t id;
@@ -303,5 +333,74 @@ cor_status_t cor_store_control_add(cor_store_t *st, int64_t group_id, cor_contro
                                    int64_t received, int64_t *id_out);
 /* Control mail with this status ('new': not yet handled). */
 cor_status_t cor_store_control_count(cor_store_t *st, const char *status, int64_t *count);
+
+/* ---- per-group settings (store_policy.c) ---- */
+
+/* Sets (value non-NULL) or removes (NULL) one setting of a group.  The
+ * store does not know what keys mean: filters/filter.h checks them. */
+cor_status_t cor_store_group_setting_set(cor_store_t *st, int64_t group_id, const char *key,
+                                         const char *value);
+/* A group's settings as key, value, key, value... by key (transfer full). */
+cor_status_t cor_store_group_settings(cor_store_t *st, int64_t group_id, GPtrArray **pairs);
+
+/* True in *first when `from_addr` has no accepted or restricted post in the
+ * group yet (first-post moderation). */
+cor_status_t cor_store_first_post(cor_store_t *st, int64_t group_id, const char *from_addr,
+                                  bool *first);
+
+/* ---- held posts (store_policy.c) ---- */
+
+typedef struct cor_held {
+    int64_t id;
+    int64_t group_id;
+    char *group;               /* group name */
+    char *message_id;
+    char *sha256;
+    char *env_from;
+    char *rcpt;
+    char *from_addr;
+    char *subject;
+    uint64_t size;
+    int64_t received;
+    char *filter;              /* the filter that held it */
+    char *reason;
+    bool restricted;           /* to be accepted as restricted on approval */
+    char *status;              /* 'held', 'approved', 'rejected' */
+    int64_t decided;           /* 0 while held */
+    char *decided_by;
+    char *note;
+} cor_held_t;
+
+void cor_held_free(cor_held_t *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_held_t, cor_held_free)
+
+/* Keeps a held post, inside the caller's transaction.  COR_DUPLICATE (and
+ * nothing written) when the group already holds, or held, this Message-ID:
+ * a redelivery is held once. */
+cor_status_t cor_store_held_add(cor_store_t *st, int64_t group_id, const char *raw, size_t len,
+                                const char *sha256, const cor_message_t *msg,
+                                const char *env_from, const char *rcpt, int64_t received,
+                                const char *filter, const char *reason, bool restricted,
+                                int64_t *id_out);
+/* Held posts, oldest first: of one group (group_id > 0) or all, with one
+ * status or any (NULL).  GPtrArray of cor_held_t* (transfer full). */
+cor_status_t cor_store_held_list(cor_store_t *st, int64_t group_id, const char *status,
+                                 GPtrArray **out);
+/* One held post and (raw non-NULL) its original bytes.  COR_ERR_NOT_FOUND
+ * when there is no such id.  Transfer full. */
+cor_status_t cor_store_held_get(cor_store_t *st, int64_t id, cor_held_t **out, GBytes **raw);
+/* Records the decision on a post still 'held' (status 'approved' or
+ * 'rejected'); COR_ERR_INVALID with the error text when it was decided
+ * already.  Inside the caller's transaction. */
+cor_status_t cor_store_held_decide(cor_store_t *st, int64_t id, const char *status,
+                                   int64_t when, const char *by, const char *note);
+
+/* ---- for the index ---- */
+
+/* Every group place of a message, accepted or restricted: names, thread
+ * ids and whether the post is restricted there (GArray of gboolean), by
+ * group name (transfer full). */
+cor_status_t cor_store_message_places(cor_store_t *st, int64_t id, GPtrArray **groups,
+                                      GArray **threads, GArray **restricted);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/log.h"
+
 cor_delivery_t *
 cor_delivery_new(cor_lmtp_envelope_t *env, int64_t received)
 {
@@ -11,6 +13,7 @@ cor_delivery_new(cor_lmtp_envelope_t *env, int64_t received)
     d->received = received;
     d->results = g_new0(cor_status_t, env->rcpts->len);
     d->details = g_new0(char *, env->rcpts->len + 1);
+    d->traces = g_new0(char *, env->rcpts->len + 1);
     return d;
 }
 
@@ -21,7 +24,9 @@ cor_delivery_free(cor_delivery_t *d)
         return;
     cor_lmtp_envelope_free(d->env);
     cor_message_free(d->msg);
+    cor_filter_facts_free(d->facts);
     g_free(d->parse_error);
+    g_strfreev(d->traces);
     g_free(d->results);
     g_strfreev(d->details);
     g_free(d);
@@ -33,10 +38,21 @@ cor_delivery_parse(cor_delivery_t *d)
     gsize len;
     const char *raw = g_bytes_get_data(d->env->data, &len);
     cor_sha256_hex(raw ? raw : "", len, d->sha256);
-    /* the store needs headers and attachments only; the indexer parses the
-     * stored message in full when it gets to it */
-    d->parse_status = cor_message_parse_summary(raw ? raw : "", len, d->received, &d->msg,
-                                                &d->parse_error);
+    /* the store needs headers and attachments only, the filters the first
+     * and last lines of the body too; the indexer parses the stored message
+     * in full when it gets to it */
+    d->parse_status = cor_message_parse_ex(raw ? raw : "", len, d->received,
+                                           COR_PARSE_SUMMARY | COR_PARSE_EDGES, &d->msg,
+                                           &d->parse_error);
+    if (d->parse_status != COR_OK)
+        return;
+    for (guint i = 0; i < d->env->rcpts->len; i++) {
+        const cor_lmtp_rcpt_t *r = g_ptr_array_index(d->env->rcpts, i);
+        if (r->kind == COR_RCPT_POST) {
+            d->facts = cor_filter_scan(d->msg, raw ? raw : "", len, d->env->from);
+            break;
+        }
+    }
 }
 
 guint
@@ -56,11 +72,119 @@ set_result(cor_delivery_t *d, guint i, cor_status_t s, char *detail)
     d->details[i] = detail;
 }
 
+/* What one batch shares: the site's filter defaults and each group's
+ * policy, read once per batch. */
+typedef struct batch {
+    const cor_filter_site_t *site;
+    GHashTable *policies;        /* int64 group id → cor_filter_policy_t* */
+} batch_t;
+
+static cor_status_t
+policy_for(cor_store_t *st, batch_t *b, const cor_lmtp_rcpt_t *r,
+           const cor_filter_policy_t **out, char **detail)
+{
+    cor_filter_policy_t *p = g_hash_table_lookup(b->policies, &r->group_id);
+    if (!p) {
+        g_autoptr(cor_group_t) g = NULL;
+        cor_status_t s = cor_store_group_get(st, r->group, &g);
+        if (s != COR_OK) {
+            *detail = g_strdup(cor_store_error(st));
+            return s;
+        }
+        g_autofree char *err = NULL;
+        if ((s = cor_filter_policy_load(st, b->site, g, &p, &err)) != COR_OK) {
+            cor_log_error("cannot apply the filters of group %s: %s", r->group, err);
+            *detail = g_steal_pointer(&err);
+            return s;
+        }
+        int64_t *key = g_new(int64_t, 1);
+        *key = r->group_id;
+        g_hash_table_insert(b->policies, key, p);
+    }
+    *out = p;
+    return COR_OK;
+}
+
+/* A post: the group's filters decide, then the verdict is carried out. */
+static cor_status_t
+store_post(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, guint idx,
+           char **detail)
+{
+    gsize len;
+    const char *raw = g_bytes_get_data(d->env->data, &len);
+    raw = raw ? raw : "";
+    const cor_filter_policy_t *policy;
+    cor_status_t s = policy_for(st, b, r, &policy, detail);
+    if (s != COR_OK)
+        return s;
+    cor_decision_t dec;
+    if ((s = cor_filter_decide(st, policy, d->facts, r->address, false, &dec)) != COR_OK) {
+        *detail = g_strdup(cor_store_error(st));
+        return s;
+    }
+    g_free(d->traces[idx]);
+    d->traces[idx] = cor_decision_trace(&dec);
+    const char *mid = d->msg->message_id;
+    switch (dec.verdict) {
+    case COR_VERDICT_ACCEPT:
+    case COR_VERDICT_RESTRICT: {
+        cor_intake_t in;
+        s = cor_store_add_message_as(st, r->group_id, raw, len, d->sha256, d->received, d->msg,
+                                     dec.verdict == COR_VERDICT_RESTRICT ? COR_POST_RESTRICTED
+                                                                         : COR_POST_ACCEPTED,
+                                     &in);
+        if (COR_SUCCEEDED(s)) {
+            if (d->row == 0)
+                d->row = in.msg;
+            *detail = g_strdup_printf("%s <%s>%s%s", r->group, mid,
+                                      s == COR_DUPLICATE ? "" : " stored",
+                                      dec.verdict == COR_VERDICT_RESTRICT ? " (restricted)" : "");
+        }
+        cor_intake_clear(&in);
+        break;
+    }
+    case COR_VERDICT_HOLD:
+        s = cor_store_held_add(st, r->group_id, raw, len, d->sha256, d->msg, d->env->from,
+                               r->address, d->received, dec.filter, dec.reason, dec.restricted,
+                               NULL);
+        if (s == COR_DUPLICATE)
+            *detail = g_strdup_printf("%s <%s> was held already", r->group, mid);
+        else if (s == COR_OK)
+            *detail = g_strdup_printf("%s <%s> held for moderation (%s)", r->group, mid, dec.filter);
+        break;
+    case COR_VERDICT_REJECT:
+        s = dec.status;
+        *detail = g_strdup(dec.reason);
+        break;
+    case COR_VERDICT_DISCARD:
+        s = COR_OK;
+        *detail = g_strdup_printf("%s <%s> discarded (%s)", r->group, mid, dec.filter);
+        break;
+    case COR_VERDICT_ROUTE_BOUNCE:
+    case COR_VERDICT_ROUTE_COMMAND: {
+        bool bounce = dec.verdict == COR_VERDICT_ROUTE_BOUNCE;
+        s = cor_store_control_add(st, r->group_id, bounce ? COR_CONTROL_BOUNCES : COR_CONTROL_REQUEST,
+                                  "", d->env->from, r->address, raw, len, d->sha256, d->received,
+                                  NULL);
+        if (COR_SUCCEEDED(s))
+            *detail = g_strdup_printf("%s <%s> passed to %s", r->group, mid,
+                                      bounce ? "bounce processing" : "the command handler");
+        break;
+    }
+    case COR_VERDICT_PASS:
+    default:
+        s = COR_ERR_INTERNAL;
+        break;
+    }
+    cor_decision_clear(&dec);
+    return s;
+}
+
 /* One recipient's copy, under a savepoint.  *fatal is set when the
  * transaction itself is lost (nothing in it may be answered 250). */
 static cor_status_t
-store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **detail,
-          bool *fatal)
+store_one(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, guint idx,
+          char **detail, bool *fatal)
 {
     gsize len;
     const char *raw = g_bytes_get_data(d->env->data, &len);
@@ -69,15 +193,7 @@ store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **d
     if (s != COR_OK)
         return s;
     if (r->kind == COR_RCPT_POST) {
-        cor_intake_t in;
-        s = cor_store_add_message(st, r->group_id, raw, len, d->sha256, d->received, d->msg, &in);
-        if (COR_SUCCEEDED(s)) {
-            if (d->row == 0)
-                d->row = in.msg;
-            *detail = g_strdup_printf("%s <%s>%s", r->group, d->msg->message_id,
-                                      s == COR_DUPLICATE ? "" : " stored");
-        }
-        cor_intake_clear(&in);
+        s = store_post(st, b, d, r, idx, detail);
     } else {
         static const cor_control_kind_t kinds[] = {
             [COR_RCPT_REQUEST] = COR_CONTROL_REQUEST,
@@ -97,15 +213,22 @@ store_one(cor_store_t *st, cor_delivery_t *d, const cor_lmtp_rcpt_t *r, char **d
         s = rs;
         g_clear_pointer(detail, g_free);
     }
-    *detail = g_strdup(cor_store_error(st));
+    if (!*detail)
+        *detail = g_strdup(cor_store_error(st));
     if (cor_store_savepoint_rollback(st) != COR_OK)
         *fatal = true;
     return s;
 }
 
 cor_status_t
-cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err)
+cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site, cor_delivery_t **ds, guint n,
+                   char **err)
 {
+    batch_t b = {
+        .site = site,
+        .policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                          (GDestroyNotify) cor_filter_policy_free),
+    };
     cor_status_t s = cor_store_begin(st);
     bool fatal = false;
     if (s == COR_OK) {
@@ -118,7 +241,7 @@ cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err)
                     continue;
                 }
                 char *detail = NULL;
-                cor_status_t rs = store_one(st, d, r, &detail, &fatal);
+                cor_status_t rs = store_one(st, &b, d, r, i, &detail, &fatal);
                 set_result(d, i, rs, detail);
                 if (fatal)
                     s = COR_SUCCEEDED(rs) ? COR_ERR_STORE : rs;
@@ -143,6 +266,7 @@ cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err)
                     set_result(d, i, temp, NULL);
         }
     }
+    g_hash_table_unref(b.policies);
     int64_t now = g_get_monotonic_time();
     for (guint k = 0; k < n; k++)
         ds[k]->done_us = now;

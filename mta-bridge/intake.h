@@ -29,6 +29,7 @@
 #include "core/message.h"
 #include "core/status.h"
 #include "core/store.h"
+#include "filters/filter.h"
 #include "mta-bridge/lmtp.h"
 
 typedef struct cor_delivery {
@@ -36,10 +37,14 @@ typedef struct cor_delivery {
     int64_t received;           /* wall-clock time of arrival */
     char sha256[65];
     cor_message_t *msg;         /* parsed (owned); NULL when parsing failed */
+    cor_filter_facts_t *facts;  /* what the filters need (owned); NULL when parsing
+                                   failed or no recipient is a post address */
     cor_status_t parse_status;
     char *parse_error;          /* owned */
     cor_status_t *results;      /* one per recipient, filled by _store */
     char **details;             /* one per recipient, NULL-terminated (owned) */
+    char **traces;              /* one per recipient: the filter chain's steps for
+                                   the log, NULL for control addresses (owned) */
     int64_t row;                /* messages.id of the stored post (0: none) */
     int64_t done_us;            /* monotonic time the results were known */
     void *user;                 /* the caller's (the server's session) */
@@ -49,14 +54,17 @@ typedef struct cor_delivery {
 cor_delivery_t *cor_delivery_new(cor_lmtp_envelope_t *env, int64_t received);
 void cor_delivery_free(cor_delivery_t *d);
 
-/* Parses the message (headers and attachments: cor_message_parse_summary)
- * and hashes it (any thread). */
+/* Parses the message (headers, attachments and the edges of the body:
+ * COR_PARSE_SUMMARY | COR_PARSE_EDGES), hashes it and scans it for the
+ * filters (any thread). */
 void cor_delivery_parse(cor_delivery_t *d);
 
-/* Stores a batch in one transaction (the writer thread) and fills every
- * delivery's results.  Returns the transaction's status (COR_OK when it
- * committed; the per-recipient results say the rest).  *err transfer full. */
-cor_status_t cor_delivery_store(cor_store_t *st, cor_delivery_t **ds, guint n, char **err);
+/* Stores a batch in one transaction (the writer thread), each post
+ * recipient through its group's filters with `site`'s defaults, and fills
+ * every delivery's results.  Returns the transaction's status (COR_OK when
+ * it committed; the per-recipient results say the rest).  *err transfer full. */
+cor_status_t cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site,
+                                cor_delivery_t **ds, guint n, char **err);
 
 /* How many recipients of `d` got a 2xx. */
 guint cor_delivery_accepted(const cor_delivery_t *d);

@@ -74,6 +74,9 @@ struct cor_server {
     bool index_kick;
     gint index_stop;
 
+    GMutex site_lock;             /* guards `site`: SIGHUP replaces it */
+    cor_filter_site_t *site;      /* the filters' [filters] defaults */
+
     bool stopping;
     int64_t stop_deadline_us;
     bool watchdog;
@@ -379,6 +382,9 @@ log_transaction(const cor_delivery_t *d)
         const cor_smtp_reply_t *rep = cor_status_smtp(d->results[i]);
         g_string_append_printf(rcpts, "%s<%s> %d %s", i ? ", " : "", r->address, rep->code,
                                rep->enhanced);
+        /* every filter's step, by name (filters/filter.h) */
+        if (d->traces[i])
+            g_string_append_printf(rcpts, " [%s]", d->traces[i]);
     }
     gsize size = g_bytes_get_size(e->data);
     int64_t ms = (d->done_us - e->started_us) / 1000;
@@ -475,7 +481,12 @@ committer_main(gpointer data)
             g_ptr_array_add(batch, item);
         }
         g_autofree char *err = NULL;
-        cor_status_t s = cor_delivery_store(a->st, (cor_delivery_t **) batch->pdata, batch->len, &err);
+        g_mutex_lock(&srv->site_lock);
+        cor_filter_site_t *site = cor_filter_site_ref(srv->site);
+        g_mutex_unlock(&srv->site_lock);
+        cor_status_t s = cor_delivery_store(a->st, site, (cor_delivery_t **) batch->pdata,
+                                            batch->len, &err);
+        cor_filter_site_unref(site);
         if (s != COR_OK)
             cor_log_error("cannot store %u message%s: %s (the MTA will retry)", batch->len,
                           batch->len == 1 ? "" : "s", err ? err : cor_status_to_string(s));
@@ -858,12 +869,21 @@ on_sighup(gpointer data)
 {
     cor_server_t *srv = data;
     cor_config_t *cfg = NULL;
+    cor_filter_site_t *site = NULL;
     g_autofree char *err = NULL;
     sd_notify(0, "RELOADING=1");
     cor_status_t s = cor_config_load(srv->config_path, srv->config_explicit, &cfg, &err);
     if (s != COR_OK) {
         cor_log_error("configuration not reloaded, keeping the old one: %s", err);
+    } else if ((s = cor_filter_site_new(cfg, &site, &err)) != COR_OK) {
+        cor_log_error("configuration not reloaded, keeping the old one: %s", err);
+        cor_config_free(cfg);
     } else {
+        g_mutex_lock(&srv->site_lock);
+        cor_filter_site_t *old = srv->site;
+        srv->site = site;
+        g_mutex_unlock(&srv->site_lock);
+        cor_filter_site_unref(old);
         settings_t next = { 0 };
         settings_load(&next, cfg);
         g_atomic_int_set(&srv->commit_batch, (gint) next.commit_batch);
@@ -951,7 +971,12 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);
     g_mutex_init(&srv->index_lock);
     g_cond_init(&srv->index_cond);
+    g_mutex_init(&srv->site_lock);
     *out = srv;
+
+    cor_status_t fs = cor_filter_site_new(cfg, &srv->site, err);
+    if (fs != COR_OK)
+        return fs;
 
     cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
     if (s != COR_OK)
@@ -1082,6 +1107,8 @@ cor_server_free(cor_server_t *srv)
     if (srv->ctx)
         g_main_context_unref(srv->ctx);
     g_mutex_clear(&srv->index_lock);
+    cor_filter_site_unref(srv->site);
+    g_mutex_clear(&srv->site_lock);
     g_cond_clear(&srv->index_cond);
     settings_clear(&srv->set);
     g_free(srv->config_path);

@@ -21,7 +21,14 @@ namespace cor_search {
  * index is refused at open ("run corridor reindex") instead of silently
  * answering wrongly. */
 constexpr const char *SCHEMA_KEY = "corridor_schema";
-constexpr const char *SCHEMA_VERSION = "1";
+constexpr const char *SCHEMA_VERSION = "2";
+
+/* The groups where a document is *visible*: XVIS + group name for each
+ * accepted post, none for a restricted one (a protectively marked message a
+ * group keeps for FOI roles).  Not a query field: the searcher's groups
+ * (cor_search_query_t.groups) filter on it, while `group:` (XGROUP) finds
+ * every place, restricted ones included, for officers.  Added in schema 2. */
+constexpr const char *VISIBLE_PREFIX = "XVIS";
 
 /* Value slots: append-only, never renumber (see search.cc's notes). */
 enum slot : Xapian::valueno {

@@ -284,6 +284,25 @@ bare_message_id(const char *id)
     return std::string(id, len);
 }
 
+/* XGROUP (every place) and XVIS (visible places) terms for `groups`; a
+ * name with COR_SEARCH_RESTRICTED_MARK in front is a restricted place. */
+void
+add_group_terms(Xapian::Document &doc, const char *const *groups, size_t n_groups)
+{
+    const char *gp = prefix_of(source::GROUPS);
+    for (size_t k = 0; k < n_groups; k++) {
+        if (!groups[k] || !*groups[k])
+            continue;
+        bool restricted = groups[k][0] == COR_SEARCH_RESTRICTED_MARK;
+        const char *name = groups[k] + (restricted ? 1 : 0);
+        if (!*name)
+            continue;
+        doc.add_boolean_term(boolean_term(gp, name));
+        if (!restricted)
+            doc.add_boolean_term(boolean_term(VISIBLE_PREFIX, name));
+    }
+}
+
 void
 build_document(const cor_search_doc_t &d, Xapian::Document &doc)
 {
@@ -317,9 +336,7 @@ build_document(const cor_search_doc_t &d, Xapian::Document &doc)
                     doc.add_boolean_term(boolean_term(f.prefixes[0], bare_message_id(d.message_id)));
                 break;
             case source::GROUPS:
-                for (size_t k = 0; k < d.n_groups; k++)
-                    if (d.groups[k] && *d.groups[k])
-                        doc.add_boolean_term(boolean_term(f.prefixes[0], d.groups[k]));
+                add_group_terms(doc, d.groups, d.n_groups);
                 break;
             case source::THREAD_IDS:
                 for (size_t k = 0; k < d.n_thread_ids; k++)
@@ -356,16 +373,17 @@ field_for(source src)
     return nullptr;
 }
 
-/* Replaces the group and thread terms of `doc`. */
+
+/* Replaces the group, visibility and thread terms of `doc`. */
 void
 set_location(Xapian::Document &doc, const char *const *groups, size_t n_groups,
              const uint64_t *thread_ids, size_t n_threads)
 {
     const field *gf = field_for(source::GROUPS);
     const field *tf = field_for(source::THREAD_IDS);
-    const std::string gp(gf->prefixes[0]), tp(tf->prefixes[0]);
+    const std::string gp(gf->prefixes[0]), tp(tf->prefixes[0]), vp(VISIBLE_PREFIX);
     std::vector<std::string> old;
-    for (const std::string *p : { &gp, &tp }) {
+    for (const std::string *p : { &gp, &tp, &vp }) {
         for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
             const std::string term = *t;
             if (term.compare(0, p->size(), *p) != 0)
@@ -378,9 +396,7 @@ set_location(Xapian::Document &doc, const char *const *groups, size_t n_groups,
     }
     for (const std::string &term : old)
         doc.remove_term(term);
-    for (size_t k = 0; k < n_groups; k++)
-        if (groups[k] && *groups[k])
-            doc.add_boolean_term(boolean_term(gf->prefixes[0], groups[k]));
+    add_group_terms(doc, groups, n_groups);
     for (size_t k = 0; k < n_threads; k++)
         doc.add_boolean_term(tp + std::to_string(thread_ids[k]));
 }
@@ -592,7 +608,8 @@ build_query(cor_search_db *h, const cor_search_query_t *q)
         return query;
     if (q->n_groups == 0)
         return Xapian::Query::MatchNothing;
-    const char *gp = prefix_of(source::GROUPS);
+    /* visible places only: a restricted post is for officers (all_groups) */
+    const char *gp = VISIBLE_PREFIX;
     std::vector<Xapian::Query> groups;
     groups.reserve(q->n_groups);
     for (size_t i = 0; i < q->n_groups; i++)

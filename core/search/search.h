@@ -59,9 +59,19 @@ typedef struct cor_search_doc {
     const char *signature;     /* indexed as body text too */
     const char *attachment_text;
     const char *const *attachment_names; size_t n_attachment_names;
-    const char *const *groups; size_t n_groups;      /* group names */
+    const char *const *groups; size_t n_groups;      /* group names; a name with
+                                                        COR_SEARCH_RESTRICTED_MARK
+                                                        in front is a restricted
+                                                        place (see below) */
     const uint64_t *thread_ids; size_t n_thread_ids; /* one per group membership */
 } cor_search_doc_t;
+
+/* A restricted place: the message is kept in that group for FOI roles only
+ * (a protective marking, filters/filter.h).  Wherever a writer function
+ * takes group names, "!name" means group `name`, restricted: the document
+ * answers `group:name` and searches with all_groups (officers), never a
+ * search scoped to the searcher's groups. */
+#define COR_SEARCH_RESTRICTED_MARK '!'
 
 /* ---- writing ---- */
 
