@@ -19,6 +19,7 @@ NAMES = {
 }
 HOW = {
     'LMTP': 'LMTP',
+    'LMTP, filters off': 'LMTP, filters off',
     'pipe': 'pipe, 1 process/msg',
 }
 
@@ -27,6 +28,7 @@ T_RATE8 = 3000.0        # msg/s durable with 8 clients
 T_P99 = 50.0            # ms, p99 acknowledgement at the paced rate
 T_MM3 = 20.0            # corridor/Mailman 3 with 8 clients
 T_RSS32 = 128 * 1024    # KiB, peak RSS while 32 sessions run
+T_FILTERS = 5.0         # %, most the filter chain may cost in throughput
 
 
 def table(header, rows, right):
@@ -63,8 +65,11 @@ def main(argv):
     rows = [dict(zip(keys, r)) for r in rows]
 
     # corridor's as-fast-as-possible rate per client count
-    cor = {r['clients']: num(r['rate']) for r in rows
-           if r['tool'] == 'corridor' and r['offered'] == 'max' and r['status'] != 'failed'}
+    cor = {}
+    for r in rows:
+        if (r['tool'] == 'corridor' and r['how'] == 'LMTP' and r['offered'] == 'max'
+                and r['status'] != 'failed' and r['clients'] not in cor):
+            cor[r['clients']] = num(r['rate'])
     out = []
     for r in rows:
         ok = r['status'] != 'failed'
@@ -94,12 +99,20 @@ def main(argv):
           out, right={2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})
 
     # -- targets ----------------------------------------------------------
-    def find(tool, clients, offered='max'):
+    def find(tool, clients, offered='max', how='LMTP'):
         for r in rows:
             if (r['tool'] == tool and r['clients'] == clients and r['offered'] == offered
-                    and r['status'] != 'failed'):
+                    and r['how'] == how and r['status'] != 'failed'):
                 return r
         return None
+
+    def pooled(clients, how):
+        """messages / seconds over every run of corridor with `how`."""
+        rs = [r for r in rows if r['tool'] == 'corridor' and r['clients'] == clients
+              and r['offered'] == 'max' and r['how'] == how and r['status'] != 'failed']
+        secs = sum(num(r['seconds']) or 0 for r in rs)
+        msgs = sum((num(r['messages']) or 0) - (num(r['failed']) or 0) for r in rs)
+        return (msgs / secs, len(rs)) if secs > 0 else (None, 0)
 
     checks = []
     c8 = find('corridor', '8')
@@ -119,6 +132,20 @@ def main(argv):
     checks.append(('< %d MiB RSS while 32 sessions run' % (T_RSS32 // 1024),
                    '%.0f MiB' % (v / 1024) if v is not None else 'not run',
                    v is not None and v < T_RSS32))
+    costs = []
+    for c in sorted({r['clients'] for r in rows if r['tool'] == 'corridor'}, key=int):
+        on, n_on = pooled(c, 'LMTP')
+        off, n_off = pooled(c, 'LMTP, filters off')
+        if on and off:
+            costs.append((c, 100.0 * (1.0 - on / off), on, off, n_on, n_off))
+    for c, cost, on, off, n_on, n_off in costs:
+        checks.append(('filter chain costs <= %.0f%% of throughput, %s client%s'
+                       % (T_FILTERS, c, '' if c == '1' else 's'),
+                       '%.1f%% (%.0f msg/s on, %d runs; %.0f off, %d runs)'
+                       % (cost, on, n_on, off, n_off),
+                       cost <= T_FILTERS))
+    if not costs:
+        checks.append(('filter chain costs <= %.0f%% of throughput' % T_FILTERS, 'not run', False))
     lost = [r for r in rows if r['tool'] == 'corridor' and r['status'] in ('lost', 'failures')]
     ran = [r for r in rows if r['tool'] == 'corridor' and r['status'] != 'failed']
     checks.append(('every acknowledged message stored, none refused',

@@ -23,6 +23,8 @@
 #   BENCH_MM3_DRAIN      longest wait, s, for Mailman's queues to empty
 #                        between its runs             (default: 900)
 #   BENCH_PORT           corridor's LMTP port; Mailman uses +10..+12 (default: 17024)
+#   BENCH_FILTER_ROUNDS  corridor runs per client count with the filters off,
+#                        alternating with runs with them on (default: 2)
 #   CORRIDOR_BIN         corridor binary              (default: ./corridor)
 #
 # Exit status: 0 if every selected tool ran and accepted every message, 1 if
@@ -48,6 +50,7 @@ RATE=${BENCH_RATE:-100}
 PACED_SECS=${BENCH_PACED_SECONDS:-30}
 MM_DRAIN=${BENCH_MM3_DRAIN:-900}
 PORT=${BENCH_PORT:-17024}
+FILTER_ROUNDS=${BENCH_FILTER_ROUNDS:-2}
 MM_PORT=$((PORT + 10))
 CORRIDOR=${CORRIDOR_BIN:-./corridor}
 GROUP=bench
@@ -237,11 +240,14 @@ load() {
 
 # -- corridor ---------------------------------------------------------------
 
-# corridor_case NAME CLIENTS RATE MESSAGES  (RATE 0 = as fast as possible)
+# corridor_case NAME CLIENTS RATE MESSAGES [FILTERS]  (RATE 0 = as fast as
+# possible; FILTERS on (default: the daemon as deployed) or off: the
+# benchmark-only CORRIDOR_BENCH_NO_FILTERS=1, to measure the chain's cost)
 corridor_case() {
-	_n=$1 _c=$2 _r=$3 _m=$4
+	_n=$1 _c=$2 _r=$3 _m=$4 _f=${5:-on}
 	S=$W/$_n
 	_how="LMTP"
+	[ "$_f" = off ] && _how="LMTP, filters off"
 	_offered=max
 	[ "$_r" -gt 0 ] && _offered=$_r
 	if ! "$CORRIDOR" --state "$S" init > "$W/$_n.init.log" 2>&1 ||
@@ -252,15 +258,24 @@ corridor_case() {
 		return
 	fi
 	sync
-	"$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" > "$W/$_n.serve.log" 2>&1 &
+	if [ "$_f" = off ]; then
+		CORRIDOR_BENCH_NO_FILTERS=1 "$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" > "$W/$_n.serve.log" 2>&1 &
+	else
+		"$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" > "$W/$_n.serve.log" 2>&1 &
+	fi
 	_pid=$!
 	: > "$W/$_n.rss"
 	sample_rss "$W/$_n.rss" "$_pid" &
 	_sampler=$!
 	_rc=0
 	load "$_n" corridor "$_how" "$_c" "$_offered" "$_m" "$PORT" --rate "$_r" || _rc=$?
-	# count while the daemon still runs: every acknowledged message must be there
-	_stored=$(sqlite3 "$S/corridor.db" 'select count(*) from messages' 2>>"$W/$_n.err" || echo '?')
+	# count while the daemon still runs: every acknowledged message must be
+	# there — as a post, or where the filters put it (held, routed to bounce
+	# processing or the command handler; discarded auto-replies are logged)
+	_stored=$(sqlite3 "$S/corridor.db" 'select (select count(*) from messages)
+		+ (select count(*) from control_mail) + (select count(*) from held)' 2>>"$W/$_n.err" || echo '?')
+	_disc=$(grep -c -- '-> discard' "$W/$_n.serve.log" || true)
+	[ "$_stored" != '?' ] && _stored=$((_stored + _disc))
 	_alive=yes
 	kill -0 "$_pid" 2>/dev/null || _alive=no
 	kill -TERM "$_pid" 2>/dev/null || true
@@ -306,6 +321,18 @@ run_corridor() {
 	for c in $CLIENTS; do
 		say "corridor: $c client(s), as fast as they go"
 		corridor_case "corridor-c$c" "$c" 0 "$N_COR"
+		# the filter chain's cost: the same run without it, alternating so
+		# that a change in the host's load hits both alike
+		_k=1
+		while [ "$_k" -le "$FILTER_ROUNDS" ]; do
+			say "corridor: $c client(s), filters off (round $_k)"
+			corridor_case "corridor-c$c-nofilters-$_k" "$c" 0 "$N_COR" off
+			if [ "$_k" -lt "$FILTER_ROUNDS" ]; then
+				say "corridor: $c client(s), filters on (round $((_k + 1)))"
+				corridor_case "corridor-c$c-filters-$((_k + 1))" "$c" 0 "$N_COR" on
+			fi
+			_k=$((_k + 1))
+		done
 	done
 	_pm=$((RATE * PACED_SECS))
 	say "corridor: 8 clients offering $RATE msg/s for $PACED_SECS s ($_pm messages)"

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "core/ingest.h"
+#include "filters/headers.h"
 #include "mta-bridge/intake.h"
 #include "mta-bridge/lmtp.h"
 
@@ -44,9 +45,10 @@ exit_code(cor_status_t s)
 }
 
 /* Reads stdin up to `max` bytes: CRLF becomes LF, a leading mbox "From "
- * line (procmail, pipe flags=F) is dropped.  NULL when over `max`. */
+ * line (procmail, pipe flags=F) is dropped, its address kept in *from_line
+ * (transfer full, NULL when there is none).  NULL when over `max`. */
 static GBytes *
-read_message(uint64_t max, bool *too_big, char **err)
+read_message(uint64_t max, bool *too_big, char **from_line, char **err)
 {
     GByteArray *buf = g_byte_array_new();
     char chunk[65536];
@@ -68,6 +70,14 @@ read_message(uint64_t max, bool *too_big, char **err)
     if (buf->len >= 5 && memcmp(buf->data, "From ", 5) == 0) {
         guint8 *lf = memchr(buf->data, '\n', buf->len);
         start = lf ? (size_t) (lf - buf->data) + 1 : buf->len;
+        /* "From ADDRESS DATE": the envelope sender ("MAILER-DAEMON" is how
+         * mbox writes the null sender) */
+        size_t e = 5;
+        while (e < start && buf->data[e] != ' ' && buf->data[e] != '\r' && buf->data[e] != '\n')
+            e++;
+        *from_line = g_strndup((const char *) buf->data + 5, e - 5);
+        if (g_ascii_strcasecmp(*from_line, "MAILER-DAEMON") == 0 || strcmp(*from_line, "<>") == 0)
+            (*from_line)[0] = '\0';
     }
     for (size_t r = start; r < buf->len; r++) {
         if (buf->data[r] == '\r' && r + 1 < buf->len && buf->data[r + 1] == '\n')
@@ -78,6 +88,25 @@ read_message(uint64_t max, bool *too_big, char **err)
     if (w > max)
         *too_big = true;
     return g_byte_array_free_to_bytes(buf);
+}
+
+/* The Return-Path's address, else the From: address, else "unknown"
+ * (transfer full). */
+static char *
+envelope_from_headers(GBytes *data)
+{
+    gsize len;
+    const char *raw = g_bytes_get_data(data, &len);
+    g_autoptr(cor_headers_t) h = cor_headers_parse(raw, len);
+    const char *v = cor_headers_get(h, "Return-Path");
+    if (!v)
+        v = cor_headers_get(h, "From");
+    if (!v)
+        return g_strdup("unknown");
+    const char *lt = strrchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    g_autofree char *a = lt && gt ? g_strndup(lt + 1, (size_t) (gt - lt - 1)) : g_strdup(v);
+    g_strstrip(a);
+    return g_steal_pointer(&a);
 }
 
 int
@@ -95,7 +124,9 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(ctx,
         "Exit status (sysexits): 0 stored, 65 message refused, 67 no such group,\n"
-        "75 temporary failure (the MTA should retry).");
+        "75 temporary failure (the MTA should retry), 77 refused by the group's filters.\n"
+        "Without --sender the envelope sender is the mbox From_ line's, else the\n"
+        "Return-Path, else the From: address; --sender '' is the null sender.");
     if (!cli_parse(ctx, &argc, &argv))
         return EX_USAGE;
     if (argc != 1 || (!group == !recipient)) {
@@ -128,13 +159,21 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
         cli_error("cannot look up '%s': %s", addr, cor_store_error(st));
         return EX_TEMPFAIL;
     }
-    r->address = g_strdup(recipient ? recipient : group);
+    /* with --group, the post address in the first list domain (the loop
+     * filter compares the List-Id and X-Loop with it) */
+    if (recipient)
+        r->address = g_strdup(recipient);
+    else if (domains && domains[0] && *domains[0])
+        r->address = g_strdup_printf("%s@%s", group, domains[0]);
+    else
+        r->address = g_strdup(group);
 
     bool too_big;
     g_autofree char *err = NULL;
     uint64_t max = MIN((uint64_t) cor_config_int(cli->config, "lmtp", "max_message_size"),
                        COR_LMTP_SIZE_CAP);
-    GBytes *data = read_message(max, &too_big, &err);
+    g_autofree char *from_line = NULL;
+    GBytes *data = read_message(max, &too_big, &from_line, &err);
     if (!data) {
         cor_lmtp_rcpt_free(r);
         cli_error("%s", err);
@@ -149,7 +188,16 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
     cor_lmtp_envelope_t *env = g_new0(cor_lmtp_envelope_t, 1);
     env->session = g_strdup_printf("deliver-%d", (int) getpid());
     env->client = g_strdup("pipe");
-    env->from = g_strdup(sender ? sender : "");
+    /* The envelope sender: --sender ("" is the null sender), else the mbox
+     * From_ line's, else the Return-Path, else the From: address.  Never
+     * the null sender by default: the filters would take every piped
+     * message for a bounce. */
+    if (sender)
+        env->from = g_strdup(sender);
+    else if (from_line)
+        env->from = g_strdup(from_line);
+    else
+        env->from = envelope_from_headers(data);
     env->rcpts = g_ptr_array_new_with_free_func((GDestroyNotify) cor_lmtp_rcpt_free);
     g_ptr_array_add(env->rcpts, r);
     env->data = data;

@@ -26,16 +26,24 @@
  *       "Automatyczna odpowiedź", Swedish/Danish/Norwegian "Autosvar:",
  *       Finnish "Automaattinen vastaus:"), also in [brackets] or (brackets)
  *       at the start or end;
+ *   the null envelope sender with Precedence: bulk or junk (vacation(1)
+ *     and small autoresponders: "Thank you for your e-mail");
  *   weak (counted only with a strengthener)
  *     "out of office", "out of the office", "on annual leave", "on holiday",
  *     "away from my desk|mail|email", "vacation", "autoresponder",
  *     "abwesend", "absence", "allan o'r swyddfa", "ar wyliau" anywhere in
  *     the subject;
- *     X-Auto-Response-Suppress naming OOF or AutoReply (Exchange sets it on
- *     its own generated mail, but also list servers on their posts);
  *   strengtheners (never a sign alone: ordinary list and newsletter mail
  *     carries them)
- *     Precedence: bulk, junk or list; a null envelope sender.
+ *     Precedence: bulk, junk or list — but not on mail that also carries
+ *     List-Id, List-Post or List-Unsubscribe (every list post has it); a
+ *     null envelope sender.
+ *   not a sign: X-Auto-Response-Suppress (git-send-email, Office 365 and
+ *     list servers put it on ordinary posts).
+ *
+ * A delivery report that carries Auto-Submitted (Postfix and sendmail write
+ * it on their bounces) is both a bounce and an auto-reply; the default chain
+ * runs `bounce` first, so it goes to bounce processing.
  *
  * Bounces: a delivery report (multipart/report, of any report-type:
  * delivery-status, disposition-notification, feedback-report); a null
@@ -48,10 +56,13 @@
  * FAILURE", "Message status - undeliverable", "Delivery Notification",
  * "Mail Delivery Problem", ...).
  *
- * Mail commands sent to the post address by mistake ("unsubscribe", "leave",
- * "subscribe", "join", "help", "remove me" as the whole subject, or as the
- * whole first line of a short body with an empty or command subject) are
- * routed to the command handler, as Mailman's administrivia check does.
+ * Mail commands sent to the post address by mistake ("unsubscribe",
+ * "subscribe", "remove me" as the whole subject; "leave", "join" and "help"
+ * likewise but only with a short body, since they are ordinary subjects
+ * too; or a command as the whole first line of a short body with an empty
+ * subject) are routed to the command handler, as Mailman's administrivia
+ * check does.  A short body is at most five non-blank lines before a "-- "
+ * signature.
  *
  * All functions are pure and thread-safe; `why` is one human sentence
  * naming the sign ("Auto-Submitted: auto-replied"), transfer full, NULL
@@ -66,7 +77,9 @@
 #include "core/message.h"
 #include "filters/headers.h"
 
-/* `env_from` is the envelope sender without <> ("" for the null sender). */
+/* `env_from` is the envelope sender without <> ("" for the null sender;
+ * NULL when it is not known, e.g. a file given to `corridor filter explain`
+ * without one: then no null-sender rule applies). */
 char *cor_autoreply_detect(const cor_message_t *msg, const cor_headers_t *h, const char *env_from);
 char *cor_bounce_detect(const cor_message_t *msg, const cor_headers_t *h, const char *env_from);
 char *cor_command_detect(const cor_message_t *msg, const cor_headers_t *h);

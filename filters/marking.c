@@ -55,6 +55,10 @@
  *          restructure", "OFFICIAL SENSITIVE Personal data breach".  A
  *          shouted subject ("SECRET SANTA DRAW", "TOP SECRET RECIPE!!!",
  *          "RESTRICTED PARKING ON FRIDAY") is not a marking.
+ * (c) At the end of the subject, after a spaced separator (" - ", " – ",
+ *     " — ", " | ", ": "), when the rest is the marking alone as in (a) and
+ *     written as markings are — capitals or a joined pair: "Minutes of the
+ *     panel - OFFICIAL-SENSITIVE" (tail_hit).  "... - Confidential" is prose.
  *     Everything else is prose: "Official sensitive topics discussed at
  *     lunch", "Top secret recipe for the bake sale", "Re: protect the
  *     hedgehogs campaign", "Confidential waste collection moved to Tuesday".
@@ -506,8 +510,31 @@ prefix_len(const char *p, const char *end)
     return 0;
 }
 
+/* Rule (c): "Minutes of the panel - OFFICIAL-SENSITIVE": after a spaced
+ * separator (" - ", " – ", " — ", " | ", ": ") the rest of the subject is
+ * the marking alone, written as markings are — a joined pair or capitals
+ * ("Re: notes - Confidential" reads as prose and does not count). */
+static bool
+tail_hit(const char *s, const char *e, hit_t *h)
+{
+    static const char *const seps[] = { " - ", " \xe2\x80\x93 ", " \xe2\x80\x94 ", " | ", ": " };
+    for (const char *q = e - 1; q > s && e - q <= MAX_TAG; q--) {
+        for (size_t i = 0; i < G_N_ELEMENTS(seps); i++) {
+            size_t n = strlen(seps[i]);
+            if ((size_t) (e - q) < n || memcmp(q, seps[i], n) != 0)
+                continue;
+            hit_t t;
+            if (whole_hit(q + n, e, false, &t) && (t.strong || t.kase == CASE_UPPER)) {
+                *h = t;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* The subject's marking: bracketed tags among the prefixes, the start of
- * its text, a bracketed tag at its end. */
+ * its text, a marking after a separator or a bracketed tag at its end. */
 static bool
 subject_hit(const char *s, hit_t *h)
 {
@@ -545,6 +572,8 @@ subject_hit(const char *s, hit_t *h)
         e--;
     if (e == s)
         return false;
+    if (tail_hit(s, e, h))
+        return true;
     char close = e[-1];
     char open = close == ']' ? '[' : close == ')' ? '(' : close == '}' ? '{' : 0;
     if (!open)

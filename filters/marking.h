@@ -10,7 +10,9 @@
  *                        (PERSONAL, COMMERCIAL, LOCSEN, ...), anywhere at the
  *                        start of the subject after reply/forward prefixes
  *                        (RE:, FW:, Fwd:, AW:, ...) and [list tags], or at
- *                        its end in brackets;
+ *                        its end in brackets or after a spaced separator
+ *                        (" - ", " – ", " | ", ": ") when written as
+ *                        markings are (capitals, or a joined pair);
  *   PROTECT, RESTRICTED, CONFIDENTIAL   (legacy GPMS) in the same positions;
  *   SECRET, TOP SECRET;
  *   a marking line alone (give or take "Classification:", brackets and

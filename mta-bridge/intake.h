@@ -66,6 +66,12 @@ void cor_delivery_parse(cor_delivery_t *d);
 cor_status_t cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site,
                                 cor_delivery_t **ds, guint n, char **err);
 
+/* For benchmarks only (bench/lmtp.sh measures the chain's cost with it):
+ * false makes intake skip the filters altogether — no body edges parsed,
+ * no scan, every post accepted.  `corridor serve` sets it from the
+ * environment variable CORRIDOR_BENCH_NO_FILTERS=1, and says so in its log. */
+void cor_intake_set_filters(bool on);
+
 /* How many recipients of `d` got a 2xx. */
 guint cor_delivery_accepted(const cor_delivery_t *d);
 

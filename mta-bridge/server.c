@@ -977,6 +977,11 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     cor_status_t fs = cor_filter_site_new(cfg, &srv->site, err);
     if (fs != COR_OK)
         return fs;
+    if (g_strcmp0(g_getenv("CORRIDOR_BENCH_NO_FILTERS"), "1") == 0) {
+        cor_intake_set_filters(false);
+        cor_log_warning("CORRIDOR_BENCH_NO_FILTERS=1: the filters are OFF, every post is "
+                        "accepted (for benchmarks only)");
+    }
 
     cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
     if (s != COR_OK)

@@ -47,10 +47,11 @@ check_eq "$raw" 0 "stored with LF line ends"
 check_eq "$(cor show --raw basic-1@council.test | grep -c '^\.a line that began')" 1 "dot-unstuffed"
 check_eq "$(cor show --raw bare-1@council.test | grep -c '^RCPT TO:<housing')" 1 "bare-LF dot did not end the message"
 
-test_case "one log line per transaction: session, envelope, each recipient's reply, size, ms"
+test_case "one log line per transaction: session, envelope, each recipient's reply and filter steps, size, ms"
+chain="loop=pass bounce=pass auto-reply=pass command=pass spam=pass size=pass attachments=pass posting=pass marking=pass moderation=pass -> accept"
 line=$(grep 'message-id=<basic-1@council.test>' "$TMP/serve.log")
 case $line in
-    *"info: L"*": from=<clerk@council.test> message-id=<basic-1@council.test> size="*" ms="*" rcpt: <planning@lists.test> 250 2.0.0, <housing-request@lists.test> 250 2.0.0, <Housing@LISTS.TEST> 250 2.0.0") ;;
+    *"info: L"*": from=<clerk@council.test> message-id=<basic-1@council.test> size="*" ms="*" rcpt: <planning@lists.test> 250 2.0.0 [$chain], <housing-request@lists.test> 250 2.0.0, <Housing@LISTS.TEST> 250 2.0.0 [$chain]") ;;
     *) fail "log line: $line" ;;
 esac
 

@@ -19,6 +19,9 @@ cor group create staffroom --visibility staff >/dev/null
 cor group create casework --visibility private >/dev/null
 cor member add casework carol@council.test >/dev/null
 cor member add casework dave@elsewhere.test >/dev/null
+# the downloads case needs an .exe with a hostile name in the archive: this
+# group lets every attachment type through (the filters refuse .exe by default)
+cor group set planning blocked_extensions= >/dev/null
 
 # post GROUP ID WORD [EXTRA-HEADERS-AND-BODY-FILE]: one message from Alice,
 # with a word found nowhere else

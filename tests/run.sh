@@ -4,7 +4,8 @@
 # Unit tests: $CORRIDOR_BUILD/tests/unit/test-* (GLib g_test, run with --tap).
 # Integration: tests/T*.sh in name order (each prints TAP lines).
 # A program that crashes or exits non-zero without a "not ok" line counts as
-# one failure.  Set T=T200 to run only the scripts whose names start with it.
+# one failure.  Lines "# report: ..." (figures a test reports) are shown
+# even when it passes.  Set T=T200 to run only the scripts whose names start with it.
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${CORRIDOR_BUILD:-build}
 export CORRIDOR_BIN=${CORRIDOR_BIN:-corridor}
@@ -24,7 +25,12 @@ run_tap() {   # name command...
     if [ "$p" = 0 ] && [ "$f" = 0 ] && [ "$s" = 0 ]; then f=1; echo "# $name ran no test" >>"$log"; fi
     pass=$((pass + p)); failn=$((failn + f)); skip=$((skip + s))
     echo "$name: $p passed, $f failed ($(($(date +%s) - start))s)"
-    if [ "$f" != 0 ] || [ -n "${VERBOSE:-}" ]; then sed 's/^/    /' "$log"; fi
+    if [ "$f" != 0 ] || [ -n "${VERBOSE:-}" ]; then
+        sed 's/^/    /' "$log"
+    else
+        # what a test reports on purpose (figures, splits) is always shown
+        grep '^# report: ' "$log" | sed 's/^/    /'
+    fi
 }
 
 if [ -z "${T:-}" ] || [ "$T" = unit ]; then

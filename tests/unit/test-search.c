@@ -832,6 +832,59 @@ remove_tree(const char *path)
     g_remove(path);
 }
 
+/* A restricted place ("!group", search.h): the message is found by officers
+ * (all_groups) and by `group:`, never by a search scoped to the searcher's
+ * groups — and placing it again as accepted makes it visible. */
+static void
+test_restricted_places(void)
+{
+    g_autofree char *dir = new_dir("restricted");
+    cor_search_writer_t *w = NULL;
+    char *err = NULL;
+    g_assert_cmpint(cor_search_writer_open(dir, &w, &err), ==, COR_OK);
+    cor_search_doc_t doc = {
+        .message_id = "marked@council.test", .subject = "Case review for Flat 4",
+        .from = "Raj <raj@council.test>", .date = NOW - 100, .new_text = "tenant details",
+    };
+    cor_search_prepared_t *p = NULL;
+    g_assert_cmpint(cor_search_prepare(&doc, &p, &err), ==, COR_OK);
+    const char *const places[] = { "!hr", "planning" };
+    const uint64_t threads[] = { 7, 8 };
+    g_assert_cmpint(cor_search_writer_add_at(w, p, 5, places, 2, threads, 2), ==, COR_OK);
+    doc.message_id = "open@council.test";
+    doc.subject = "Flat 4 repairs";
+    g_assert_cmpint(cor_search_prepare(&doc, &p, &err), ==, COR_OK);
+    g_assert_cmpint(cor_search_writer_add_at(w, p, 6, G_HR, 1, T101, 1), ==, COR_OK);
+    g_assert_cmpint(cor_search_writer_close(w), ==, COR_OK);
+
+    cor_search_db_t *db = open_db(dir);
+    struct { const char *query; const char *const *groups; size_t n; bool all; const char *want; } cases[] = {
+        { "flat", G_HR, 1, false, "flat => 6" },               /* hr member: not the restricted one */
+        { "flat", G_PLANNING, 1, false, "flat => 5" },         /* visible in planning */
+        { "flat", NULL, 0, true, "flat => 5,6" },              /* officer */
+        { "group:hr", NULL, 0, true, "group:hr => 5,6" },      /* officer, by group */
+        { "group:hr", G_HR, 1, false, "group:hr => 6" },
+        { "thread:7", NULL, 0, true, "thread:7 => 5" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        cor_search_query_t q = { .query = cases[i].query, .groups = cases[i].groups,
+                                 .n_groups = cases[i].n, .all_groups = cases[i].all, .now = NOW };
+        g_autofree char *got = run_query(db, &q, false);
+        g_assert_cmpstr(got, ==, cases[i].want);
+    }
+    cor_search_db_close(db);
+
+    /* approved or re-placed as accepted: visible to hr */
+    g_assert_cmpint(cor_search_writer_open(dir, &w, &err), ==, COR_OK);
+    g_assert_cmpint(cor_search_writer_relocate(w, 5, G_HR, 1, threads, 1), ==, COR_OK);
+    g_assert_cmpint(cor_search_writer_close(w), ==, COR_OK);
+    db = open_db(dir);
+    cor_search_query_t q = { .query = "flat", .groups = G_HR, .n_groups = 1, .now = NOW };
+    g_autofree char *got = run_query(db, &q, false);
+    g_assert_cmpstr(got, ==, "flat => 5,6");
+    cor_search_db_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -864,6 +917,7 @@ main(int argc, char **argv)
     g_test_add_func("/search/writer-busy", test_writer_busy);
     g_test_add_func("/search/missing-db", test_missing_db);
     g_test_add_func("/search/parallel-prepare", test_parallel_prepare);
+    g_test_add_func("/search/restricted-places", test_restricted_places);
     int rc = g_test_run();
 
     remove_tree(tmp_root);
