@@ -211,7 +211,7 @@ cmd_deliver(cor_cli_t *cli, int argc, char **argv)
         cor_delivery_free(d);
         return EX_TEMPFAIL;
     }
-    cor_delivery_store(st, site, &d, 1, &err);
+    cor_delivery_store(st, site, NULL, &d, 1, &err);
     cor_status_t result = d->results[0];
     int rc = exit_code(result);
     if (rc != EX_OK) {

@@ -336,14 +336,23 @@ cor_filter_setting_check(const char *key, const char *value, char **err)
 
 struct cor_filter_site {
     GPtrArray *pairs;            /* key, value, ... from [filters] (effective text) */
+    guint64 serial;              /* unique to this site (cor_filter_site_serial) */
 };
+
+guint64
+cor_filter_site_serial(const cor_filter_site_t *site)
+{
+    return site->serial;
+}
 
 cor_status_t
 cor_filter_site_new(const cor_config_t *cfg, cor_filter_site_t **out, char **err)
 {
     *out = NULL;
+    static gint64 serials;
     cor_filter_site_t *site = g_atomic_rc_box_new0(cor_filter_site_t);
     site->pairs = g_ptr_array_new_with_free_func(g_free);
+    site->serial = (guint64) g_atomic_pointer_add(&serials, 1) + 1;
     for (const cor_filter_key_t *k = keys; k->key; k++) {
         const char *v = cor_config_value_text(cfg, "filters", k->key);
         g_autofree char *e = NULL;

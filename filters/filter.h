@@ -181,6 +181,9 @@ cor_status_t cor_filter_site_new(const cor_config_t *cfg, cor_filter_site_t **ou
 cor_filter_site_t *cor_filter_site_ref(cor_filter_site_t *site);
 void cor_filter_site_unref(cor_filter_site_t *site);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_filter_site_t, cor_filter_site_unref)
+/* A number no other site of this process has: caches of policies made
+ * from a site compare it (a pointer could be reused after a free). */
+guint64 cor_filter_site_serial(const cor_filter_site_t *site);
 
 /* The effective policy of group `g`: the site's defaults, then the group's
  * rows in group_settings.  A bad stored value is COR_ERR_CONFIG with *err

@@ -81,11 +81,35 @@ set_result(cor_delivery_t *d, guint i, cor_status_t s, char *detail)
     d->details[i] = detail;
 }
 
-/* What one batch shares: the site's filter defaults and each group's
- * policy, read once per batch. */
+struct cor_intake_cache {
+    guint64 site_serial;             /* the defaults the policies were made with */
+    int64_t loaded_us;               /* monotonic time of the first load */
+    GHashTable *policies;            /* int64 group id → cor_filter_policy_t* */
+};
+
+cor_intake_cache_t *
+cor_intake_cache_new(void)
+{
+    cor_intake_cache_t *c = g_new0(cor_intake_cache_t, 1);
+    c->policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                        (GDestroyNotify) cor_filter_policy_free);
+    return c;
+}
+
+void
+cor_intake_cache_free(cor_intake_cache_t *c)
+{
+    if (!c)
+        return;
+    g_hash_table_unref(c->policies);
+    g_free(c);
+}
+
+/* What one batch shares: the site's filter defaults and the groups'
+ * policies. */
 typedef struct batch {
     const cor_filter_site_t *site;
-    GHashTable *policies;        /* int64 group id → cor_filter_policy_t* */
+    GHashTable *policies;        /* the cache's, or the batch's own */
 } batch_t;
 
 static cor_status_t
@@ -232,14 +256,23 @@ store_one(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t 
 }
 
 cor_status_t
-cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site, cor_delivery_t **ds, guint n,
-                   char **err)
+cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site, cor_intake_cache_t *cache,
+                   cor_delivery_t **ds, guint n, char **err)
 {
-    batch_t b = {
-        .site = site,
-        .policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                          (GDestroyNotify) cor_filter_policy_free),
-    };
+    batch_t b = { .site = site };
+    if (cache) {
+        int64_t now = g_get_monotonic_time();
+        guint64 serial = cor_filter_site_serial(site);
+        if (cache->site_serial != serial || now - cache->loaded_us > COR_INTAKE_POLICY_TTL_US) {
+            g_hash_table_remove_all(cache->policies);
+            cache->site_serial = serial;
+            cache->loaded_us = now;
+        }
+        b.policies = g_hash_table_ref(cache->policies);
+    } else {
+        b.policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                           (GDestroyNotify) cor_filter_policy_free);
+    }
     cor_status_t s = cor_store_begin(st);
     bool fatal = false;
     if (s == COR_OK) {

@@ -59,12 +59,22 @@ void cor_delivery_free(cor_delivery_t *d);
  * filters (any thread). */
 void cor_delivery_parse(cor_delivery_t *d);
 
+/* The groups' filter policies, kept by the writer from one batch to the
+ * next for at most COR_INTAKE_POLICY_TTL_US (a `corridor group set` takes
+ * effect within that), and dropped at once when the site's defaults change
+ * (SIGHUP).  Only the thread that stores uses it. */
+typedef struct cor_intake_cache cor_intake_cache_t;
+#define COR_INTAKE_POLICY_TTL_US (1 * G_USEC_PER_SEC)
+cor_intake_cache_t *cor_intake_cache_new(void);
+void cor_intake_cache_free(cor_intake_cache_t *c);
+
 /* Stores a batch in one transaction (the writer thread), each post
  * recipient through its group's filters with `site`'s defaults, and fills
  * every delivery's results.  Returns the transaction's status (COR_OK when
  * it committed; the per-recipient results say the rest).  *err transfer full. */
 cor_status_t cor_delivery_store(cor_store_t *st, const cor_filter_site_t *site,
-                                cor_delivery_t **ds, guint n, char **err);
+                                cor_intake_cache_t *cache, cor_delivery_t **ds, guint n,
+                                char **err);
 
 /* For benchmarks only (bench/lmtp.sh measures the chain's cost with it):
  * false makes intake skip the filters altogether — no body edges parsed,

@@ -452,6 +452,7 @@ committer_main(gpointer data)
     committer_args_t *a = data;
     cor_server_t *srv = a->srv;
     GPtrArray *batch = g_ptr_array_new();
+    cor_intake_cache_t *cache = cor_intake_cache_new();
     bool stop = false;
     while (!stop) {
         gpointer item = g_async_queue_pop(srv->commit_q);
@@ -484,7 +485,7 @@ committer_main(gpointer data)
         g_mutex_lock(&srv->site_lock);
         cor_filter_site_t *site = cor_filter_site_ref(srv->site);
         g_mutex_unlock(&srv->site_lock);
-        cor_status_t s = cor_delivery_store(a->st, site, (cor_delivery_t **) batch->pdata,
+        cor_status_t s = cor_delivery_store(a->st, site, cache, (cor_delivery_t **) batch->pdata,
                                             batch->len, &err);
         cor_filter_site_unref(site);
         if (s != COR_OK)
@@ -507,6 +508,7 @@ committer_main(gpointer data)
         }
     }
     g_ptr_array_unref(batch);
+    cor_intake_cache_free(cache);
     cor_store_close(a->st);
     g_free(a);
     return NULL;
