@@ -23,8 +23,8 @@
 #   BENCH_MM3_DRAIN      longest wait, s, for Mailman's queues to empty
 #                        between its runs             (default: 900)
 #   BENCH_PORT           corridor's LMTP port; Mailman uses +10..+12 (default: 17024)
-#   BENCH_FILTER_ROUNDS  corridor runs per client count with the filters off,
-#                        alternating with runs with them on (default: 2)
+#   BENCH_FILTER_ROUNDS  pairs of corridor runs per client count, filters on
+#                        and off, without the archive renderer (default: 2)
 #   CORRIDOR_BIN         corridor binary              (default: ./corridor)
 #
 # Exit status: 0 if every selected tool ran and accepted every message, 1 if
@@ -181,13 +181,14 @@ val() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 # record TOOL HOW CLIENTS OFFERED STORED RSS_KIB STATUS: one row of the
 # table, the rest from $OUT (the summary) and $STEAL
 record() {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$1" "$2" "$3" "$4" "$(val "$OUT" messages)" "$(val "$OUT" failed)" "$5" \
 		"$(val "$OUT" seconds)" "$(val "$OUT" rate)" "$(val "$OUT" p50_ms)" \
-		"$(val "$OUT" p99_ms)" "$(val "$OUT" max_ms)" "$6" "${STEAL:-0}" "$7" >> "$RESULTS"
+		"$(val "$OUT" p99_ms)" "$(val "$OUT" max_ms)" "$6" "${STEAL:-0}" "$7" "${CPU_US:--}" >> "$RESULTS"
+	CPU_US=
 }
 record_failed() {   # TOOL HOW CLIENTS OFFERED
-	printf '%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tfailed\n' "$1" "$2" "$3" "$4" >> "$RESULTS"
+	printf '%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\tfailed\t-\n' "$1" "$2" "$3" "$4" >> "$RESULTS"
 	failed=1
 }
 summary() {   # one line from a summary file
@@ -240,14 +241,40 @@ load() {
 
 # -- corridor ---------------------------------------------------------------
 
-# corridor_case NAME CLIENTS RATE MESSAGES [FILTERS]  (RATE 0 = as fast as
-# possible; FILTERS on (default: the daemon as deployed) or off: the
-# benchmark-only CORRIDOR_BENCH_NO_FILTERS=1, to measure the chain's cost)
+# intake_cpu_us PID MESSAGES: the CPU time (user + system) per message, in
+# microseconds, of the daemon's intake threads: the main loop (LMTP
+# sessions), the parse pool ("pool-*") and the committer.  The indexer, its
+# shard writers, the checkpointer and the archive renderer are left out:
+# they run behind at the lowest priority and their work per message varies
+# with how far behind they are.  A thread's time is read while it lives, so
+# this is sampled before the daemon is stopped.
+intake_cpu_us() {
+	python3 - "$1" "$2" <<'PY' 2>/dev/null || echo -
+import os, sys
+pid, n = sys.argv[1], int(sys.argv[2])
+tck = os.sysconf('SC_CLK_TCK')
+total = 0
+for tid in os.listdir('/proc/%s/task' % pid):
+    comm = open('/proc/%s/task/%s/comm' % (pid, tid)).read().strip()
+    if comm in ('corridor', 'committer') or comm.startswith('pool-'):
+        s = open('/proc/%s/task/%s/stat' % (pid, tid)).read()
+        f = s[s.rindex(')') + 2:].split()
+        total += int(f[11]) + int(f[12])
+print('%.0f' % (total * 1e6 / tck / max(n, 1)))
+PY
+}
+
+# corridor_case NAME CLIENTS RATE MESSAGES [FILTERS [ARCHIVE]]  (RATE 0 = as
+# fast as possible; FILTERS on (default: the daemon as deployed) or off: the
+# benchmark-only CORRIDOR_BENCH_NO_FILTERS=1, to measure the chain's cost;
+# ARCHIVE on (default) or off: serve --no-archive)
 corridor_case() {
-	_n=$1 _c=$2 _r=$3 _m=$4 _f=${5:-on}
+	_n=$1 _c=$2 _r=$3 _m=$4 _f=${5:-on} _a=${6:-on}
 	S=$W/$_n
 	_how="LMTP"
-	[ "$_f" = off ] && _how="LMTP, filters off"
+	_sargs=
+	if [ "$_a" = off ]; then _how="$_how, no archive"; _sargs=--no-archive; fi
+	[ "$_f" = off ] && _how="$_how, filters off"
 	_offered=max
 	[ "$_r" -gt 0 ] && _offered=$_r
 	if ! "$CORRIDOR" --state "$S" init > "$W/$_n.init.log" 2>&1 ||
@@ -259,9 +286,9 @@ corridor_case() {
 	fi
 	sync
 	if [ "$_f" = off ]; then
-		CORRIDOR_BENCH_NO_FILTERS=1 "$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" > "$W/$_n.serve.log" 2>&1 &
+		CORRIDOR_BENCH_NO_FILTERS=1 "$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" $_sargs > "$W/$_n.serve.log" 2>&1 &
 	else
-		"$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" > "$W/$_n.serve.log" 2>&1 &
+		"$CORRIDOR" --state "$S" serve --lmtp "127.0.0.1:$PORT" $_sargs > "$W/$_n.serve.log" 2>&1 &
 	fi
 	_pid=$!
 	: > "$W/$_n.rss"
@@ -276,6 +303,7 @@ corridor_case() {
 		+ (select count(*) from control_mail) + (select count(*) from held)' 2>>"$W/$_n.err" || echo '?')
 	_disc=$(grep -c -- '-> discard' "$W/$_n.serve.log" || true)
 	[ "$_stored" != '?' ] && _stored=$((_stored + _disc))
+	CPU_US=$(intake_cpu_us "$_pid" "$(val "$OUT" messages)")
 	_alive=yes
 	kill -0 "$_pid" 2>/dev/null || _alive=no
 	kill -TERM "$_pid" 2>/dev/null || true
@@ -321,16 +349,15 @@ run_corridor() {
 	for c in $CLIENTS; do
 		say "corridor: $c client(s), as fast as they go"
 		corridor_case "corridor-c$c" "$c" 0 "$N_COR"
-		# the filter chain's cost: the same run without it, alternating so
-		# that a change in the host's load hits both alike
+		# the filter chain's cost: runs with it and without it, alternating
+		# so that a change in the host's load hits both alike, with no
+		# archive renderer in the daemon competing for the CPUs
 		_k=1
 		while [ "$_k" -le "$FILTER_ROUNDS" ]; do
-			say "corridor: $c client(s), filters off (round $_k)"
-			corridor_case "corridor-c$c-nofilters-$_k" "$c" 0 "$N_COR" off
-			if [ "$_k" -lt "$FILTER_ROUNDS" ]; then
-				say "corridor: $c client(s), filters on (round $((_k + 1)))"
-				corridor_case "corridor-c$c-filters-$((_k + 1))" "$c" 0 "$N_COR" on
-			fi
+			say "corridor: $c client(s), no archive, filters on (round $_k)"
+			corridor_case "corridor-c$c-filters-$_k" "$c" 0 "$N_COR" on off
+			say "corridor: $c client(s), no archive, filters off (round $_k)"
+			corridor_case "corridor-c$c-nofilters-$_k" "$c" 0 "$N_COR" off off
 			_k=$((_k + 1))
 		done
 	done

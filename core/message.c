@@ -1162,6 +1162,7 @@ body_edges(cor_message_t *msg, const char *text, size_t len)
 {
     g_free(msg->body_head);
     g_free(msg->body_tail);
+    msg->body_cut = len > COR_BODY_EDGE;
     if (len <= COR_BODY_EDGE) {
         msg->body_head = g_strndup(text, len);
         msg->body_tail = g_strndup(text, len);

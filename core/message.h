@@ -89,6 +89,8 @@ typedef struct cor_message {
                               disclaimers sit.  Filled by a full parse and by
                               COR_PARSE_EDGES; "" otherwise.  They may overlap
                               (a short body is in both). */
+    bool body_cut;         /* the text was longer than COR_BODY_EDGE: body_head
+                              and body_tail are parts of it, not all of it */
     GPtrArray *attachments;/* cor_attachment_t*, never NULL */
     GPtrArray *warnings;   /* char*: what was salvaged ("bad base64 in part 2"), never NULL */
 } cor_message_t;

@@ -667,12 +667,13 @@ command_line(const char *s, size_t n)
 
 /* The first line of a short body when that line is a command, else NULL. */
 static const char *
-body_command(const char *body)
+body_command(const cor_message_t *msg)
 {
+    const char *body = msg->body_head;
     if (!body || !*body)
         return NULL;
-    if (strlen(body) >= COR_BODY_EDGE)
-        return NULL;                      /* body_head is cut: not short */
+    if (msg->body_cut)
+        return NULL;                      /* body_head is part of it: not short */
     const char *first = NULL;
     size_t first_len = 0;
     int lines = 0;
@@ -705,12 +706,13 @@ body_command(const char *body)
 /* A short body: at most SHORT_BODY_LINES non-blank lines before a "-- "
  * signature, and not cut (body_head holds all of it). */
 static bool
-short_body(const char *body)
+short_body(const cor_message_t *msg)
 {
+    const char *body = msg->body_head;
+    if (msg->body_cut)
+        return false;
     if (!body || !*body)
         return true;
-    if (strlen(body) >= COR_BODY_EDGE)
-        return false;
     int lines = 0;
     for (const char *p = body; *p;) {
         const char *nl = strchr(p, '\n');
@@ -737,13 +739,13 @@ cor_command_detect(const cor_message_t *msg, const cor_headers_t *h)
     /* "Leave", "Join" and "Help" are also ordinary subjects (in a council
      * "Leave" is usually annual leave): commands only with a short body */
     if (kw && (strcmp(kw, "help") == 0 || strcmp(kw, "leave") == 0 || strcmp(kw, "join") == 0) &&
-        !short_body(msg->body_head))
+        !short_body(msg))
         kw = NULL;
     if (kw)
         return g_strdup_printf("subject is the command \"%s\"", kw);
     if (*s)
         return NULL;
-    kw = body_command(msg->body_head);
+    kw = body_command(msg);
     if (kw)
         return g_strdup_printf("empty subject and the body's first line is the command \"%s\"", kw);
     return NULL;

@@ -34,6 +34,8 @@ cor_filter_list_id(const char *group, const char *domain)
 
 /* ---- facts ---------------------------------------------------------------- */
 
+#define MAX_X_LOOP 64
+
 /* The address in a header value such as "Name <a@b>" or "a@b", lowercase
  * (transfer full; "" when none). */
 static char *
@@ -106,7 +108,10 @@ cor_filter_scan(const cor_message_t *msg, const char *raw, size_t len, const cha
 
     f->x_loop = g_ptr_array_new_with_free_func(g_free);
     const char *v;
-    for (guint i = 0; (v = cor_headers_get_nth(h, "X-Loop", i)) != NULL; i++)
+    guint pos = 0;
+    /* a loop has been through a few list servers, not thousands: the
+     * count is capped so a hostile header block costs no more than a scan */
+    while (f->x_loop->len < MAX_X_LOOP && (v = cor_headers_next(h, "X-Loop", &pos)) != NULL)
         g_ptr_array_add(f->x_loop, bare_address(v));
     f->list_id = g_strdup(msg->list_id);
     f->our_message_id = cor_message_id_generated(msg->message_id);
@@ -143,12 +148,19 @@ typedef struct decide_ctx {
     const cor_filter_facts_t *f;
     const char *rcpt;
     const char *rcpt_domain;
+    bool explain;                 /* sentences for PASS too (they cost) */
     cor_decision_t *d;
     cor_status_t status;          /* REJECT: the reply's status */
 } decide_ctx_t;
 
+/* A PASS's sentence, made only for `corridor filter explain`: intake logs
+ * the filters' names and verdicts, and a sentence for each of ten filters
+ * on every message is measurable. */
+#define SAY_PASS(c, why, ...) \
+    do { if ((c)->explain) *(why) = g_strdup_printf(__VA_ARGS__); } while (0)
+
 /* A filter: returns its verdict and one sentence saying why (*why,
- * transfer full, for every verdict, PASS included).  A store error is
+ * transfer full; for PASS only when explaining, else NULL).  A store error is
  * returned through ctx->status with COR_VERDICT_PASS... see run_filter. */
 typedef cor_status_t (*filter_fn)(decide_ctx_t *c, cor_verdict_kind_t *v, char **why);
 
@@ -349,10 +361,10 @@ cor_status_t
 cor_filter_site_new(const cor_config_t *cfg, cor_filter_site_t **out, char **err)
 {
     *out = NULL;
-    static gint64 serials;
+    static gint serials;           /* sites are made at start and on SIGHUP */
     cor_filter_site_t *site = g_atomic_rc_box_new0(cor_filter_site_t);
     site->pairs = g_ptr_array_new_with_free_func(g_free);
-    site->serial = (guint64) g_atomic_pointer_add(&serials, 1) + 1;
+    site->serial = (guint64) (guint) g_atomic_int_add(&serials, 1) + 1;
     for (const cor_filter_key_t *k = keys; k->key; k++) {
         const char *v = cor_config_value_text(cfg, "filters", k->key);
         g_autofree char *e = NULL;
@@ -478,7 +490,7 @@ f_loop(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
         *why = g_strdup_printf("its Message-ID <%s> is one corridor generated", f->message_id);
         return COR_OK;
     }
-    *why = g_strdup("no List-Id, X-Loop or Message-ID of this group's");
+    SAY_PASS(c, why, "no List-Id, X-Loop or Message-ID of this group's");
     return COR_OK;
 }
 
@@ -489,7 +501,7 @@ f_bounce(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
         *v = COR_VERDICT_ROUTE_BOUNCE;
         *why = g_strdup_printf("a bounce: %s", c->f->bounce);
     } else {
-        *why = g_strdup("not a bounce or delivery report");
+        SAY_PASS(c, why, "not a bounce or delivery report");
     }
     return COR_OK;
 }
@@ -501,7 +513,7 @@ f_autoreply(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
         *v = COR_VERDICT_DISCARD;
         *why = g_strdup_printf("an automatic reply: %s", c->f->autoreply);
     } else {
-        *why = g_strdup("no sign of an automatic reply");
+        SAY_PASS(c, why, "no sign of an automatic reply");
     }
     return COR_OK;
 }
@@ -513,7 +525,7 @@ f_command(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
         *v = COR_VERDICT_ROUTE_COMMAND;
         *why = g_strdup_printf("a mail command sent to the post address: %s", c->f->command);
     } else {
-        *why = g_strdup("not a mail command");
+        SAY_PASS(c, why, "not a mail command");
     }
     return COR_OK;
 }
@@ -525,9 +537,9 @@ f_spam(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
     bool over = !isnan(f->spam_score) && f->spam_score >= c->p->spam_threshold;
     if (!f->spam_flag && !over) {
         if (isnan(f->spam_score))
-            *why = g_strdup("no upstream spam verdict");
+            SAY_PASS(c, why, "no upstream spam verdict");
         else
-            *why = g_strdup_printf("spam score %.1f, below %.1f", f->spam_score, c->p->spam_threshold);
+            SAY_PASS(c, why, "spam score %.1f, below %.1f", f->spam_score, c->p->spam_threshold);
         return COR_OK;
     }
     g_autofree char *sign = f->spam_flag ? g_strdup("X-Spam-Flag: YES")
@@ -557,16 +569,18 @@ size_text(uint64_t n)
 static cor_status_t
 f_size(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
 {
+    if (c->p->max_message_size == 0 || c->f->size <= c->p->max_message_size) {
+        if (c->explain) {
+            g_autofree char *have = size_text(c->f->size);
+            g_autofree char *max = size_text(c->p->max_message_size);
+            *why = c->p->max_message_size == 0
+                ? g_strdup_printf("%s, the group sets no limit of its own", have)
+                : g_strdup_printf("%s, within the group's %s", have, max);
+        }
+        return COR_OK;
+    }
     g_autofree char *have = size_text(c->f->size);
-    if (c->p->max_message_size == 0) {
-        *why = g_strdup_printf("%s, the group sets no limit of its own", have);
-        return COR_OK;
-    }
     g_autofree char *max = size_text(c->p->max_message_size);
-    if (c->f->size <= c->p->max_message_size) {
-        *why = g_strdup_printf("%s, within the group's %s", have, max);
-        return COR_OK;
-    }
     *v = COR_VERDICT_REJECT;
     c->status = COR_ERR_GROUP_SIZE;
     *why = g_strdup_printf("the message is %s and %s accepts at most %s; share large files "
@@ -595,9 +609,10 @@ f_attachments(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
             return COR_OK;
         }
     }
-    *why = names->len ? g_strdup_printf("%u attachment%s, none of a refused type", names->len,
-                                        names->len == 1 ? "" : "s")
-                      : g_strdup("no attachments");
+    if (c->explain)
+        *why = names->len ? g_strdup_printf("%u attachment%s, none of a refused type", names->len,
+                                            names->len == 1 ? "" : "s")
+                          : g_strdup("no attachments");
     return COR_OK;
 }
 
@@ -641,7 +656,7 @@ f_posting(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
     if (posting == COR_POSTING_AUTO)
         posting = p->staff_domains && p->staff_domains[0] ? COR_POSTING_STAFF : COR_POSTING_ANYONE;
     if (posting == COR_POSTING_ANYONE) {
-        *why = g_strdup("anyone may post to this group");
+        SAY_PASS(c, why, "anyone may post to this group");
         return COR_OK;
     }
     /* the From: address, or the envelope sender, will do */
@@ -650,12 +665,12 @@ f_posting(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
         if (!*who[i])
             continue;
         if (posting == COR_POSTING_STAFF && domain_in(domain_of(who[i]), p->staff_domains)) {
-            *why = g_strdup_printf("%s is staff (a staff domain)", who[i]);
+            SAY_PASS(c, why, "%s is staff (a staff domain)", who[i]);
             return COR_OK;
         }
         cor_status_t s = cor_store_member_check(c->st, p->group_id, who[i]);
         if (s == COR_OK) {
-            *why = g_strdup_printf("%s is a member", who[i]);
+            SAY_PASS(c, why, "%s is a member", who[i]);
             return COR_OK;
         }
         if (s != COR_ERR_NOT_FOUND)
@@ -696,6 +711,8 @@ f_marking(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
     if (!found && *m->sensitivity && in_list(p->sensitivity, m->sensitivity))
         found = g_strdup_printf("it is marked Sensitivity: %s", m->sensitivity);
     if (!found) {
+        if (!c->explain)
+            return COR_OK;
         *why = m->kind != COR_MARKING_NONE
             ? g_strdup_printf("marked %s (%s), a marking this group does not count",
                               m->text ? m->text : cor_marking_kind_to_string(m->kind), m->where)
@@ -742,13 +759,13 @@ f_moderation(decide_ctx_t *c, cor_verdict_kind_t *v, char **why)
             *why = g_strdup_printf("the first post from %s to %s is moderated", *who ? who : "(no address)",
                                    c->p->group);
         } else {
-            *why = g_strdup_printf("%s has posted to %s before", who, c->p->group);
+            SAY_PASS(c, why, "%s has posted to %s before", who, c->p->group);
         }
         return COR_OK;
     }
     case COR_MODERATION_NONE:
     default:
-        *why = g_strdup("the group is not moderated");
+        SAY_PASS(c, why, "the group is not moderated");
         return COR_OK;
     }
 }
@@ -798,12 +815,19 @@ cor_filter_decide(cor_store_t *st, const cor_filter_policy_t *policy,
     out->trace = g_array_new(FALSE, TRUE, sizeof(cor_filter_step_t));
     decide_ctx_t c = {
         .st = st, .p = policy, .f = facts, .rcpt = rcpt ? rcpt : "",
-        .rcpt_domain = domain_of(rcpt), .d = out,
+        .rcpt_domain = domain_of(rcpt), .explain = explain, .d = out,
     };
     bool decided = false;
     for (guint i = 0; i < policy->chain->len; i++) {
         const filter_def_t *def = find_filter(policy->chain->pdata[i]);
         if (!def)
+            continue;
+        /* A hold never hides a marking: the moderator must not be the one
+         * to let OFFICIAL-SENSITIVE mail into an open group, so after a
+         * HOLD the marking filter still runs (explain runs everything). */
+        bool marking_after_hold = decided && out->verdict == COR_VERDICT_HOLD &&
+                                  def->fn == f_marking;
+        if (decided && !explain && !marking_after_hold)
             continue;
         cor_verdict_kind_t v = COR_VERDICT_PASS;
         char *why = NULL;
@@ -816,8 +840,18 @@ cor_filter_decide(cor_store_t *st, const cor_filter_policy_t *policy,
         }
         cor_filter_step_t step = { def->name, v, why };
         g_array_append_val(out->trace, step);
-        if (decided)
+        if (decided) {
+            if (marking_after_hold && v == COR_VERDICT_REJECT) {
+                out->verdict = COR_VERDICT_REJECT;
+                out->filter = def->name;
+                out->status = c.status;
+                g_free(out->reason);
+                out->reason = g_strdup(why);
+            } else if (marking_after_hold && v == COR_VERDICT_RESTRICT) {
+                out->restricted = true;          /* approval keeps it restricted */
+            }
             continue;            /* explain: shown, not counted */
+        }
         if (v == COR_VERDICT_RESTRICT) {
             out->restricted = true;
             if (!out->reason)
@@ -831,14 +865,13 @@ cor_filter_decide(cor_store_t *st, const cor_filter_policy_t *policy,
             out->status = v == COR_VERDICT_REJECT ? c.status : COR_OK;
             g_free(out->reason);
             out->reason = g_strdup(why);
-            if (!explain)
-                break;
         }
     }
     if (!decided) {
         out->verdict = out->restricted ? COR_VERDICT_RESTRICT : COR_VERDICT_ACCEPT;
         if (out->restricted) {
-            for (guint i = 0; i < out->trace->len; i++)
+            /* the first RESTRICT, whose sentence is the reason */
+            for (guint i = 0; i < out->trace->len && !out->filter; i++)
                 if (g_array_index(out->trace, cor_filter_step_t, i).verdict == COR_VERDICT_RESTRICT)
                     out->filter = g_array_index(out->trace, cor_filter_step_t, i).filter;
         } else {

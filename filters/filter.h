@@ -25,7 +25,11 @@
  * other verdict is decisive except RESTRICT, which marks the message to be
  * accepted as restricted and lets the chain go on (a later filter may still
  * hold or reject it).  The first decisive verdict wins; when none is given
- * the message is accepted (restricted if a filter said so).  Every step is
+ * the message is accepted (restricted if a filter said so).  One exception:
+ * a HOLD never hides a protective marking — after a hold the marking filter
+ * still runs, and its reject replaces the hold (an open group refuses the
+ * marked post outright) or its restrict makes the held post restricted on
+ * approval.  Every step is
  * recorded in the decision's trace with the filter's name, and intake logs
  * that trace in one line.
  *

@@ -72,6 +72,19 @@ unfold_in_place(char *v, char *vend, bool *high)
     return v;
 }
 
+/* An mbox "From " line, not an old-style header "From : a@b" (a space
+ * before the colon). */
+static bool
+is_from_line(const char *raw, size_t len)
+{
+    if (len < 5 || memcmp(raw, "From ", 5) != 0)
+        return false;
+    size_t i = 5;
+    while (i < len && (raw[i] == ' ' || raw[i] == '\t'))
+        i++;
+    return i < len && raw[i] != ':';
+}
+
 /* One pass over a copy of the header block, edited in place: names and
  * values are NUL-terminated where they lie, so a message's 20 or 50 fields
  * cost two allocations, not a hundred (this runs on every message at
@@ -83,7 +96,7 @@ cor_headers_parse(const char *raw, size_t len)
     h->fields = g_array_sized_new(FALSE, FALSE, sizeof(field_t), 32);
     if (!raw)
         return h;
-    if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
+    if (is_from_line(raw, len)) {
         const char *nl = memchr(raw, '\n', len);
         size_t skip = nl ? (size_t) (nl + 1 - raw) : len;
         raw += skip;
@@ -165,6 +178,21 @@ cor_headers_get_nth(const cor_headers_t *h, const char *name, guint n)
             g_ascii_strcasecmp(f->name, name) == 0 && n-- == 0)
             return f->value;
     }
+    return NULL;
+}
+
+const char *
+cor_headers_next(const cor_headers_t *h, const char *name, guint *pos)
+{
+    for (guint i = *pos; i < h->fields->len; i++) {
+        const field_t *f = &g_array_index(h->fields, field_t, i);
+        if (g_ascii_tolower(f->name[0]) == g_ascii_tolower(name[0]) &&
+            g_ascii_strcasecmp(f->name, name) == 0) {
+            *pos = i + 1;
+            return f->value;
+        }
+    }
+    *pos = h->fields->len;
     return NULL;
 }
 

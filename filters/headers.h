@@ -37,8 +37,14 @@ const char *cor_headers_value(const cor_headers_t *h, guint i);
 /* The first field called `name` (ASCII case-insensitive), or NULL
  * (transfer none). */
 const char *cor_headers_get(const cor_headers_t *h, const char *name);
-/* The n-th (from 0) field called `name`, or NULL (transfer none). */
+/* The n-th (from 0) field called `name`, or NULL (transfer none).  Each
+ * call scans from the top: to visit every field of a name use
+ * cor_headers_next, which is linear. */
 const char *cor_headers_get_nth(const cor_headers_t *h, const char *name, guint n);
+
+/* The next field called `name` at or after index *pos, or NULL; *pos is
+ * left just past it.  Start with *pos = 0 (transfer none). */
+const char *cor_headers_next(const cor_headers_t *h, const char *name, guint *pos);
 
 /* A parameter of a structured value such as Content-Type or msip_labels'
  * "; key=value" parts: `param` matched case-insensitively, quotes removed

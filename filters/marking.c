@@ -95,6 +95,8 @@
 #define MAX_JOINT 12
 /* Longest bracketed tag looked at in a subject (bytes). */
 #define MAX_TAG 100
+#define MAX_MSIP_FIELDS 8      /* msip_labels fields read */
+#define MAX_MSIP_LABELS 32     /* labels collected */
 
 static const char *const kind_names[COR_MARKING_KIND_COUNT] = {
     [COR_MARKING_NONE] = "none",
@@ -847,6 +849,8 @@ msip_item(const char *p, const char *end, const char **guid, size_t *guid_n, con
 static void
 collect_msip(const char *value, GPtrArray *guids, GPtrArray *names)
 {
+    /* Outlook writes one to three labels; the caps keep a hostile header
+     * from costing labels squared */
     const char *end = value + strlen(value);
     for (int pass = 0; pass < 2; pass++) {
         for (const char *p = value; p < end;) {
@@ -856,7 +860,8 @@ collect_msip(const char *value, GPtrArray *guids, GPtrArray *names)
             size_t gn, kn, vn;
             if (msip_item(p, e, &g, &gn, &k, &kn, &v, &vn)) {
                 gint i = find_str(guids, g, gn);
-                if (pass == 0 && i < 0 && span_is(k, kn, "Enabled") && span_is(v, vn, "true")) {
+                if (pass == 0 && i < 0 && guids->len < MAX_MSIP_LABELS &&
+                    span_is(k, kn, "Enabled") && span_is(v, vn, "true")) {
                     g_ptr_array_add(guids, g_ascii_strdown(g, (gssize) gn));
                     g_ptr_array_add(names, g_strdup(""));
                 } else if (pass == 1 && i >= 0 && span_is(k, kn, "Name") &&
@@ -890,7 +895,8 @@ cor_marking_scan(const cor_message_t *msg, const cor_headers_t *h, cor_marking_s
 
     const char *v;
     if (h) {
-        for (guint i = 0; (v = cor_headers_get_nth(h, "msip_labels", i)) != NULL; i++)
+        guint pos = 0, n = 0;
+        while (n++ < MAX_MSIP_FIELDS && (v = cor_headers_next(h, "msip_labels", &pos)) != NULL)
             collect_msip(v, out->msip_labels, out->msip_names);
         v = cor_headers_get(h, "Sensitivity");
         out->sensitivity = g_ascii_strdown(v ? v : "", -1);
@@ -905,7 +911,8 @@ cor_marking_scan(const cor_message_t *msg, const cor_headers_t *h, cor_marking_s
         found(out, k, "subject", text);
         return;
     }
-    for (guint i = 0; h && (v = cor_headers_get_nth(h, "X-Protective-Marking", i)) != NULL; i++) {
+    guint pos = 0;
+    while (h && (v = cor_headers_next(h, "X-Protective-Marking", &pos)) != NULL) {
         if ((k = cor_marking_x_protective(v, &text)) != COR_MARKING_NONE) {
             found(out, k, "X-Protective-Marking", text);
             return;

@@ -139,6 +139,24 @@ check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'held-2@example.
 out=$(cor held approve "$id2" 2>&1)
 case $out in *"was rejected already"*) ;; *) fail "approve after reject: $out" ;; esac
 
+test_case "a hold never hides a marking: held spam marked OFFICIAL-SENSITIVE is refused by an open group, held restricted by a private one"
+sed 's/spam-1@/spam-marked@/; s/^Subject: .*/Subject: OFFICIAL-SENSITIVE: staff list/' "$D/spam.eml" >"$TMP/spam-marked.eml"
+cor group set private posting=anyone >/dev/null
+out=$($LMTP "unix:$SOCK" open@lists.example.gov.uk,private@lists.example.gov.uk "$TMP/spam-marked.eml")
+case $(echo "$out" | grep '^[^	]*	open@' | cut -f3) in
+    "550 5.7.1 protectively marked mail is not accepted here: it is marked OFFICIAL-SENSITIVE (subject) and open is an open group"*) ;;
+    *) fail "open: $out" ;;
+esac
+check_eq "$(echo "$out" | grep '^[^	]*	private@' | cut -f3)" \
+    "250 2.0.0 ok: private <spam-marked@cheap-deals.example.com> held for moderation (spam)" "private"
+check_eq "$(q "SELECT g.name || ' ' || h.restricted FROM held h JOIN groups g ON g.id = h.group_id WHERE h.message_id = 'spam-marked@cheap-deals.example.com'")" \
+    "private 1" "held, to be restricted"
+idm=$(q "SELECT id FROM held WHERE message_id = 'spam-marked@cheap-deals.example.com'")
+cor held approve "$idm" >/dev/null || fail "approve"
+check_eq "$(q "SELECT status FROM thread_nodes WHERE message_id = 'spam-marked@cheap-deals.example.com'")" \
+    "restricted" "approved as restricted"
+cor group set private --unset posting >/dev/null
+
 test_case "first-post moderation: a new sender's first post is held, the next goes straight through"
 out=$($LMTP "unix:$SOCK" newcomers@lists.example.gov.uk "$D/outsider.eml")
 check_eq "$(echo "$out" | cut -f3)" "250 2.0.0 ok: newcomers <outsider-1@example.com> held for moderation (moderation)" "first"
