@@ -10,6 +10,7 @@
 #   make bench      bench/import.sh (peers: notmuch, public-inbox)
 #   make bench-lmtp bench/lmtp.sh (LMTP intake; peers: Mailman 3, public-inbox-mda, notmuch insert)
 #   make bench-archive bench/archive.sh (archive build, update, search; peer: MHonArc)
+#   make bench-filters  what the filter chain costs per message, stage by stage
 #   make css        rebuild archive-web/static/corridor.css (needs node, npm)
 
 O        ?= build
@@ -129,6 +130,14 @@ bench-lmtp: corridor
 
 bench-archive: corridor
 	sh bench/archive.sh
+
+# what the filters cost per message, stage by stage, on one thread
+$(O)/bench/filter-cost: bench/filter-cost.c $(LIBFILTERS) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
+
+bench-filters: $(O)/bench/filter-cost
+	$(O)/bench/filter-cost $${CORRIDOR_CORPORA:-../shared/corpora}/linux-mips-2005.mbox
 
 clean:
 	rm -rf build build-asan corridor

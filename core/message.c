@@ -1179,6 +1179,81 @@ body_edges(cor_message_t *msg, const char *text, size_t len)
     msg->body_tail = g_strndup(from, (size_t) (text + len - from));
 }
 
+/* One slice of a part's raw content as text: converted from `charset`,
+ * CR and NUL dropped (transfer full). */
+static char *
+slice_text(const char *s, size_t n, const char *charset)
+{
+    bool lossy = false;
+    char *t = to_utf8(s, n, charset, &lossy);
+    size_t tl = strlen(t);
+    normalise_text(t, &tl);
+    return t;
+}
+
+/* COR_PARSE_EDGES for a long text/plain part sent as it is (7bit, 8bit,
+ * binary): only its first and last COR_BODY_EDGE bytes are read and
+ * converted, straight from the message's bytes, not the whole part through
+ * GMime's filters (linux-mips is full of 20 KiB patches).  A multi-byte
+ * charset (UTF-16, UTF-32) is left to the full decode.  False when this
+ * does not apply. */
+static bool
+raw_edges(ctx_t *c, GMimePart *part)
+{
+    GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+    if (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
+        enc != GMIME_CONTENT_ENCODING_8BIT && enc != GMIME_CONTENT_ENCODING_BINARY)
+        return false;
+    const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    if (charset && (g_ascii_strncasecmp(charset, "utf-16", 6) == 0 ||
+                    g_ascii_strncasecmp(charset, "utf-32", 6) == 0 ||
+                    g_ascii_strncasecmp(charset, "ucs", 3) == 0 ||
+                    g_ascii_strncasecmp(charset, "unicode", 7) == 0))
+        return false;
+    GMimeDataWrapper *w = g_mime_part_get_content(part);
+    GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+    gint64 n = raw ? g_mime_stream_length(raw) : -1;
+    if (n <= 4 * COR_BODY_EDGE)
+        return false;             /* short: the full decode costs no more */
+    char head[COR_BODY_EDGE], tail[COR_BODY_EDGE];
+    gint64 start = raw->bound_start;
+    if (g_mime_stream_seek(raw, start, GMIME_STREAM_SEEK_SET) < 0 ||
+        g_mime_stream_read(raw, head, sizeof head) != (gssize) sizeof head ||
+        g_mime_stream_seek(raw, start + n - (gint64) sizeof tail, GMIME_STREAM_SEEK_SET) < 0 ||
+        g_mime_stream_read(raw, tail, sizeof tail) != (gssize) sizeof tail)
+        return false;
+    /* whole lines only: the head up to its last line end, the tail from
+     * after its first (no character is cut in two) */
+    const char *hl = memrchr(head, '\n', sizeof head);
+    const char *tl = memchr(tail, '\n', sizeof tail);
+    size_t hn = hl ? (size_t) (hl - head) + 1 : sizeof head;
+    const char *ts = tl ? tl + 1 : tail;
+    char *ht = slice_text(head, hn, charset);
+    char *tt = slice_text(ts, (size_t) (tail + sizeof tail - ts), charset);
+    /* converted text can be longer (é is two bytes in UTF-8): whole lines
+     * within COR_BODY_EDGE again */
+    size_t hlen = strlen(ht), tlen = strlen(tt);
+    if (hlen > COR_BODY_EDGE) {
+        char *cut = ht + COR_BODY_EDGE;
+        while (cut > ht && cut[-1] != '\n')
+            cut--;
+        *(cut > ht ? cut : ht + COR_BODY_EDGE) = '\0';
+    }
+    if (tlen > COR_BODY_EDGE) {
+        const char *from = tt + tlen - COR_BODY_EDGE;
+        const char *nl = memchr(from, '\n', COR_BODY_EDGE);
+        char *keep = g_strdup(nl && nl + 1 < tt + tlen ? nl + 1 : from);
+        g_free(tt);
+        tt = keep;
+    }
+    g_free(c->msg->body_head);
+    g_free(c->msg->body_tail);
+    c->msg->body_head = ht;
+    c->msg->body_tail = tt;
+    c->msg->body_cut = true;
+    return true;
+}
+
 static void
 append_body(ctx_t *c, const char *text)
 {
@@ -1284,6 +1359,8 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
             (is_html || strcmp(type, "text/plain") == 0)) {
             /* the filters' look at the top and bottom of the body */
             c->edges_done = true;
+            if (!is_html && raw_edges(c, part))
+                return;
             size_t size;
             g_autofree char *text = part_text(c, part, index, is_html, &size);
             if (is_html) {

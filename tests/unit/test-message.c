@@ -1106,6 +1106,45 @@ test_summary_parse(void)
     g_assert_cmpint(n, >, 5);
 }
 
+/* COR_PARSE_EDGES: the first and last lines of the body, the same whether
+ * the part is read whole (quoted-printable, short) or only at its ends (a
+ * long 8bit part, straight from the bytes); body_cut says which. */
+static void
+test_body_edges(void)
+{
+    for (int qp = 0; qp < 2; qp++) {
+        GString *m = g_string_new(NULL);
+        g_string_append_printf(m, "From: a@b.example\nSubject: long\nMessage-ID: <edges-%d@b>\n"
+                               "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\n"
+                               "Content-Transfer-Encoding: %s\n\nClassification: OFFICIAL-SENSITIVE\n\n",
+                               qp, qp ? "quoted-printable" : "8bit");
+        for (int i = 0; i < 800; i++)
+            g_string_append_printf(m, "line %d of a long patch, caf\xe9\n", i);
+        g_string_append(m, "-- \nJo Bloggs, Planning\n");
+        cor_message_t *msg = NULL;
+        g_assert_cmpint(cor_message_parse_ex(m->str, m->len, 0, COR_PARSE_SUMMARY | COR_PARSE_EDGES,
+                                             &msg, NULL), ==, COR_OK);
+        g_assert_true(msg->body_cut);
+        g_assert_true(g_str_has_prefix(msg->body_head, "Classification: OFFICIAL-SENSITIVE\n"));
+        g_assert_true(g_str_has_suffix(msg->body_tail, "caf\xc3\xa9\n-- \nJo Bloggs, Planning\n"));
+        g_assert_cmpuint(strlen(msg->body_head), <=, COR_BODY_EDGE);
+        g_assert_cmpuint(strlen(msg->body_tail), <=, COR_BODY_EDGE);
+        g_assert_true(g_str_has_prefix(msg->body_tail, "line "));      /* whole lines */
+        g_assert_cmpstr(msg->body, ==, "");                             /* a summary still */
+        cor_message_free(msg);
+        g_string_free(m, TRUE);
+    }
+    /* short: both ends are the whole body, not cut */
+    const char *s = "From: a@b.example\nSubject: short\n\nOne line.\n";
+    cor_message_t *msg = NULL;
+    g_assert_cmpint(cor_message_parse_ex(s, strlen(s), 0, COR_PARSE_SUMMARY | COR_PARSE_EDGES,
+                                         &msg, NULL), ==, COR_OK);
+    g_assert_false(msg->body_cut);
+    g_assert_cmpstr(msg->body_head, ==, "One line.\n");
+    g_assert_cmpstr(msg->body_tail, ==, "One line.\n");
+    cor_message_free(msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1142,5 +1181,6 @@ main(int argc, char **argv)
     g_test_add_func("/message/corpus/linux-mips-2005", test_corpus_linux_mips);
     g_test_add_func("/message/threads", test_threads);
     g_test_add_func("/message/summary-parse", test_summary_parse);
+    g_test_add_func("/message/body-edges", test_body_edges);
     return g_test_run();
 }
