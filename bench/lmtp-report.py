@@ -153,7 +153,7 @@ def main(argv):
         if cpu_on and cpu_off:
             more = 100.0 * (cpu_on / cpu_off - 1.0)
             checks.append(('  the same as intake CPU per message, %s client%s' % (c, plural),
-                           '+%.1f%% (%.0f us on, %.0f off)' % (more, cpu_on, cpu_off),
+                           '%+.1f%% (%.0f us on, %.0f off)' % (more, cpu_on, cpu_off),
                            more <= T_FILTERS))
     if not ran_filters:
         checks.append(('filter chain costs <= %.0f%% of throughput' % T_FILTERS, 'not run', False))

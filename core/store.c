@@ -431,15 +431,15 @@ cor_store_savepoint_rollback(cor_store_t *st)
 
 /* ---- small helpers ---- */
 
-static char *
-col_text(sqlite3_stmt *stmt, int i)
+char *
+cor_store_col_text(sqlite3_stmt *stmt, int i)
 {
     const unsigned char *t = sqlite3_column_text(stmt, i);
     return g_strdup(t ? (const char *) t : "");
 }
 
-static cor_status_t
-step_done(cor_store_t *st, sqlite3_stmt *stmt, const char *what)
+cor_status_t
+cor_store_step_done(cor_store_t *st, sqlite3_stmt *stmt, const char *what)
 {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
@@ -522,7 +522,7 @@ cor_store_group_create(cor_store_t *st, const char *name, const char *title,
     sqlite3_bind_text(stmt, 2, title ? title : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, cor_visibility_to_string(visibility), -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
-    cor_status_t s = step_done(st, stmt, "cannot create group");
+    cor_status_t s = cor_store_step_done(st, stmt, "cannot create group");
     if (s == COR_OK && id_out)
         *id_out = sqlite3_last_insert_rowid(st->db);
     return s;
@@ -533,9 +533,9 @@ group_from_row(sqlite3_stmt *q)
 {
     cor_group_t *g = g_new0(cor_group_t, 1);
     g->id = sqlite3_column_int64(q, 0);
-    g->name = col_text(q, 1);
-    g->title = col_text(q, 2);
-    g->description = col_text(q, 3);
+    g->name = cor_store_col_text(q, 1);
+    g->title = cor_store_col_text(q, 2);
+    g->description = cor_store_col_text(q, 3);
     cor_visibility_t v = COR_VISIBILITY_PRIVATE; /* unknown text: the safe choice */
     cor_visibility_from_string((const char *) sqlite3_column_text(q, 4), &v);
     g->visibility = v;
@@ -610,7 +610,7 @@ cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address, con
     sqlite3_bind_text(stmt, 2, addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, name ? name : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
-    return step_done(st, stmt, "cannot add member");
+    return cor_store_step_done(st, stmt, "cannot add member");
 }
 
 cor_status_t
@@ -700,7 +700,7 @@ insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
     sqlite3_bind_text(stmt, 16, msg->list_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 17, msg->attachments->len > 0);
     sqlite3_bind_int(stmt, 18, msg->synthetic_id);
-    cor_status_t s = step_done(st, stmt, "cannot store message");
+    cor_status_t s = cor_store_step_done(st, stmt, "cannot store message");
     if (s != COR_OK)
         return s;
     *row = sqlite3_last_insert_rowid(st->db);
@@ -710,7 +710,7 @@ insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
         return COR_ERR_STORE;
     sqlite3_bind_int64(stmt, 1, *row);
     sqlite3_bind_blob64(stmt, 2, raw, len, SQLITE_STATIC);
-    if ((s = step_done(st, stmt, "cannot store original")) != COR_OK)
+    if ((s = cor_store_step_done(st, stmt, "cannot store original")) != COR_OK)
         return s;
 
     for (guint i = 0; i < msg->attachments->len; i++) {
@@ -725,7 +725,7 @@ insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
         sqlite3_bind_text(stmt, 3, a->filename, -1, SQLITE_STATIC);
         sqlite3_bind_text(stmt, 4, a->content_type, -1, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 5, (sqlite3_int64) a->size);
-        if ((s = step_done(st, stmt, "cannot store attachment")) != COR_OK)
+        if ((s = cor_store_step_done(st, stmt, "cannot store attachment")) != COR_OK)
             return s;
     }
     return COR_OK;
@@ -790,7 +790,7 @@ cor_store_add_message_as(cor_store_t *st, int64_t group_id, const char *raw, siz
         sqlite3_bind_int64(u, 1, group_id);
         sqlite3_bind_text(u, 2, msg->message_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 3, cor_post_status_to_string(status), -1, SQLITE_STATIC);
-        if ((s = step_done(st, u, "cannot mark the post restricted")) != COR_OK)
+        if ((s = cor_store_step_done(st, u, "cannot mark the post restricted")) != COR_OK)
             return s;
     }
     if ((s = cor_store_work_add(st, "index", res->msg)) != COR_OK)
@@ -843,14 +843,14 @@ cor_store_message_get(cor_store_t *st, int64_t id, cor_stored_message_t **out)
     if (rc == SQLITE_ROW) {
         cor_stored_message_t *m = g_new0(cor_stored_message_t, 1);
         m->id = sqlite3_column_int64(q, 0);
-        m->message_id = col_text(q, 1);
-        m->subject = col_text(q, 2);
-        m->from_display = col_text(q, 3);
-        m->from_addr = col_text(q, 4);
+        m->message_id = cor_store_col_text(q, 1);
+        m->subject = cor_store_col_text(q, 2);
+        m->from_display = cor_store_col_text(q, 3);
+        m->from_addr = cor_store_col_text(q, 4);
         m->date = sqlite3_column_int64(q, 5);
         m->received = sqlite3_column_int64(q, 6);
         m->size = (uint64_t) sqlite3_column_int64(q, 7);
-        m->sha256 = col_text(q, 8);
+        m->sha256 = cor_store_col_text(q, 8);
         *out = m;
     }
     sqlite3_reset(q);
@@ -910,7 +910,7 @@ cor_store_message_groups(cor_store_t *st, int64_t id, GPtrArray **groups, GArray
     sqlite3_bind_int64(q, 1, id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        g_ptr_array_add(*groups, col_text(q, 0));
+        g_ptr_array_add(*groups, cor_store_col_text(q, 0));
         int64_t t = sqlite3_column_int64(q, 1);
         g_array_append_val(*threads, t);
     }
@@ -942,7 +942,7 @@ cor_store_work_add(cor_store_t *st, const char *kind, int64_t msg)
     sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, msg);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64) time(NULL));
-    return step_done(st, stmt, "cannot queue work");
+    return cor_store_step_done(st, stmt, "cannot queue work");
 }
 
 cor_status_t
@@ -974,7 +974,7 @@ cor_store_work_done(cor_store_t *st, const char *kind, int64_t upto)
         return COR_ERR_STORE;
     sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, upto);
-    return step_done(st, stmt, "cannot update work queue");
+    return cor_store_step_done(st, stmt, "cannot update work queue");
 }
 
 cor_status_t
@@ -985,7 +985,7 @@ cor_store_work_delete(cor_store_t *st, GArray *ids)
         if (!stmt)
             return COR_ERR_STORE;
         sqlite3_bind_int64(stmt, 1, g_array_index(ids, int64_t, i));
-        cor_status_t s = step_done(st, stmt, "cannot update work queue");
+        cor_status_t s = cor_store_step_done(st, stmt, "cannot update work queue");
         if (s != COR_OK)
             return s;
     }
@@ -1001,7 +1001,7 @@ cor_store_work_add_all(cor_store_t *st, const char *kind)
         return COR_ERR_STORE;
     sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, (sqlite3_int64) time(NULL));
-    return step_done(st, stmt, "cannot queue work");
+    return cor_store_step_done(st, stmt, "cannot queue work");
 }
 
 cor_status_t
@@ -1172,7 +1172,7 @@ cor_store_meta_set(cor_store_t *st, const char *key, const char *value)
         return COR_ERR_STORE;
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
-    return step_done(st, q, "cannot write meta");
+    return cor_store_step_done(st, q, "cannot write meta");
 }
 
 cor_status_t

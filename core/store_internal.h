@@ -1,5 +1,5 @@
-/* core/store_internal.h — the store handle, shared by store.c and thread.c
- * only.  Nothing outside core/ includes this. */
+/* core/store_internal.h — the store handle, shared by store.c, thread.c and
+ * store_policy.c only.  Nothing outside core/ includes this. */
 #ifndef COR_STORE_INTERNAL_H
 #define COR_STORE_INTERNAL_H
 
@@ -25,6 +25,13 @@ cor_status_t cor_store_set_error(cor_store_t *st, cor_status_t status, const cha
 /* A cached, reset statement for `sql` (transfer none: do not finalize).
  * NULL on error (recorded on the handle). */
 sqlite3_stmt *cor_store_stmt(cor_store_t *st, const char *sql);
+
+/* A text column as a new string, "" for NULL (transfer full). */
+char *cor_store_col_text(sqlite3_stmt *stmt, int i);
+
+/* Steps a statement that returns no rows (or one not wanted) and resets
+ * it; an error is recorded on the handle as `what`. */
+cor_status_t cor_store_step_done(cor_store_t *st, sqlite3_stmt *stmt, const char *what);
 
 /* Places a newly stored post in its group's threads (thread.c). */
 cor_status_t cor_thread_place(cor_store_t *st, int64_t group_id, int64_t msg_row,

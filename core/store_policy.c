@@ -6,21 +6,6 @@
 #include "core/store.h"
 #include "core/store_internal.h"
 
-static char *
-text_of(sqlite3_stmt *q, int i)
-{
-    const unsigned char *t = sqlite3_column_text(q, i);
-    return g_strdup(t ? (const char *) t : "");
-}
-
-static cor_status_t
-done(cor_store_t *st, sqlite3_stmt *q, const char *what)
-{
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, what);
-}
-
 /* ---- group settings ---- */
 
 cor_status_t
@@ -36,7 +21,7 @@ cor_store_group_setting_set(cor_store_t *st, int64_t group_id, const char *key, 
     sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
     if (value)
         sqlite3_bind_text(q, 3, value, -1, SQLITE_STATIC);
-    return done(st, q, "cannot change the group's setting");
+    return cor_store_step_done(st, q, "cannot change the group's setting");
 }
 
 cor_status_t
@@ -51,8 +36,8 @@ cor_store_group_settings(cor_store_t *st, int64_t group_id, GPtrArray **pairs)
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        g_ptr_array_add(out, text_of(q, 0));
-        g_ptr_array_add(out, text_of(q, 1));
+        g_ptr_array_add(out, cor_store_col_text(q, 0));
+        g_ptr_array_add(out, cor_store_col_text(q, 1));
     }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
@@ -138,7 +123,7 @@ cor_store_held_add(cor_store_t *st, int64_t group_id, const char *raw, size_t le
     sqlite3_bind_text(q, 11, filter ? filter : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 12, reason ? reason : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 13, restricted ? 1 : 0);
-    cor_status_t s = done(st, q, "cannot hold the post");
+    cor_status_t s = cor_store_step_done(st, q, "cannot hold the post");
     if (s != COR_OK)
         return s;
     if (sqlite3_changes(st->db) == 0)
@@ -159,22 +144,22 @@ held_row(sqlite3_stmt *q)
     cor_held_t *h = g_new0(cor_held_t, 1);
     h->id = sqlite3_column_int64(q, 0);
     h->group_id = sqlite3_column_int64(q, 1);
-    h->group = text_of(q, 2);
-    h->message_id = text_of(q, 3);
-    h->sha256 = text_of(q, 4);
-    h->env_from = text_of(q, 5);
-    h->rcpt = text_of(q, 6);
-    h->from_addr = text_of(q, 7);
-    h->subject = text_of(q, 8);
+    h->group = cor_store_col_text(q, 2);
+    h->message_id = cor_store_col_text(q, 3);
+    h->sha256 = cor_store_col_text(q, 4);
+    h->env_from = cor_store_col_text(q, 5);
+    h->rcpt = cor_store_col_text(q, 6);
+    h->from_addr = cor_store_col_text(q, 7);
+    h->subject = cor_store_col_text(q, 8);
     h->size = (uint64_t) sqlite3_column_int64(q, 9);
     h->received = sqlite3_column_int64(q, 10);
-    h->filter = text_of(q, 11);
-    h->reason = text_of(q, 12);
+    h->filter = cor_store_col_text(q, 11);
+    h->reason = cor_store_col_text(q, 12);
     h->restricted = sqlite3_column_int(q, 13) != 0;
-    h->status = text_of(q, 14);
+    h->status = cor_store_col_text(q, 14);
     h->decided = sqlite3_column_int64(q, 15);
-    h->decided_by = text_of(q, 16);
-    h->note = text_of(q, 17);
+    h->decided_by = cor_store_col_text(q, 16);
+    h->note = cor_store_col_text(q, 17);
     return h;
 }
 
@@ -246,7 +231,7 @@ cor_store_held_decide(cor_store_t *st, int64_t id, const char *status, int64_t w
     sqlite3_bind_int64(q, 3, when);
     sqlite3_bind_text(q, 4, by ? by : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, note ? note : "", -1, SQLITE_STATIC);
-    cor_status_t s = done(st, q, "cannot record the decision");
+    cor_status_t s = cor_store_step_done(st, q, "cannot record the decision");
     if (s != COR_OK)
         return s;
     if (sqlite3_changes(st->db) == 0)
@@ -276,7 +261,7 @@ cor_store_message_places(cor_store_t *st, int64_t id, GPtrArray **groups, GArray
     GArray *r = g_array_new(FALSE, FALSE, sizeof(gboolean));
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        g_ptr_array_add(g, text_of(q, 0));
+        g_ptr_array_add(g, cor_store_col_text(q, 0));
         int64_t th = sqlite3_column_int64(q, 1);
         g_array_append_val(t, th);
         gboolean res = strcmp((const char *) sqlite3_column_text(q, 2), "restricted") == 0;

@@ -202,14 +202,13 @@ cor_headers_get(const cor_headers_t *h, const char *name)
     return cor_headers_get_nth(h, name, 0);
 }
 
-char *
-cor_headers_param(const char *value, const char *param)
+bool
+cor_headers_param_span(const char *value, const char *param, const char **v, size_t *n)
 {
     if (!value)
-        return NULL;
+        return false;
     size_t plen = strlen(param);
-    const char *p = value;
-    while ((p = strchr(p, ';')) != NULL) {
+    for (const char *p = value; (p = strchr(p, ';')) != NULL;) {
         p++;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -225,10 +224,21 @@ cor_headers_param(const char *value, const char *param)
             e++;
         if (*e == '"') {
             const char *close = strchr(e + 1, '"');
-            return close ? g_strndup(e + 1, (size_t) (close - e - 1)) : g_strdup(e + 1);
+            *v = e + 1;
+            *n = close ? (size_t) (close - e - 1) : strlen(e + 1);
+        } else {
+            *v = e;
+            *n = strcspn(e, "; \t");
         }
-        size_t n = strcspn(e, "; \t");
-        return g_strndup(e, n);
+        return true;
     }
-    return NULL;
+    return false;
+}
+
+char *
+cor_headers_param(const char *value, const char *param)
+{
+    const char *v;
+    size_t n;
+    return cor_headers_param_span(value, param, &v, &n) ? g_strndup(v, n) : NULL;
 }

@@ -18,6 +18,7 @@
 #define COR_FILTERS_HEADERS_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cor_headers cor_headers_t;
@@ -50,5 +51,8 @@ const char *cor_headers_next(const cor_headers_t *h, const char *name, guint *po
  * "; key=value" parts: `param` matched case-insensitively, quotes removed
  * (transfer full; NULL when absent). */
 char *cor_headers_param(const char *value, const char *param);
+/* The same without the copy: *v points into `value`, *n bytes (quotes
+ * removed).  False when absent. */
+bool cor_headers_param_span(const char *value, const char *param, const char **v, size_t *n);
 
 #endif

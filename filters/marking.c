@@ -726,39 +726,6 @@ cor_marking_x_protective(const char *value, char **text)
     return give(&h, text);
 }
 
-/* Content-Type's parameter `name` at *v (not copied; quotes removed), as
- * cor_headers_param does but without the allocation. */
-static bool
-param_span(const char *value, const char *name, const char **v, size_t *n)
-{
-    size_t plen = strlen(name);
-    for (const char *p = value; (p = strchr(p, ';')) != NULL;) {
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (g_ascii_strncasecmp(p, name, plen) != 0)
-            continue;
-        const char *e = p + plen;
-        while (*e == ' ' || *e == '\t')
-            e++;
-        if (*e != '=')
-            continue;
-        e++;
-        while (*e == ' ' || *e == '\t')
-            e++;
-        if (*e == '"') {
-            const char *close = strchr(e + 1, '"');
-            *v = e + 1;
-            *n = close ? (size_t) (close - e - 1) : strlen(e + 1);
-        } else {
-            *v = e;
-            *n = strcspn(e, "; \t");
-        }
-        return true;
-    }
-    return false;
-}
-
 /* Whether the type/subtype of a Content-Type value is `type`. */
 static bool
 type_is(const char *ct, const char *type)
@@ -786,7 +753,7 @@ smime_encrypted(const char *ct)
         return false;
     const char *v;
     size_t n;
-    if (!param_span(ct, "smime-type", &v, &n))
+    if (!cor_headers_param_span(ct, "smime-type", &v, &n))
         return true;
     return span_is(v, n, "enveloped-data") || span_is(v, n, "authenveloped-data");
 }
