@@ -30,13 +30,19 @@ cor_delivery_free(cor_delivery_t *d)
 {
     if (!d)
         return;
+    /* one entry per recipient, any of them NULL: g_strfreev would stop at
+     * the first NULL */
+    for (guint i = 0; i < d->env->rcpts->len; i++) {
+        g_free(d->details[i]);
+        g_free(d->traces[i]);
+    }
+    g_free(d->details);
+    g_free(d->traces);
+    g_free(d->results);
     cor_lmtp_envelope_free(d->env);
     cor_message_free(d->msg);
     cor_filter_facts_free(d->facts);
     g_free(d->parse_error);
-    g_strfreev(d->traces);
-    g_free(d->results);
-    g_strfreev(d->details);
     g_free(d);
 }
 
