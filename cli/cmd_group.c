@@ -1,4 +1,4 @@
-/* cli/cmd_group.c — `corridor group create|list|set|show` and `corridor member add`. */
+/* cli/cmd_group.c — `corridor group create|list|set|show`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -249,32 +249,4 @@ cmd_group(cor_cli_t *cli, int argc, char **argv)
         return 0;
     }
     return cli_error("usage: corridor group create|list|set|show ... (see 'corridor group --help')");
-}
-
-int
-cmd_member(cor_cli_t *cli, int argc, char **argv)
-{
-    g_autofree char *name = NULL;
-    GOptionEntry entries[] = {
-        { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name", "N" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
-    };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("add GROUP ADDRESS - add a member");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!cli_parse(ctx, &argc, &argv))
-        return 2;
-    if (argc != 4 || strcmp(argv[1], "add") != 0)
-        return cli_error("usage: corridor member add GROUP ADDRESS [--name N]");
-    if (strchr(argv[3], '@') == NULL)
-        return cli_error("invalid address '%s'", argv[3]);
-    cor_store_t *st = cli_store(cli, false);
-    if (!st)
-        return 1;
-    g_autoptr(cor_group_t) g = NULL;
-    if (cor_store_group_get(st, argv[2], &g) != COR_OK)
-        return cli_error("%s", cor_store_error(st));
-    if (cor_store_member_add(st, g->id, argv[3], name) != COR_OK)
-        return cli_error("cannot add member: %s", cor_store_error(st));
-    printf("added %s to %s\n", argv[3], g->name);
-    return 0;
 }

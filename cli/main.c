@@ -17,7 +17,7 @@ static const struct {
     { "init",    cmd_init,    "create the state directory, store and index" },
     { "config",  cmd_config,  "config show: print the effective configuration" },
     { "group",   cmd_group,   "group create|list|set|show: manage groups and their filters" },
-    { "member",  cmd_member,  "member add: add a member to a group" },
+    { "member",  cmd_member,  "member add|set|remove|list: a group's members, mode and role" },
     { "import",  cmd_import,  "import --group NAME PATH...: import mbox, maildir or .eml" },
     { "search",  cmd_search,  "search QUERY: find messages" },
     { "threads", cmd_threads, "threads --group NAME --json: a group's threads" },

@@ -597,40 +597,6 @@ cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out)
 
 /* ---- members ---- */
 
-cor_status_t
-cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address, const char *name)
-{
-    g_autofree char *addr = g_ascii_strdown(address, -1);
-    sqlite3_stmt *stmt = cor_store_stmt(st,
-        "INSERT INTO members (group_id, address, name, added) VALUES (?1, ?2, ?3, ?4)"
-        " ON CONFLICT (group_id, address) DO UPDATE SET name = excluded.name");
-    if (!stmt)
-        return COR_ERR_STORE;
-    sqlite3_bind_int64(stmt, 1, group_id);
-    sqlite3_bind_text(stmt, 2, addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, name ? name : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
-    return cor_store_step_done(st, stmt, "cannot add member");
-}
-
-cor_status_t
-cor_store_member_check(cor_store_t *st, int64_t group_id, const char *address)
-{
-    g_autofree char *addr = g_ascii_strdown(address, -1);
-    sqlite3_stmt *q = cor_store_stmt(st,
-        "SELECT 1 FROM members WHERE group_id = ?1 AND address = ?2 AND status = 'enabled'");
-    if (!q)
-        return COR_ERR_STORE;
-    sqlite3_bind_int64(q, 1, group_id);
-    sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc == SQLITE_ROW)
-        return COR_OK;
-    if (rc == SQLITE_DONE)
-        return COR_ERR_NOT_FOUND;
-    return cor_store_sqlite_error(st, rc, "cannot read members");
-}
 
 /* ---- messages ---- */
 

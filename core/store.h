@@ -181,12 +181,43 @@ cor_status_t cor_store_group_get(cor_store_t *st, const char *name, cor_group_t 
  * cost a scan of the group's posts: ask for them only to show them. */
 cor_status_t cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out);
 
-/* ---- members (the distribution issue fills in the rest) ---- */
+/* ---- members (store_members.c) ---- */
 
+/* A member of a group.  Addresses are kept lowercase. */
+typedef struct cor_member {
+    char *address;
+    char *name;
+    char *mode;                /* 'each', 'digest' or 'none' */
+    char *role;                /* 'member', 'owner' or 'moderator' */
+    char *status;              /* 'enabled' or 'disabled' */
+    char *reason;              /* why disabled ("" when enabled) */
+    int64_t added;
+} cor_member_t;
+
+void cor_member_free(cor_member_t *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_member_t, cor_member_free)
+
+/* A plausible mail address: one '@' with text on both sides, no white
+ * space or control characters, at most 254 bytes. */
+bool cor_member_address_valid(const char *address);
+/* The names allowed for a member's delivery mode and role. */
+bool cor_member_mode_valid(const char *mode);
+bool cor_member_role_valid(const char *role);
+
+/* Adds a member (enabled, mode 'each', role 'member'), or renames one who
+ * is there already (`name` NULL keeps the name). */
 cor_status_t cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address,
                                   const char *name);
-/* COR_OK when `address` is a member of the group, COR_ERR_NOT_FOUND if not. */
+/* COR_OK when `address` is an enabled member of the group, COR_ERR_NOT_FOUND if not. */
 cor_status_t cor_store_member_check(cor_store_t *st, int64_t group_id, const char *address);
+/* Changes a member's name, mode or role (NULL: unchanged).  COR_ERR_NOT_FOUND
+ * when `address` is not a member. */
+cor_status_t cor_store_member_set(cor_store_t *st, int64_t group_id, const char *address,
+                                  const char *name, const char *mode, const char *role);
+/* Removes a member.  COR_ERR_NOT_FOUND when `address` is not one. */
+cor_status_t cor_store_member_remove(cor_store_t *st, int64_t group_id, const char *address);
+/* A group's members by address (GPtrArray of cor_member_t*, transfer full). */
+cor_status_t cor_store_member_list(cor_store_t *st, int64_t group_id, GPtrArray **out);
 
 /* ---- messages ---- */
 

@@ -1,0 +1,63 @@
+#!/bin/sh
+# T500 — `corridor member add|set|remove|list`: members with a name, a
+# delivery mode and a role; JSON lines with address, name, mode, role and
+# status (a disabled member with its reason); clear errors for a bad
+# address, mode, role, group or a missing member; the posting filter sees
+# the members.
+. "$(dirname "$0")/lib.sh"
+db=$TMP/state/corridor.db
+q() { sqlite3 "$db" "$1"; }
+cor init >/dev/null
+cor group create hr --visibility private >/dev/null
+printf '[lmtp]\ndomains = lists.example.gov.uk\n' >"$TMP/state/corridor.conf"
+
+test_case "member add with name, mode and role; addresses kept lowercase; list --json"
+check_eq "$(cor member add hr Carol.Jones@Council.example --name 'Carol Jones' --mode digest --role owner)" \
+    "added carol.jones@council.example to hr" "add"
+cor member add hr dave@council.example >/dev/null || fail "add plain"
+check_eq "$(cor member list hr --json | tr '\n' '|')" \
+    '{"address":"carol.jones@council.example","name":"Carol Jones","mode":"digest","role":"owner","status":"enabled"}|{"address":"dave@council.example","name":"","mode":"each","role":"member","status":"enabled"}|' \
+    "json lines"
+check_eq "$(cor member add hr dave@council.example --name Dave)" "added dave@council.example to hr" "again: renames"
+check_eq "$(q "SELECT count(*) || ' ' || group_concat(name) FROM members WHERE address = 'dave@council.example'")" "1 Dave" "once"
+
+test_case "member set changes only what is given; remove"
+check_eq "$(cor member set hr DAVE@council.example --mode none --role moderator)" "changed dave@council.example in hr" "set"
+check_eq "$(q "SELECT name || ' ' || mode || ' ' || role FROM members WHERE address = 'dave@council.example'")" "Dave none moderator" "kept the name"
+check_eq "$(cor member remove hr dave@council.example)" "removed dave@council.example from hr" "remove"
+check_eq "$(cor member list hr | cut -f1)" "carol.jones@council.example" "left"
+
+test_case "a disabled member is listed with its reason"
+q "UPDATE members SET status = 'disabled', reason = 'bounces: 550 5.1.1 user unknown' WHERE address = 'carol.jones@council.example'"
+check_eq "$(cor member list hr --json)" \
+    '{"address":"carol.jones@council.example","name":"Carol Jones","mode":"digest","role":"owner","status":"disabled","reason":"bounces: 550 5.1.1 user unknown"}' "json"
+q "UPDATE members SET status = 'enabled', reason = ''"
+
+test_case "errors name what is wrong and change nothing"
+out=$(cor member add hr not-an-address 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: invalid address 'not-an-address'" "address"
+out=$(cor member add hr x@council.example --mode weekly 2>&1)
+check_eq "$out" "corridor: invalid mode 'weekly' (use each, digest or none)" "mode"
+out=$(cor member set hr carol.jones@council.example --role boss 2>&1)
+check_eq "$out" "corridor: invalid role 'boss' (use member, owner or moderator)" "role"
+out=$(cor member set hr nobody@council.example --mode none 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: cannot set nobody@council.example in hr: nobody@council.example is not a member" "set missing"
+out=$(cor member remove hr nobody@council.example 2>&1)
+check_eq "$out" "corridor: cannot remove nobody@council.example from hr: nobody@council.example is not a member" "remove missing"
+out=$(cor member list nosuch 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: no such group 'nosuch'" "group"
+out=$(cor member frobnicate hr 2>&1); rc=$?
+check_eq "$rc" 1 "unknown verb"
+check_eq "$(q "SELECT count(*) FROM members")" 1 "nothing changed"
+
+test_case "the posting filter sees members: members-only group, a member passes, an outsider does not"
+cor group set hr posting=members >/dev/null
+printf 'From: Carol <carol.jones@council.example>\nSubject: Rota\nMessage-ID: <m1@council.example>\n\nHello.\n' >"$TMP/member.eml"
+printf 'From: Eve <eve@elsewhere.example>\nSubject: Rota\nMessage-ID: <m2@elsewhere.example>\n\nHello.\n' >"$TMP/outsider.eml"
+check_eq "$(cor filter explain --group hr "$TMP/member.eml" | grep '^  posting')" \
+    "  posting      pass        carol.jones@council.example is a member" "member"
+case $(cor filter explain --group hr "$TMP/outsider.eml" | grep '^decision') in
+    *"550 5.7.1 sender not allowed to post to this group: only members may post to hr"*) ;;
+    *) fail "outsider: $(cor filter explain --group hr "$TMP/outsider.eml" | grep '^decision')" ;;
+esac
+test_done
