@@ -113,11 +113,31 @@ group_set(cor_cli_t *cli, int argc, char **argv)
         return 2;
     if (argc < 2 || (argc == 2 && !unset))
         return cli_error("usage: corridor group set NAME KEY=VALUE... [--unset KEY]");
+    const char *title = NULL, *description = NULL;
+    cor_visibility_t vis;
+    bool vis_set = false;
     for (int i = 2; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (!eq)
             return cli_error("'%s' is not KEY=VALUE", argv[i]);
         g_autofree char *key = g_strndup(argv[i], (size_t) (eq - argv[i]));
+        /* the group's own fields, then the filters' keys */
+        if (strcmp(key, "title") == 0) {
+            if (!*(eq + 1))
+                return cli_error("title: a group needs a title");
+            title = eq + 1;
+            continue;
+        }
+        if (strcmp(key, "description") == 0) {
+            description = eq + 1;
+            continue;
+        }
+        if (strcmp(key, "visibility") == 0) {
+            if (cor_visibility_from_string(eq + 1, &vis) != COR_OK)
+                return cli_error("visibility: '%s' is not public, staff or private", eq + 1);
+            vis_set = true;
+            continue;
+        }
         g_autofree char *err = NULL;
         if (cor_filter_setting_check(key, eq + 1, &err) != COR_OK)
             return cli_error("%s", err);
@@ -136,9 +156,14 @@ group_set(cor_cli_t *cli, int argc, char **argv)
     if (cor_store_group_get(st, argv[1], &g) != COR_OK)
         return cli_error("%s", cor_store_error(st));
     cor_status_t s = cor_store_begin(st);
+    if (s == COR_OK && (title || description || vis_set))
+        s = cor_store_group_update(st, g->id, title, description, vis_set ? &vis : NULL);
     for (int i = 2; s == COR_OK && i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         g_autofree char *key = g_strndup(argv[i], (size_t) (eq - argv[i]));
+        if (strcmp(key, "title") == 0 || strcmp(key, "description") == 0 ||
+            strcmp(key, "visibility") == 0)
+            continue;
         s = cor_store_group_setting_set(st, g->id, key, eq + 1);
     }
     for (char **u = unset; s == COR_OK && u && *u; u++)
@@ -150,6 +175,11 @@ group_set(cor_cli_t *cli, int argc, char **argv)
         return cli_error("cannot change group %s: %s", g->name, cor_store_error(st));
     }
     printf("changed group %s\n", g->name);
+    /* a group's visibility decides which archive tree its pages are in */
+    fflush(stdout);
+    if (vis_set && vis != g->visibility)
+        fprintf(stderr, "corridor: %s is now %s: run 'corridor archive build' to move its pages\n",
+                g->name, cor_visibility_to_string(vis));
     return 0;
 }
 
@@ -196,11 +226,13 @@ group_show(cor_cli_t *cli, int argc, char **argv)
     json_builder_add_string_value(b, g->title);
     json_builder_set_member_name(b, "visibility");
     json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+    json_builder_set_member_name(b, "description");
+    json_builder_add_string_value(b, g->description);
     json_builder_set_member_name(b, "settings");
     json_builder_begin_object(b);
     if (!json)
-        printf("group       %s\ntitle       %s\nvisibility  %s\nfilters:\n", g->name, g->title,
-               cor_visibility_to_string(g->visibility));
+        printf("group       %s\ntitle       %s\ndescription %s\nvisibility  %s\nfilters:\n", g->name,
+               g->title, g->description, cor_visibility_to_string(g->visibility));
     for (const cor_filter_key_t *k = cor_filter_keys(); k->key; k++) {
         const char *own = g_hash_table_lookup(p->overrides, k->key);
         const char *v = own ? own : cor_config_value_text(cli->config, "filters", k->key);
@@ -244,7 +276,8 @@ cmd_group(cor_cli_t *cli, int argc, char **argv)
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: corridor group create NAME [--title T] [--visibility public|staff|private]\n"
                "       corridor group list [--json]\n"
-               "       corridor group set NAME KEY=VALUE... [--unset KEY]  (keys: docs/filters.md)\n"
+               "       corridor group set NAME KEY=VALUE... [--unset KEY]  (title, description,\n"
+               "                 visibility, and the filter keys of docs/filters.md)\n"
                "       corridor group show NAME [--json]\n");
         return 0;
     }

@@ -1,4 +1,5 @@
-/* core/store_members.c — a group's members.  Schema: store.h. */
+/* core/store_members.c — a group's own fields and its members.  Schema:
+ * store.h. */
 #include <string.h>
 #include <time.h>
 
@@ -170,5 +171,35 @@ cor_store_member_list(cor_store_t *st, int64_t group_id, GPtrArray **out)
         return cor_store_sqlite_error(st, rc, "cannot list members");
     }
     *out = list;
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_group_update(cor_store_t *st, int64_t id, const char *title, const char *description,
+                       const cor_visibility_t *visibility)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "UPDATE groups SET title = coalesce(?2, title), description = coalesce(?3, description),"
+        " visibility = coalesce(?4, visibility) WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    if (title)
+        sqlite3_bind_text(q, 2, title, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 2);
+    if (description)
+        sqlite3_bind_text(q, 3, description, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 3);
+    if (visibility)
+        sqlite3_bind_text(q, 4, cor_visibility_to_string(*visibility), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 4);
+    cor_status_t s = cor_store_step_done(st, q, "cannot change the group");
+    if (s != COR_OK)
+        return s;
+    if (sqlite3_changes(st->db) == 0)
+        return cor_store_set_error(st, COR_ERR_NO_GROUP, "no group %" G_GINT64_FORMAT, id);
     return COR_OK;
 }

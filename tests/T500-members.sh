@@ -2,8 +2,8 @@
 # T500 — `corridor member add|set|remove|list`: members with a name, a
 # delivery mode and a role; JSON lines with address, name, mode, role and
 # status (a disabled member with its reason); clear errors for a bad
-# address, mode, role, group or a missing member; the posting filter sees
-# the members.
+# address, mode, role, group or a missing member; `group set` for a group's
+# title, description and visibility; the posting filter sees the members.
 . "$(dirname "$0")/lib.sh"
 db=$TMP/state/corridor.db
 q() { sqlite3 "$db" "$1"; }
@@ -50,8 +50,20 @@ out=$(cor member frobnicate hr 2>&1); rc=$?
 check_eq "$rc" 1 "unknown verb"
 check_eq "$(q "SELECT count(*) FROM members")" 1 "nothing changed"
 
+test_case "group set: title, description and visibility, with the filter keys in one command"
+out=$(cor group set hr title="Human resources" description="HR managers' group" visibility=staff posting=members 2>&1)
+check_eq "$out" "changed group hr
+corridor: hr is now staff: run 'corridor archive build' to move its pages" "output"
+check_eq "$(cor group show hr --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["title"], "|", d["description"], "|", d["visibility"], "|", d["settings"]["posting"])')" \
+    "Human resources | HR managers' group | staff | members" "show"
+out=$(cor group set hr visibility=secret 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: visibility: 'secret' is not public, staff or private" "bad visibility"
+out=$(cor group set hr title= 2>&1)
+check_eq "$out" "corridor: title: a group needs a title" "empty title"
+cor group set hr visibility=private >/dev/null 2>&1
+check_eq "$(q "SELECT title || '|' || visibility FROM groups WHERE name = 'hr'")" "Human resources|private" "stored"
+
 test_case "the posting filter sees members: members-only group, a member passes, an outsider does not"
-cor group set hr posting=members >/dev/null
 printf 'From: Carol <carol.jones@council.example>\nSubject: Rota\nMessage-ID: <m1@council.example>\n\nHello.\n' >"$TMP/member.eml"
 printf 'From: Eve <eve@elsewhere.example>\nSubject: Rota\nMessage-ID: <m2@elsewhere.example>\n\nHello.\n' >"$TMP/outsider.eml"
 check_eq "$(cor filter explain --group hr "$TMP/member.eml" | grep '^  posting')" \
