@@ -19,7 +19,7 @@ D=$SRC/tests/data/filters
 PF=$TMP/pf
 db=$TMP/state/corridor.db
 q() { sqlite3 "$db" "$1"; }
-trap 'serve_kill; postfix_stop "$PF"; rm -rf "$TMP"' EXIT
+trap 'serve_kill; postfix_stop "$PF"; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 SMTP_PORT=$(postfix_free_port)
 postfix_setup "$PF" "$SMTP_PORT" "$TMP/maps" >/dev/null || { echo "Bail out! postfix_setup"; exit 1; }
@@ -95,6 +95,10 @@ check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'oof-1@example.g
 check_eq "$(cor threads --group open --json | python3 -c 'import json,sys; print(sum(len(t["message_ids"]) for t in map(json.loads, sys.stdin)))')" 1 "the thread has the post only"
 wait_for 20 sh -c "[ \$(sqlite3 '$db' \"SELECT count(*) FROM work\") = 0 ]" || fail "backlog"
 check_eq "$(cor search 'subject:automatic' | wc -l)" 0 "not searchable"
+# the archive as a full build makes it from the store (the daemon's own
+# renderer is T300's subject)
+serve_stop
+cor archive build >/dev/null 2>&1 || fail "archive build"
 check_eq "$(grep -rl 'out of the office' "$TMP/archive" 2>/dev/null | wc -l)" 0 "not archived"
 check "$(grep -rl 'Official opening' "$TMP/archive" | wc -l)" -gt 0
 grep -q "auto-reply=discard -> discard (auto-reply: an automatic reply: Auto-Submitted: auto-replied)" "$TMP/serve.log" ||
