@@ -76,24 +76,32 @@ main(int argc, char **argv)
     split(buf, n, &c);
     guint m = c.data->len;
 
-    /* an in-memory store with one group, and the default site */
+    /* a throwaway store with one group, and the default site */
     g_autofree char *err = NULL;
-    cor_store_t *st = NULL;
-    g_autofree char *dir = g_dir_make_tmp("filter-cost.XXXXXX", NULL);
-    g_autofree char *db = g_build_filename(dir, "corridor.db", NULL);
-    if (cor_store_open(db, true, &st, &err) != COR_OK ||
-        cor_store_group_create(st, "bench", "bench", COR_VISIBILITY_PUBLIC, NULL) != COR_OK) {
-        fprintf(stderr, "filter-cost: store: %s\n", err ? err : cor_store_error(st));
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *dir = g_dir_make_tmp("filter-cost.XXXXXX", &gerr);
+    if (!dir) {
+        fprintf(stderr, "filter-cost: cannot make a temporary folder: %s\n", gerr->message);
         return 1;
     }
+    g_autofree char *db = g_build_filename(dir, "corridor.db", NULL);
+    cor_store_t *st = NULL;
     g_autoptr(cor_config_t) cfg = NULL;
     g_autoptr(cor_filter_site_t) site = NULL;
     g_autoptr(cor_group_t) g = NULL;
     g_autoptr(cor_filter_policy_t) policy = NULL;
-    cor_config_load(NULL, false, &cfg, &err);
-    cor_filter_site_new(cfg, &site, &err);
-    cor_store_group_get(st, "bench", &g);
-    cor_filter_policy_load(st, site, g, &policy, &err);
+    if (cor_store_open(db, true, &st, &err) != COR_OK ||
+        cor_store_group_create(st, "bench", "bench", COR_VISIBILITY_PUBLIC, NULL) != COR_OK ||
+        cor_store_group_get(st, "bench", &g) != COR_OK) {
+        fprintf(stderr, "filter-cost: store '%s': %s\n", db, err ? err : cor_store_error(st));
+        return 1;
+    }
+    if (cor_config_load(NULL, false, &cfg, &err) != COR_OK ||
+        cor_filter_site_new(cfg, &site, &err) != COR_OK ||
+        cor_filter_policy_load(st, site, g, &policy, &err) != COR_OK) {
+        fprintf(stderr, "filter-cost: filters: %s\n", err ? err : "(no detail)");
+        return 1;
+    }
 
     /* parsed once with edges, for the later stages */
     GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify) cor_message_free);

@@ -42,6 +42,18 @@ group_create(cor_cli_t *cli, int argc, char **argv)
     return 0;
 }
 
+/* The fields every JSON form of a group starts with: name, title, visibility. */
+static void
+group_json_head(JsonBuilder *b, const cor_group_t *g)
+{
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, g->name);
+    json_builder_set_member_name(b, "title");
+    json_builder_add_string_value(b, g->title);
+    json_builder_set_member_name(b, "visibility");
+    json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+}
+
 static int
 group_list(cor_cli_t *cli, int argc, char **argv)
 {
@@ -67,12 +79,7 @@ group_list(cor_cli_t *cli, int argc, char **argv)
         if (json) {
             g_autoptr(JsonBuilder) b = json_builder_new();
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, g->name);
-            json_builder_set_member_name(b, "title");
-            json_builder_add_string_value(b, g->title);
-            json_builder_set_member_name(b, "visibility");
-            json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+            group_json_head(b, g);
             json_builder_set_member_name(b, "messages");
             json_builder_add_int_value(b, g->n_messages);
             json_builder_set_member_name(b, "threads");
@@ -220,12 +227,7 @@ group_show(cor_cli_t *cli, int argc, char **argv)
         return cli_error("%s", err);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, g->name);
-    json_builder_set_member_name(b, "title");
-    json_builder_add_string_value(b, g->title);
-    json_builder_set_member_name(b, "visibility");
-    json_builder_add_string_value(b, cor_visibility_to_string(g->visibility));
+    group_json_head(b, g);
     json_builder_set_member_name(b, "description");
     json_builder_add_string_value(b, g->description);
     json_builder_set_member_name(b, "settings");

@@ -6,6 +6,16 @@
 #include "core/store.h"
 #include "core/store_internal.h"
 
+/* Binds `v`, or NULL (which the statements read as "unchanged"). */
+static void
+bind_text_or_null(sqlite3_stmt *q, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
 void
 cor_member_free(cor_member_t *m)
 {
@@ -69,10 +79,7 @@ cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address, con
         return COR_ERR_STORE;
     sqlite3_bind_int64(stmt, 1, group_id);
     sqlite3_bind_text(stmt, 2, addr, -1, SQLITE_STATIC);
-    if (name)
-        sqlite3_bind_text(stmt, 3, name, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(stmt, 3);
+    bind_text_or_null(stmt, 3, name);
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
     return cor_store_step_done(st, stmt, "cannot add member");
 }
@@ -118,13 +125,9 @@ cor_store_member_set(cor_store_t *st, int64_t group_id, const char *address, con
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, group_id);
     sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
-    const char *v[] = { name, mode, role };
-    for (int i = 0; i < 3; i++) {
-        if (v[i])
-            sqlite3_bind_text(q, 3 + i, v[i], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(q, 3 + i);
-    }
+    bind_text_or_null(q, 3, name);
+    bind_text_or_null(q, 4, mode);
+    bind_text_or_null(q, 5, role);
     cor_status_t s = cor_store_step_done(st, q, "cannot change member");
     return s == COR_OK ? changed_or_absent(st, addr) : s;
 }
@@ -184,18 +187,9 @@ cor_store_group_update(cor_store_t *st, int64_t id, const char *title, const cha
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, id);
-    if (title)
-        sqlite3_bind_text(q, 2, title, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 2);
-    if (description)
-        sqlite3_bind_text(q, 3, description, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 3);
-    if (visibility)
-        sqlite3_bind_text(q, 4, cor_visibility_to_string(*visibility), -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 4);
+    bind_text_or_null(q, 2, title);
+    bind_text_or_null(q, 3, description);
+    bind_text_or_null(q, 4, visibility ? cor_visibility_to_string(*visibility) : NULL);
     cor_status_t s = cor_store_step_done(st, q, "cannot change the group");
     if (s != COR_OK)
         return s;
