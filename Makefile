@@ -11,11 +11,12 @@
 #   make bench-lmtp bench/lmtp.sh (LMTP intake; peers: Mailman 3, public-inbox-mda, notmuch insert)
 #   make bench-archive bench/archive.sh (archive build, update, search; peer: MHonArc)
 #   make bench-filters  what the filter chain costs per message, stage by stage
+#   make bench-fanout bench/fanout.sh (one post to 5,000 members through smtp-sink; peer: mlmmj)
 #   make css        rebuild archive-web/static/corridor.css (needs node, npm)
 
 O        ?= build
 SANITIZE ?=
-PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd libmicrohttpd
+PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd libmicrohttpd libcurl
 
 CC       ?= cc
 CXX      ?= c++
@@ -131,6 +132,9 @@ bench-lmtp: corridor
 bench-archive: corridor
 	sh bench/archive.sh
 
+bench-fanout: corridor
+	sh bench/fanout.sh
+
 # what the filters cost per message, stage by stage, on one thread
 $(O)/bench/filter-cost: bench/filter-cost.c $(LIBFILTERS) $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -142,6 +146,6 @@ bench-filters: $(O)/bench/filter-cost
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive clean unit corridor
+.PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive bench-fanout clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d)

@@ -23,7 +23,11 @@
 #include "core/log.h"
 #include "core/message.h"
 #include "core/search/search.h"
+#include "core/template.h"
 #include "core/visibility.h"
+
+/* The built-in templates (archive-web/Makefile.local: resources.c). */
+GResource *cor_web_get_resource(void);
 
 /* ---- constants ---- */
 
@@ -43,7 +47,14 @@ enum {
     SNIPPET_PARSE = 65536,         /* bytes of a hit's original parsed for it */
     MAX_PAGE = 10000,              /* deeper result pages are clamped */
     MAX_PER_PAGE = 200,
+    STORE_WRITE_BUSY_MS = 5000,    /* a one-click leave waits this long for the writer */
+    MAX_FORM = 8192,               /* bytes of a one-click POST body; more: 413 */
+    TOKEN_LEN = 32,                /* members.token: 32 hex digits */
 };
+
+/* RFC 8058: the one key/value pair a one-click POST carries. */
+#define ONE_CLICK_KEY "List-Unsubscribe"
+#define ONE_CLICK_VALUE "One-Click"
 
 static const char BUSY_TEXT[] = "The archive is busy, try again in a moment.";
 
@@ -81,6 +92,14 @@ struct cor_http {
     int per_page;
     int64_t shutdown_ms;
 
+    /* the one-click pages (/u/TOKEN): their own template set, loaded as
+     * the archive loads its (built-in, then [archive] templates) */
+    cor_tmpl_set_t *tmpl;
+    rnd_site_t site;               /* borrows tmpl and the strings below */
+    char *site_title;              /* [archive] site_title */
+    char *organisation;            /* [archive] organisation */
+    char *list_domain;             /* GROUP-join@list_domain */
+
     GMutex lock;                   /* guards `idle` */
     GPtrArray *idle;               /* handles_t* not lent out */
     gint in_flight;                /* requests begun and not completed */
@@ -99,6 +118,8 @@ typedef struct request {
     unsigned status;
     bool headers_seen;             /* the access handler was called once */
     bool answered;
+    bool unsubscribe;              /* the path is under /u/ (GET, HEAD and POST) */
+    GString *form;                 /* a one-click POST's body, as it arrives */
     char *user;                    /* the signed-in user (the viewer's address) */
     cor_viewer_t viewer;
     handles_t *hd;                 /* borrowed from the pool while answering */
@@ -441,7 +462,7 @@ send_error(request_t *rq, struct MHD_Connection *c, unsigned code, const char *t
     }
     struct MHD_Response *r = buffer_response(body, type);
     if (r && code == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, "Allow", "GET, HEAD");
+        MHD_add_response_header(r, "Allow", rq->unsubscribe ? "GET, HEAD, POST" : "GET, HEAD");
     if (r && code == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(r, "Retry-After", "5");
     return queue(rq, c, code, r, CACHE_NONE);
@@ -1169,6 +1190,251 @@ send_search(request_t *rq, struct MHD_Connection *c)
     return send_page(rq, c, code, body, HTML, CACHE_PRIVATE);
 }
 
+/* ---- one-click unsubscribe (RFC 8058) ---- */
+
+/* True when the decoded path of `uri` is /u or under /u/: the one-click
+ * routes, which also take POST. */
+static bool
+unsubscribe_uri(const char *uri)
+{
+    g_autofree char *path = NULL;
+    if (!decode_path(uri, strcspn(uri, "?"), &path))
+        return false;
+    return strcmp(path, "/u") == 0 || g_str_has_prefix(path, "/u/");
+}
+
+/* "/u/TOKEN" → TOKEN (32 hex digits, lowercased) into out; false for any
+ * other path under /u. */
+static bool
+parse_token(const char *path, char out[TOKEN_LEN + 1])
+{
+    if (!g_str_has_prefix(path, "/u/"))
+        return false;
+    const char *t = path + 3;
+    if (strlen(t) != TOKEN_LEN)
+        return false;
+    for (int i = 0; i < TOKEN_LEN; i++) {
+        if (!g_ascii_isxdigit(t[i]))
+            return false;
+        out[i] = g_ascii_tolower(t[i]);
+    }
+    out[TOKEN_LEN] = '\0';
+    return true;
+}
+
+/* An address as the one-click pages show it: its first character, "***",
+ * and the domain ("j***@example.gov.uk"), so that a page seen over a
+ * shoulder or kept in a history does not give the address away
+ * (transfer full). */
+static char *
+masked_address(const char *address)
+{
+    const char *at = strrchr(address, '@');
+    if (at == NULL || at == address || !g_utf8_validate(address, -1, NULL))
+        return g_strdup("***");
+    const char *second = g_utf8_next_char(address);
+    return g_strdup_printf("%.*s***%s", (int) (second - address), address, at);
+}
+
+/* The group with id `id` (transfer full), or NULL with *s set. */
+static cor_group_t *
+group_by_id(cor_store_t *st, int64_t id, cor_status_t *s)
+{
+    g_autoptr(GPtrArray) groups = NULL;
+    if ((*s = cor_store_group_list(st, false, &groups)) != COR_OK)
+        return NULL;
+    for (guint i = 0; i < groups->len; i++)
+        if (((cor_group_t *) g_ptr_array_index(groups, i))->id == id)
+            return g_ptr_array_steal_index(groups, i);
+    *s = COR_ERR_NO_GROUP;
+    return NULL;
+}
+
+static enum MHD_Result
+unknown_token(request_t *rq, struct MHD_Connection *c)
+{
+    return send_error(rq, c, MHD_HTTP_NOT_FOUND, "Page not found",
+                      "This link to leave a group is not valid. It may have been used "
+                      "already, or only part of it was copied. If you still get mail from "
+                      "the group, use the link in the newest message you received.");
+}
+
+/* Renders `tmpl` (unsubscribe.html: the confirmation form; left.html:
+ * the answer to the POST) for the member `address` of group `g`, whose
+ * token is `token`. */
+static enum MHD_Result
+send_unsubscribe_page(request_t *rq, struct MHD_Connection *c, const char *tmpl,
+                      const char *token, const cor_group_t *g, const char *address)
+{
+    cor_http_t *h = rq->http;
+    const char *gtitle = g->title && *g->title ? g->title : g->name;
+    g_autoptr(cor_tctx_t) x = cor_tctx_new();
+    g_autofree char *rel = g_strconcat("u/", token, NULL);
+    g_autofree char *title = g_strdup_printf(strcmp(tmpl, "left.html") == 0 ? "You have left %s"
+                                                                           : "Leave %s",
+                                             gtitle);
+    cor_tval_t *v = rnd_page_scope(x, &h->site, rel, title);
+    cor_tval_t *crumbs = cor_tval_set_list(x, v, "breadcrumbs");
+    cor_tval_t *it = cor_tval_list_add_object(x, crumbs);
+    cor_tval_set_static(x, it, "href", "index.html");
+    cor_tval_set_static(x, it, "text", "All groups");
+    cor_tval_t *gv = cor_tval_set_object(x, v, "group");
+    cor_tval_set_str(x, gv, "name", g->name);
+    cor_tval_set_str(x, gv, "title", gtitle);
+    g_autofree char *masked = masked_address(address);
+    cor_tval_set_str(x, v, "address", masked);
+    cor_tval_set_printf(x, v, "join_address", "%s-join@%s", g->name, h->list_domain);
+    cor_tval_set_str(x, v, "action", token);   /* relative: this very URL */
+    cor_tval_set_static(x, v, "one_click_key", ONE_CLICK_KEY);
+    cor_tval_set_static(x, v, "one_click_value", ONE_CLICK_VALUE);
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    cor_status_t s = cor_tmpl_render(h->tmpl, tmpl, v, body, &err);
+    if (s != COR_OK) {
+        g_string_free(body, TRUE);
+        return failed(rq, c, s, err);
+    }
+    struct MHD_Response *r = buffer_response(body, HTML);
+    if (r)
+        MHD_add_response_header(r, "X-Robots-Tag", "noindex, nofollow");
+    return queue(rq, c, MHD_HTTP_OK, r, CACHE_NONE);
+}
+
+typedef struct form_scan {
+    GString *value;                /* the List-Unsubscribe field, as it arrives */
+    bool seen;
+} form_scan_t;
+
+/* MHD_PostProcessor callback (multipart/form-data): keeps the value of
+ * the List-Unsubscribe field. */
+static enum MHD_Result
+form_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+           const char *content_type, const char *transfer_encoding, const char *data,
+           uint64_t off, size_t size)
+{
+    form_scan_t *f = cls;
+    if (key == NULL || strcmp(key, ONE_CLICK_KEY) != 0 || filename != NULL)
+        return MHD_YES;
+    if (off == 0) {
+        if (f->seen)
+            return MHD_YES;     /* the first field of that name counts */
+        f->seen = true;
+        g_string_truncate(f->value, 0);
+    }
+    if (f->value->len + size <= MAX_FORM)
+        g_string_append_len(f->value, data, (gssize) size);
+    return MHD_YES;
+}
+
+/* True when the POST body holds List-Unsubscribe=One-Click: an
+ * application/x-www-form-urlencoded body (also one sent without a
+ * Content-Type), or multipart/form-data (RFC 8058 section 3.1). */
+static bool
+one_click_body(struct MHD_Connection *c, const GString *form)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct == NULL)
+        ct = "";
+    /* the media type, without its parameters (charset, boundary) */
+    g_autofree char *type = g_strstrip(g_ascii_strdown(ct, (gssize) strcspn(ct, ";")));
+    const char *text = form ? form->str : "";
+    size_t len = form ? form->len : 0;
+
+    if (strcmp(type, "multipart/form-data") == 0) {
+        form_scan_t f = { g_string_new(NULL), false };
+        struct MHD_PostProcessor *pp = MHD_create_post_processor(c, 1024, form_field, &f);
+        bool ok = false;
+        if (pp) {
+            ok = MHD_post_process(pp, text, len) == MHD_YES;
+            ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
+        }
+        ok = ok && f.seen && strcmp(g_strstrip(f.value->str), ONE_CLICK_VALUE) == 0;
+        g_string_free(f.value, TRUE);
+        return ok;
+    }
+    if (*type && strcmp(type, "application/x-www-form-urlencoded") != 0)
+        return false;
+    g_autofree char *copy = g_strndup(text, len);
+    g_auto(GStrv) pairs = g_strsplit(g_strstrip(copy), "&", -1);
+    for (char **p = pairs; *p; p++) {
+        for (char *q = *p; *q; q++)
+            if (*q == '+')
+                *q = ' ';
+        char *eq = strchr(*p, '=');
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        g_autofree char *key = g_uri_unescape_string(*p, NULL);
+        g_autofree char *value = g_uri_unescape_string(eq + 1, NULL);
+        if (key && value && strcmp(key, ONE_CLICK_KEY) == 0)
+            return strcmp(g_strstrip(value), ONE_CLICK_VALUE) == 0;
+    }
+    return false;
+}
+
+/* The member leaves: one short write transaction on the request's handle
+ * (the daemon's committer holds the write lock only for its commits;
+ * busy_timeout waits them out).  The token is looked up again inside the
+ * transaction, so two POSTs at once remove the member once. */
+static enum MHD_Result
+unsubscribe_post(request_t *rq, struct MHD_Connection *c, cor_store_t *st, const char *token)
+{
+    cor_store_set_busy_timeout(st, STORE_WRITE_BUSY_MS);
+    cor_status_t s = cor_store_begin(st);
+    g_autoptr(cor_member_detail_t) m = NULL;
+    g_autoptr(cor_group_t) g = NULL;
+    if (s == COR_OK)
+        s = cor_store_member_by_token(st, token, &m);
+    if (s == COR_OK)
+        g = group_by_id(st, m->group_id, &s);
+    if (s == COR_OK)
+        s = cor_store_member_leave(st, m->group_id, m->m.address, "one-click");
+    if (s == COR_OK)
+        s = cor_store_commit(st);
+    if (s != COR_OK && cor_store_in_transaction(st))
+        cor_store_rollback(st);
+    cor_store_set_busy_timeout(st, STORE_BUSY_MS);
+    if (s == COR_ERR_NOT_FOUND || s == COR_ERR_NO_GROUP)
+        return unknown_token(rq, c);   /* gone meanwhile */
+    if (s != COR_OK)
+        return failed(rq, c, s, cor_store_error(st));
+    cor_log_info("http %s: group %s: %s left by one-click", rq->peer, g->name, m->m.address);
+    return send_unsubscribe_page(rq, c, "left.html", token, g, m->m.address);
+}
+
+/* /u/TOKEN: GET and HEAD show the confirmation page and change nothing
+ * (mail scanners follow links); POST with List-Unsubscribe=One-Click
+ * removes the member.  No sign-in, cookie or redirect is involved. */
+static enum MHD_Result
+send_unsubscribe(request_t *rq, struct MHD_Connection *c, const char *path, bool post)
+{
+    char token[TOKEN_LEN + 1];
+    if (!parse_token(path, token))
+        return unknown_token(rq, c);
+    cor_store_t *st = request_store(rq);
+    if (st == NULL)
+        return busy(rq, c);
+    g_autoptr(cor_member_detail_t) m = NULL;
+    cor_status_t s = cor_store_member_by_token(st, token, &m);
+    if (s == COR_ERR_NOT_FOUND)
+        return unknown_token(rq, c);
+    if (s != COR_OK)
+        return failed(rq, c, s, cor_store_error(st));
+    if (post) {
+        if (!one_click_body(c, rq->form))
+            return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "Nothing has changed",
+                              "This address leaves a group only when the request carries "
+                              "List-Unsubscribe=One-Click (RFC 8058), as the button on its "
+                              "page sends it. Open the link in a browser to see that page.");
+        return unsubscribe_post(rq, c, st, token);
+    }
+    g_autoptr(cor_group_t) g = group_by_id(st, m->group_id, &s);
+    if (g == NULL)
+        return s == COR_ERR_NO_GROUP ? unknown_token(rq, c) : failed(rq, c, s, cor_store_error(st));
+    return send_unsubscribe_page(rq, c, "unsubscribe.html", token, g, m->m.address);
+}
+
 /* ---- libmicrohttpd callbacks ---- */
 
 /* Called once per request with the raw target, before anything is decoded. */
@@ -1206,6 +1472,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
     }
     request_release(rq);
+    if (rq->form)
+        g_string_free(rq->form, TRUE);
     g_free(rq->user);
     g_free(rq->uri);
     g_free(rq);
@@ -1216,12 +1484,17 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 static enum MHD_Result
 route(request_t *rq, struct MHD_Connection *c, const char *method)
 {
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+        !(post && rq->unsubscribe))
         return send_error(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
-                          "This archive can only be read (GET and HEAD).");
+                          rq->unsubscribe ? "This address takes GET, HEAD and POST only."
+                                          : "This archive can only be read (GET and HEAD).");
     g_autofree char *path = NULL;
     if (!decode_path(rq->uri, strcspn(rq->uri, "?"), &path))
         return bad_request(rq, c, "This address is not valid.");
+    if (rq->unsubscribe)
+        return send_unsubscribe(rq, c, path, post);
     viewer_of(rq, c);
     bool signed_in = rq->viewer.kind != COR_VIEWER_ANONYMOUS;
     if (strcmp(path, "/search") == 0)
@@ -1253,15 +1526,37 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     /* libmicrohttpd 0.9 closes the connection after a response queued in
      * the first call (the request may have a body it has not read), so a
      * GET or HEAD is answered in the second call, when the request is
-     * complete; any other method at once (405, and close) */
+     * complete, and a one-click POST in the last, when its body is read;
+     * any other method at once (405, and close) */
+    if (!rq->headers_seen)
+        rq->unsubscribe = unsubscribe_uri(rq->uri);
     bool readable = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
                     strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (readable && !rq->headers_seen) {
+    bool form = rq->unsubscribe && strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if ((readable || form) && !rq->headers_seen) {
         rq->headers_seen = true;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (form && cl && g_ascii_strtoull(cl, NULL, 10) > MAX_FORM)
+            return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "Request too large",
+                              "A request to leave a group is a few bytes long. "
+                              "Nothing has changed.");
+        if (form)
+            rq->form = g_string_new(NULL);
         return MHD_YES;
     }
     if (readable && *upload_size != 0) {
         *upload_size = 0;   /* a body with a GET: ignored */
+        return MHD_YES;
+    }
+    if (form && *upload_size != 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (rq->form->len + n > MAX_FORM)
+            return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "Request too large",
+                              "A request to leave a group is a few bytes long. "
+                              "Nothing has changed.");
+        g_string_append_len(rq->form, upload_data, (gssize) n);
         return MHD_YES;
     }
     enum MHD_Result ret = route(rq, c, method);
@@ -1396,7 +1691,55 @@ http_free(cor_http_t *h)
     g_free(h->restricted_dir);
     g_free(h->trusted_header);
     g_free(h->user_domain);
+    cor_tmpl_set_free(h->tmpl);
+    g_free(h->site_title);
+    g_free(h->organisation);
+    g_free(h->list_domain);
     g_free(h);
+}
+
+/* The templates of the one-click pages: the built-in ones, then the
+ * council's ([archive] templates), as cor_archive_open loads them, so that
+ * these pages share the archive's layout and partials. */
+static cor_status_t
+load_templates(cor_http_t *h, const cor_config_t *cfg, char **err)
+{
+    h->tmpl = cor_tmpl_set_new();
+    GResource *res = cor_web_get_resource();
+    g_auto(GStrv) names = g_resource_enumerate_children(res, "/corridor/templates",
+                                                         G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    if (names == NULL) {
+        *err = g_strdup("the built-in templates are missing from this build");
+        return COR_ERR_INTERNAL;
+    }
+    for (char **n = names; *n; n++) {
+        g_autofree char *path = g_strdup_printf("/corridor/templates/%s", *n);
+        g_autoptr(GBytes) b = g_resource_lookup_data(res, path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+        if (b == NULL)
+            continue;
+        gsize len;
+        const char *text = g_bytes_get_data(b, &len);
+        g_autofree char *origin = g_strdup_printf("built-in %s", *n);
+        cor_status_t s = cor_tmpl_set_add(h->tmpl, *n, text, len, origin, err);
+        if (s != COR_OK)
+            return s;
+    }
+    const char *dir = cor_config_string(cfg, "archive", "templates");
+    if (dir && *dir) {
+        cor_status_t s = cor_tmpl_set_add_dir(h->tmpl, dir, err);
+        if (s != COR_OK)
+            return s;
+    }
+    h->site_title = g_strdup(cor_config_string(cfg, "archive", "site_title"));
+    h->organisation = g_strdup(cor_config_string(cfg, "archive", "organisation"));
+    h->list_domain = g_strdup(cor_config_list_domain(cfg));
+    h->site = (rnd_site_t){
+        .tmpl = h->tmpl,
+        .title = h->site_title,
+        .organisation = h->organisation,
+        .url = "",
+    };
+    return COR_OK;
 }
 
 /* Reads the [http] settings into h. */
@@ -1432,7 +1775,7 @@ read_settings(cor_http_t *h, const cor_config_t *cfg, char **err)
     int64_t n = cor_config_int(cfg, "http", "results_per_page");
     h->per_page = n <= 0 ? 20 : n > MAX_PER_PAGE ? MAX_PER_PAGE : (int) n;
     h->shutdown_ms = cor_config_int(cfg, "daemon", "shutdown_timeout") * 1000;
-    return COR_OK;
+    return load_templates(h, cfg, err);
 }
 
 cor_status_t

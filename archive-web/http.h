@@ -1,7 +1,8 @@
 /* archive-web/http.h — the archive's HTTP listener (`corridor serve --http`).
  *
  * Serves the two archive trees (archive.h) and the search page to whoever
- * reaches it, through libmicrohttpd.  Meant to sit behind a front web server
+ * reaches it, and takes members' one-click unsubscribe requests (RFC 8058),
+ * through libmicrohttpd.  Meant to sit behind a front web server
  * (nginx, Apache) that does TLS and single sign-on and names the signed-in
  * user in a request header ([http] trusted_header); it also works alone on
  * an intranet, where every viewer is anonymous.
@@ -25,6 +26,25 @@
  *                         cor_archive_page_site/_author (they list the staff
  *                         and private groups that viewer may see); for an
  *                         anonymous one, the static files
+ *   GET/HEAD/POST /u/TOKEN  one-click unsubscribe (TOKEN: members.token,
+ *                         32 hex digits; generated mail links to
+ *                         cor_config_base_url() + "u/" + TOKEN).  GET and
+ *                         HEAD show a confirmation page (the group, the
+ *                         address partly hidden, a form posting
+ *                         List-Unsubscribe=One-Click to the same URL) and
+ *                         change nothing.  POST with that pair in an
+ *                         application/x-www-form-urlencoded body (or one
+ *                         with no Content-Type) or a multipart/form-data
+ *                         one removes the member and records the opt-out
+ *                         (cor_store_member_leave, how 'one-click') in one
+ *                         short write transaction, and answers 200 "You
+ *                         have left GROUP": no sign-in, no cookie, no
+ *                         redirect.  An unknown or malformed token: 404; a
+ *                         POST without the pair: 400; a body over 8 KiB:
+ *                         413; other methods 405 with Allow: GET, HEAD,
+ *                         POST.  Never the viewer's business: the token is
+ *                         the authority.  Each leave is logged at info
+ *                         ("http PEER: group G: ADDRESS left by one-click")
  *   GET/HEAD anything else  the public tree
  *   other methods         405 with Allow: GET, HEAD
  *
@@ -62,17 +82,29 @@
  *  4. A request never stops the listener: a bad one gets 400/404/405, a
  *     store that is busy or failing 503 ("the archive is busy, try again"),
  *     anything else 500, each logged.
+ *  5. GET and HEAD never change anything (mail scanners and link previews
+ *     follow links).  The only write is a one-click POST under /u/: one
+ *     transaction that either removes the member and records the opt-out,
+ *     or changes nothing (404, 400, 413, 503).
  *
  * Threads: libmicrohttpd's own pool of `threads` threads answers requests;
  * the page functions of cor_archive_t are called from them concurrently.
- * Each request borrows a store read handle and a read-only index handle
- * from a small pool (mutex-protected; one pair per thread at most) and gives
- * them back at its end.  The index handle is reopened at the revision of
+ * Each request borrows a store handle and a read-only index handle from a
+ * small pool (mutex-protected; one pair per thread at most) and gives them
+ * back at its end.  The store handles are ordinary read-write connections
+ * that only read, except for a one-click leave: BEGIN IMMEDIATE, which waits
+ * up to 5 s (busy_timeout) for the daemon's committer or any other writer,
+ * then 503.  The index handle is reopened at the revision of
  * each search (a cheap check when nothing changed), so new mail is found
  * without a restart; after an index error it is closed and opened afresh.
  *
  * Settings are read from `config` once, at start; a restart applies changed
- * [http] settings.  One line per request is logged at debug level
+ * [http] settings.  The one-click pages are rendered from a template set of
+ * the listener's own, loaded at start as cor_archive_open loads the
+ * archive's (built-in unsubscribe.html and left.html with the shared
+ * head.html/foot.html/crumbs.html, then [archive] templates), with
+ * [archive] site_title and organisation, and the join address
+ * GROUP-join@ cor_config_list_domain().  One line per request is logged at debug level
  * ("http PEER: GET /path 200 (1.2 ms)"); failures at warning.
  *
  * cor_message_init() must have been called (search parses the originals of

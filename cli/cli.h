@@ -83,6 +83,8 @@ int cli_postfix_maps_refresh(cor_cli_t *cli);
 
 int cmd_init(cor_cli_t *cli, int argc, char **argv);
 int cmd_serve(cor_cli_t *cli, int argc, char **argv);
+int cmd_outbox(cor_cli_t *cli, int argc, char **argv);
+int cmd_bounces(cor_cli_t *cli, int argc, char **argv);
 int cmd_deliver(cor_cli_t *cli, int argc, char **argv);
 int cmd_status(cor_cli_t *cli, int argc, char **argv);
 int cmd_postfix_maps(cor_cli_t *cli, int argc, char **argv);
@@ -90,6 +92,7 @@ int cmd_exim_config(cor_cli_t *cli, int argc, char **argv);
 int cmd_config(cor_cli_t *cli, int argc, char **argv);
 int cmd_group(cor_cli_t *cli, int argc, char **argv);
 int cmd_member(cor_cli_t *cli, int argc, char **argv);
+int cmd_directory(cor_cli_t *cli, int argc, char **argv);
 int cmd_import(cor_cli_t *cli, int argc, char **argv);
 int cmd_search(cor_cli_t *cli, int argc, char **argv);
 int cmd_threads(cor_cli_t *cli, int argc, char **argv);

@@ -1,9 +1,115 @@
 /* cli/cmd_member.c — `corridor member add|remove|set|list`: a group's
- * members, their delivery mode and role.  Nothing here sends mail. */
+ * members, their delivery mode and role.  Nothing here sends mail, except
+ * the welcome message `add --welcome` queues in the outbox (in the same
+ * transaction as the membership). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/listconf.h"
+#include "core/mailgen.h"
+
+/* "Name <address>" with the name quoted, or the address alone
+ * (transfer full). */
+static char *
+mailbox_text(const char *name, const char *address)
+{
+    if (!name || !*name)
+        return g_strdup(address);
+    GString *s = g_string_new("\"");
+    for (const char *p = name; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_c(s, '\\');
+        if ((unsigned char) *p >= ' ')
+            g_string_append_c(s, *p);
+    }
+    g_string_append_printf(s, "\" <%s>", address);
+    return g_string_free(s, FALSE);
+}
+
+/* Queues the welcome message for `address` (a member of `g` now), inside
+ * the caller's transaction. */
+static cor_status_t
+queue_welcome(cor_cli_t *cli, cor_store_t *st, const cor_group_t *g, const char *address)
+{
+    g_autoptr(cor_member_detail_t) m = NULL;
+    cor_status_t s = cor_store_member_get(st, g->id, address, &m);
+    if (s != COR_OK)
+        return s;
+    const char *domain = cor_config_list_domain(cli->config);
+    g_autofree char *base = cor_config_base_url(cli->config, NULL);
+    g_autofree char *post = g_strdup_printf("%s@%s", g->name, domain);
+    g_autofree char *request = g_strdup_printf("%s-request@%s", g->name, domain);
+    g_autofree char *leave = g_strdup_printf("%s-leave@%s", g->name, domain);
+    g_autofree char *bounces = g_strdup_printf("%s-bounces@%s", g->name, domain);
+    g_autofree char *unsub = g_strdup_printf("%su/%s", base, m->token);
+    g_autoptr(cor_list_policy_t) lp = NULL;
+    g_autofree char *err = NULL;
+    if ((s = cor_list_policy_load(st, cli->config, g->id, &lp, &err)) != COR_OK)
+        return s;
+    bool daily = strcmp(lp->digest_day, "daily") == 0;
+    g_autofree char *digest = daily
+        ? g_strdup_printf("one message a day at %s with the day's posts", lp->digest_time)
+        : g_strdup_printf("one message a week, on %s at %s, with the week's posts",
+                          lp->digest_day, lp->digest_time);
+    g_autofree char *mode_text =
+        strcmp(m->m.mode, "each") == 0 ? g_strdup("a copy of every message, as it is posted")
+        : strcmp(m->m.mode, "digest") == 0 ? g_strdup_printf("a digest: %s", digest)
+        : g_strdup("nothing by mail: you read the group in its archive");
+
+    GString *t = g_string_new(NULL);
+    g_string_append_printf(t, "Welcome to %s (%s).\n\n", g->title, post);
+    if (*g->description)
+        g_string_append_printf(t, "%s\n\n", g->description);
+    g_string_append_printf(t,
+        "Posting\n"
+        "To write to everyone in the group, send your message to %s.\n"
+        "%s\n"
+        "Everything posted is kept in the group's archive: %sg/%s/\n\n", post,
+        lp->reply_to_author ? "A reply goes to the author of the message; to answer everyone, "
+                              "reply to all."
+                            : "A reply to one of the group's messages goes to the whole group.",
+        base, g->name);
+    g_string_append_printf(t,
+        "How you get the group's mail\n"
+        "You get %s.\n"
+        "There are three ways to follow the group:\n"
+        "  each    a copy of every message\n"
+        "  digest  %s\n"
+        "  none    no mail: read the archive when you like\n"
+        "To change, write to %s\n"
+        "with the subject \"mode digest\", \"mode each\" or \"mode none\".\n"
+        "The subject \"help\" tells you more.\n\n",
+        mode_text, digest, request);
+    g_string_append_printf(t,
+        "Leaving\n"
+        "To leave the group, write to %s\n"
+        "or open this page and press the button:\n"
+        "%s\n", leave, unsub);
+    g_autofree char *text = g_string_free(t, FALSE);
+    g_autofree char *subject = g_strdup_printf("Welcome to %s", g->title);
+    g_autofree char *to = mailbox_text(m->m.name, m->m.address);
+    g_autofree char *h_unsub = g_strdup_printf("List-Unsubscribe: <%s>, <mailto:%s>", unsub, leave);
+    g_autofree char *h_post = g_strdup_printf("List-Post: <mailto:%s>", post);
+    g_autofree char *h_help = g_strdup_printf("List-Help: <mailto:%s?subject=help>", request);
+    const char *extra[] = { h_unsub, "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+                            h_post, h_help, NULL };
+    cor_mailgen_t mg = {
+        .kind = "welcome",
+        .domain = domain,
+        .group = g->name,
+        .from_name = g->title,
+        .from_addr = request,
+        .to = to,
+        .subject = subject,
+        .text = text,
+        .extra = extra,
+    };
+    size_t len = 0;
+    g_autofree char *bytes = cor_mailgen_build(&mg, &len, NULL);
+    const char *rcpts[] = { m->m.address, NULL };
+    return cor_store_outbox_add(st, "welcome", g->id, domain, bounces, bytes, len, rcpts, NULL);
+}
 
 
 static void
@@ -33,16 +139,24 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
 {
     static const char usage[] =
         "usage: corridor member add GROUP ADDRESS [--name N] [--mode each|digest|none] "
-        "[--role member|owner|moderator]\n"
-        "       corridor member set GROUP ADDRESS [--name N] [--mode M] [--role R]\n"
-        "       corridor member remove GROUP ADDRESS\n"
+        "[--role member|owner|moderator] [--welcome]\n"
+        "       corridor member set GROUP ADDRESS [--name N] [--mode M] [--role R] [--enable]\n"
+        "       corridor member remove GROUP ADDRESS [--opt-out]\n"
         "       corridor member list GROUP [--json]";
     g_autofree char *name = NULL, *mode = NULL, *role = NULL;
-    gboolean json = FALSE;
+    gboolean json = FALSE, welcome = FALSE, opt_out = FALSE, enable = FALSE;
     GOptionEntry entries[] = {
         { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name", "N" },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "Delivery: each, digest or none", "M" },
         { "role", 0, 0, G_OPTION_ARG_STRING, &role, "member, owner or moderator", "R" },
+        { "welcome", 0, 0, G_OPTION_ARG_NONE, &welcome,
+          "add: send the welcome message (how to post, change mode, leave)", NULL },
+        { "opt-out", 0, 0, G_OPTION_ARG_NONE, &opt_out,
+          "remove: they asked to leave: record an opt-out, so a directory sync "
+          "never adds them back", NULL },
+        { "enable", 0, 0, G_OPTION_ARG_NONE, &enable,
+          "set: send to the member again (delivery disabled after bounces): clears the "
+          "bounce score", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "list: one JSON object per line", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -55,11 +169,16 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     const char *verb = argc >= 2 ? argv[1] : "";
-    bool list = strcmp(verb, "list") == 0;
-    bool known = list || strcmp(verb, "add") == 0 || strcmp(verb, "set") == 0 ||
-                 strcmp(verb, "remove") == 0;
-    if (!known || argc != (list ? 3 : 4))
+    bool list = strcmp(verb, "list") == 0, add = strcmp(verb, "add") == 0;
+    bool set = strcmp(verb, "set") == 0, remove = strcmp(verb, "remove") == 0;
+    if (!(list || add || set || remove) || argc != (list ? 3 : 4))
         return cli_error("%s", usage);
+    if (welcome && !add)
+        return cli_error("--welcome goes with 'member add'");
+    if (opt_out && !remove)
+        return cli_error("--opt-out goes with 'member remove'");
+    if (enable && !set)
+        return cli_error("--enable goes with 'member set'");
     if (mode && !cor_member_mode_valid(mode))
         return cli_error("invalid mode '%s' (use each, digest or none)", mode);
     if (role && !cor_member_role_valid(role))
@@ -86,31 +205,55 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
         }
         return 0;
     }
+    g_autofree char *addr = g_ascii_strdown(argv[3], -1);
+    bool had_opted_out = false, was_member = true;
     cor_status_t s = cor_store_begin(st);
-    if (s == COR_OK && strcmp(verb, "add") == 0) {
-        s = cor_store_member_add(st, g->id, argv[3], name);
+    if (s == COR_OK && add) {
+        s = cor_store_optout_check(st, g->id, addr);
+        had_opted_out = s == COR_OK;
+        if (s == COR_OK || s == COR_ERR_NOT_FOUND)
+            s = cor_store_member_join(st, g->id, addr, name, "cli", NULL);
         if (s == COR_OK && (mode || role))
-            s = cor_store_member_set(st, g->id, argv[3], NULL, mode, role);
-    } else if (s == COR_OK && strcmp(verb, "set") == 0) {
-        s = cor_store_member_set(st, g->id, argv[3], name, mode, role);
+            s = cor_store_member_set(st, g->id, addr, NULL, mode, role);
+        if (s == COR_OK && welcome)
+            s = queue_welcome(cli, st, g, addr);
+    } else if (s == COR_OK && set) {
+        s = cor_store_member_set(st, g->id, addr, name, mode, role);
+        if (s == COR_OK && enable)
+            s = cor_store_member_set_status(st, g->id, addr, true, "");
+    } else if (s == COR_OK && opt_out) {
+        s = cor_store_member_leave(st, g->id, addr, "cli");
+        if (s == COR_ERR_NOT_FOUND) {       /* the opt-out is recorded all the same */
+            was_member = false;
+            s = COR_OK;
+        }
     } else if (s == COR_OK) {
-        s = cor_store_member_remove(st, g->id, argv[3]);
+        s = cor_store_member_remove(st, g->id, addr);
     }
     if (s == COR_OK)
         s = cor_store_commit(st);
     if (s != COR_OK) {
-        int rc = cli_error("cannot %s %s %s %s: %s", verb, argv[3],
-                           strcmp(verb, "add") == 0 ? "to" : strcmp(verb, "set") == 0 ? "in" : "from",
-                           g->name, cor_store_error(st));
+        int rc = cli_error("cannot %s %s %s %s: %s", verb, addr,
+                           add ? "to" : set ? "in" : "from", g->name, cor_store_error(st));
         cor_store_rollback(st);
         return rc;
     }
-    g_autofree char *addr = g_ascii_strdown(argv[3], -1);
-    if (strcmp(verb, "add") == 0)
-        printf("added %s to %s\n", addr, g->name);
-    else if (strcmp(verb, "set") == 0)
-        printf("changed %s in %s\n", addr, g->name);
-    else
-        printf("removed %s from %s\n", addr, g->name);
+    if (add) {
+        printf("added %s to %s%s\n", addr, g->name, welcome ? " (welcome message queued)" : "");
+        if (had_opted_out) {
+            fflush(stdout);
+            fprintf(stderr, "corridor: %s had left %s themselves; adding them cleared that\n",
+                    addr, g->name);
+        }
+    } else if (set) {
+        printf("changed %s in %s%s\n", addr, g->name,
+               enable ? " (delivery enabled, bounce score cleared)" : "");
+    } else if (opt_out && !was_member) {
+        printf("%s is not a member of %s; recorded the opt-out (a directory sync will not "
+               "add them)\n", addr, g->name);
+    } else {
+        printf("removed %s from %s%s\n", addr, g->name,
+               opt_out ? " (opted out: a directory sync will not add them back)" : "");
+    }
     return 0;
 }

@@ -52,6 +52,8 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     g_auto(GStrv) lmtp = NULL;
     g_autofree char *http = NULL;
     gboolean no_archive = FALSE;
+    gboolean no_outbound = FALSE;
+    g_autofree char *relay = NULL;
     GOptionEntry entries[] = {
         { "lmtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &lmtp,
           "listen for LMTP here (repeatable; replaces [lmtp] listen)", "unix:PATH|HOST:PORT" },
@@ -59,6 +61,11 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
           "serve the archive and its search here (replaces [http] listen)", "HOST:PORT" },
         { "no-archive", 0, 0, G_OPTION_ARG_NONE, &no_archive,
           "do not keep the HTML archive current", NULL },
+        { "relay", 0, 0, G_OPTION_ARG_STRING, &relay,
+          "send members' copies and notices through this relay (replaces [outbound] relay)",
+          "smtp://HOST:PORT" },
+        { "no-outbound", 0, 0, G_OPTION_ARG_NONE, &no_outbound,
+          "send nothing: mail waits in the outbox (corridor outbox flush)", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- run the daemon: LMTP intake and indexing");
@@ -69,7 +76,8 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     if (argc != 1)
-        return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]");
+        return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]"
+                         " [--relay URL] [--no-outbound] [--no-archive]");
     /* opening the store once here creates nothing but migrates it */
     if (!cli_store(cli, false))
         return 1;
@@ -88,7 +96,11 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         .store_path = store_path,
         .index_path = index_path,
         .listen = (const char *const *) lmtp,
+        .relay = relay,
+        .no_outbound = no_outbound,
     };
+    g_autofree char *base_url = cor_config_base_url(cli->config, http);
+    opt.base_url = base_url;
     /* the archive: kept current by the renderer thread, served by HTTP */
     cor_archive_t *archive = NULL;
     cor_archive_runner_t *runner = NULL;

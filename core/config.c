@@ -123,6 +123,50 @@ static const cor_tunable_t tunables[] = {
       "The X-Spam-Status / X-Spam-Score score from which mail counts as spam." },
     { "filters", "join_hint", COR_CONFIG_STRING, "",
       "How to join, told to refused senders; empty: write to GROUP-request@DOMAIN with the subject 'subscribe'." },
+    { "web", "base_url", COR_CONFIG_STRING, "",
+      "Public URL of the archive and HTTP listener, used in generated mail (Archived-At, List-Archive, unsubscribe links); empty: http:// and [http] listen." },
+    { "outbound", "relay", COR_CONFIG_STRING, "smtp://127.0.0.1:25",
+      "Where copies, notices and digests are handed over: smtp://HOST:PORT (STARTTLS per starttls) or smtps://HOST:PORT." },
+    { "outbound", "starttls", COR_CONFIG_STRING, "try",
+      "STARTTLS on smtp:// relays: try (use it when offered), require, or never." },
+    { "outbound", "verify_tls", COR_CONFIG_BOOL, "true",
+      "Check the relay's TLS certificate and host name." },
+    { "outbound", "ca_file", COR_CONFIG_STRING, "",
+      "CA bundle for the relay's certificate; empty: the system's." },
+    { "outbound", "username", COR_CONFIG_STRING, "",
+      "SMTP AUTH user name at the relay; empty: no authentication." },
+    { "outbound", "password_file", COR_CONFIG_STRING, "",
+      "File whose first line is the SMTP AUTH password (keep it mode 0600)." },
+    { "outbound", "helo", COR_CONFIG_STRING, "",
+      "Name given in EHLO; empty: the host name." },
+    { "outbound", "connections", COR_CONFIG_INT, "16",
+      "Transfers to the relay at once." },
+    { "outbound", "timeout", COR_CONFIG_DURATION, "2m",
+      "How long one transfer may take before it counts as a temporary failure." },
+    { "outbound", "retry", COR_CONFIG_DURATION, "1m",
+      "First wait after a temporary failure; it doubles each time up to an hour." },
+    { "outbound", "max_age", COR_CONFIG_DURATION, "5d",
+      "A copy still not delivered after this long is given up and counted as a soft bounce." },
+    { "outbound", "dmarc", COR_CONFIG_STRING, "munge-external",
+      "Default From: rewriting of copies: none, munge-external (authors outside internal_domains) or munge-all." },
+    { "outbound", "internal_domains", COR_CONFIG_LIST, "",
+      "Domains whose authors are not rewritten under munge-external; empty: [filters] staff_domains." },
+    { "outbound", "reply_to", COR_CONFIG_STRING, "group",
+      "Default reply policy: group (replies go to the group, the author in Cc) or author (Reply-To: the author)." },
+    { "bounces", "threshold", COR_CONFIG_STRING, "5.0",
+      "Bounce score at which a member's delivery is disabled and the owners are told." },
+    { "bounces", "hard_score", COR_CONFIG_STRING, "1.0",
+      "Score a hard (permanent) failure adds." },
+    { "bounces", "soft_score", COR_CONFIG_STRING, "0.5",
+      "Score a soft (temporary or policy) failure adds." },
+    { "bounces", "half_life", COR_CONFIG_DURATION, "7d",
+      "A bounce score halves after this long without new bounces." },
+    { "commands", "confirm_ttl", COR_CONFIG_DURATION, "7d",
+      "How long a join confirmation or a moderation request stays valid." },
+    { "directory", "everyone", COR_CONFIG_LIST, "",
+      "Groups everyone in the staff directory follows ('corridor directory sync'), e.g. all-staff." },
+    { "directory", "mode", COR_CONFIG_STRING, "digest",
+      "Delivery mode of the memberships a directory sync adds: each, digest or none." },
     { NULL, NULL, 0, NULL, NULL },
 };
 
@@ -130,6 +174,19 @@ const cor_tunable_t *
 cor_config_tunables(void)
 {
     return tunables;
+}
+
+/* Sections whose keys the administrator names (config.h); every value a
+ * LIST.  docs/config.md describes each. */
+static const cor_config_open_section_t open_sections[] = {
+    { "follow", "Default-follow rules of 'corridor directory sync': DEPARTMENT = group, group..." },
+    { NULL, NULL },
+};
+
+const cor_config_open_section_t *
+cor_config_open_sections(void)
+{
+    return open_sections;
 }
 
 typedef struct value {
@@ -142,7 +199,20 @@ typedef struct value {
 struct cor_config {
     char *path;
     value_t values[G_N_ELEMENTS(tunables)];
+    /* per open section: its keys in file order (NULL-terminated, owned)
+     * and key → list (owned) */
+    GPtrArray *open_keys[G_N_ELEMENTS(open_sections)];
+    GHashTable *open_values[G_N_ELEMENTS(open_sections)];
 };
+
+static int
+find_open(const char *section)
+{
+    for (int i = 0; open_sections[i].section; i++)
+        if (strcmp(open_sections[i].section, section) == 0)
+            return i;
+    return -1;
+}
 
 static int
 find(const char *section, const char *key)
@@ -253,6 +323,12 @@ cor_config_free(cor_config_t *cfg)
         g_free(cfg->values[i].text);
         g_strfreev(cfg->values[i].list);
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(open_sections); i++) {
+        if (cfg->open_keys[i])
+            g_ptr_array_unref(cfg->open_keys[i]);
+        if (cfg->open_values[i])
+            g_hash_table_unref(cfg->open_values[i]);
+    }
     g_free(cfg->path);
     g_free(cfg);
 }
@@ -280,6 +356,31 @@ first_bad_line(const char *data)
     return 0;
 }
 
+/* The line on which `key` appears a second time in [section] (0: not found). */
+static int
+second_key_line(const char *data, const char *section, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    bool inside = false;
+    int seen = 0;
+    for (int i = 0; lines[i]; i++) {
+        g_autofree char *l = g_strstrip(g_strdup(lines[i]));
+        if (*l == '[') {
+            char *end = strchr(l, ']');
+            inside = end && (size_t) (end - l - 1) == strlen(section) &&
+                     strncmp(l + 1, section, strlen(section)) == 0;
+            continue;
+        }
+        char *eq = strchr(l, '=');
+        if (!inside || *l == '#' || !eq)
+            continue;
+        *eq = '\0';
+        if (strcmp(g_strstrip(l), key) == 0 && ++seen == 2)
+            return i + 1;
+    }
+    return 0;
+}
+
 cor_status_t
 cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **err)
 {
@@ -288,6 +389,12 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
     for (int i = 0; tunables[i].section; i++) {
         g_autofree char *e = set_value(&cfg->values[i], i, tunables[i].default_value);
         g_assert(e == NULL); /* the table's defaults parse */
+    }
+    for (int i = 0; open_sections[i].section; i++) {
+        cfg->open_keys[i] = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(cfg->open_keys[i], NULL);
+        cfg->open_values[i] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                    (GDestroyNotify) g_strfreev);
     }
     if (path == NULL) {
         *out = cfg;
@@ -324,7 +431,24 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     for (char **g = groups; *g; g++) {
         g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
-        for (char **k = keys; k && *k; k++) {
+        int o = find_open(*g);
+        for (char **k = keys; o >= 0 && k && *k; k++) {
+            /* an open section: any key, each value a list */
+            if (g_hash_table_contains(cfg->open_values[o], *k)) {
+                if (err)
+                    *err = g_strdup_printf("%s: line %d: [%s] %s: given twice", path,
+                                           second_key_line(data, *g, *k), *g, *k);
+                cor_config_free(cfg);
+                return COR_ERR_CONFIG;
+            }
+            g_autofree char *raw = g_key_file_get_value(kf, *g, *k, NULL);
+            GPtrArray *ks = cfg->open_keys[o];
+            ks->pdata[ks->len - 1] = g_strdup(*k);
+            g_ptr_array_add(ks, NULL);
+            g_hash_table_insert(cfg->open_values[o], g_strdup(*k),
+                                cor_config_split_list(raw ? raw : ""));
+        }
+        for (char **k = keys; o < 0 && k && *k; k++) {
             int i = find(*g, *k);
             if (i < 0) {
                 if (err)
@@ -413,4 +537,56 @@ cor_config_is_set(const cor_config_t *cfg, const char *section, const char *key)
 {
     const value_t *v = lookup(cfg, section, key, COR_CONFIG_STRING, false);
     return v ? v->set : false;
+}
+
+const char *const *
+cor_config_open_keys(const cor_config_t *cfg, const char *section)
+{
+    int o = find_open(section);
+    if (o < 0) {
+        static const char *const empty[] = { NULL };
+        cor_log_error("internal: undeclared open section [%s]", section);
+        return empty;
+    }
+    return (const char *const *) cfg->open_keys[o]->pdata;
+}
+
+const char *const *
+cor_config_open_list(const cor_config_t *cfg, const char *section, const char *key)
+{
+    int o = find_open(section);
+    if (o < 0) {
+        cor_log_error("internal: undeclared open section [%s]", section);
+        return NULL;
+    }
+    return g_hash_table_lookup(cfg->open_values[o], key);
+}
+
+const char *
+cor_config_list_domain(const cor_config_t *cfg)
+{
+    const char *const *l = cor_config_list(cfg, "lmtp", "domains");
+    if (l && l[0] && *l[0])
+        return l[0];
+    const char *one = cor_config_string(cfg, "postfix", "domain");
+    return one && *one ? one : "localhost";
+}
+
+char *
+cor_config_base_url(const cor_config_t *cfg, const char *http_listen)
+{
+    const char *b = cor_config_string(cfg, "web", "base_url");
+    if (!b || !*b) {
+        if (cor_config_is_set(cfg, "archive", "url"))
+            b = cor_config_string(cfg, "archive", "url");
+    }
+    if (!b || !*b) {
+        const char *l = http_listen && *http_listen ? http_listen
+                                                    : cor_config_string(cfg, "http", "listen");
+        if (l && *l)
+            return g_strdup_printf("http://%s/", l);
+        b = cor_config_string(cfg, "archive", "url");
+    }
+    size_t n = strlen(b);
+    return n && b[n - 1] == '/' ? g_strdup(b) : g_strdup_printf("%s/", b);
 }

@@ -44,6 +44,29 @@ typedef struct cor_config cor_config_t;
  * (transfer none). */
 const cor_tunable_t *cor_config_tunables(void);
 
+/* Open sections: sections whose keys the administrator names rather than
+ * the table, such as [follow] (DEPARTMENT = group, group...: the
+ * default-follow rules of `corridor directory sync`).  They are declared
+ * in a second table in config.c (section, help); every value in them is a
+ * LIST.  Keys are kept as written, in file order; a key written twice is an
+ * error.  docs/config.md describes each. */
+typedef struct cor_config_open_section {
+    const char *section;
+    const char *help;
+} cor_config_open_section_t;
+
+/* The open sections, terminated by an entry with section == NULL
+ * (transfer none). */
+const cor_config_open_section_t *cor_config_open_sections(void);
+/* The keys of an open section in file order, NULL-terminated; empty when
+ * the file has none (transfer none).  An undeclared section is a bug:
+ * logged, empty. */
+const char *const *cor_config_open_keys(const cor_config_t *cfg, const char *section);
+/* The value of one key of an open section as a list, or NULL when the key
+ * is absent (transfer none). */
+const char *const *cor_config_open_list(const cor_config_t *cfg, const char *section,
+                                        const char *key);
+
 /* Loads `path` (NULL or a missing file: all defaults when `must_exist` is
  * false).  *err transfer full. */
 cor_status_t cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **err);
@@ -72,5 +95,14 @@ char **cor_config_split_list(const char *text);
 const char *cor_config_value_text(const cor_config_t *cfg, const char *section, const char *key);
 /* True when the value came from the file rather than the default. */
 bool cor_config_is_set(const cor_config_t *cfg, const char *section, const char *key);
+
+/* The domain of the groups' addresses: [lmtp] domains' first, else [postfix]
+ * domain, else "localhost" (transfer none). */
+const char *cor_config_list_domain(const cor_config_t *cfg);
+/* The public URL that generated mail links to, ending in '/': [web]
+ * base_url, else [archive] url when set, else http:// and the HTTP listen
+ * address (`http_listen` overrides [http] listen: `serve --http`), else the
+ * [archive] url default (transfer full). */
+char *cor_config_base_url(const cor_config_t *cfg, const char *http_listen);
 
 #endif

@@ -137,6 +137,61 @@ static const char *const migrations[] = {
     "  UNIQUE (group_id, message_id));"
     "CREATE INDEX held_status ON held(status, group_id, id);"
     "CREATE INDEX messages_from_addr ON messages(from_addr);",
+    /* 3 → 4: distribution — the outbox (one row per generated message, one
+     * per recipient still to be sent), members' unsubscribe tokens, where a
+     * membership came from, bounce scores, opt-outs that outlive the
+     * membership, and one-time tokens for confirmations and moderation */
+    "ALTER TABLE members ADD COLUMN token TEXT;"
+    "ALTER TABLE members ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';"
+    "ALTER TABLE members ADD COLUMN bounce_score REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE members ADD COLUMN bounce_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE members ADD COLUMN self_copy INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE members SET token = lower(hex(randomblob(16)));"
+    "CREATE UNIQUE INDEX members_token ON members(token);"
+    "CREATE TABLE optouts ("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  how TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, address)) WITHOUT ROWID;"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind TEXT NOT NULL,"
+    "  group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,"
+    "  msg INTEGER REFERENCES messages(id) ON DELETE CASCADE,"
+    "  domain TEXT NOT NULL DEFAULT '',"
+    "  env_from TEXT,"
+    "  body BLOB,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE outbox_rcpt ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  outbox INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_rcpt_due ON outbox_rcpt(next_try, id);"
+    "CREATE INDEX outbox_rcpt_outbox ON outbox_rcpt(outbox);"
+    "CREATE TABLE bounce_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  class TEXT NOT NULL CHECK (class IN ('hard','soft')),"
+    "  score REAL NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL);"
+    "CREATE INDEX bounce_events_member ON bounce_events(group_id, address, at);"
+    "CREATE TABLE tokens ("
+    "  token TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('join','moderate')),"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  ref INTEGER NOT NULL DEFAULT 0,"
+    "  data TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 int
@@ -790,6 +845,7 @@ cor_stored_message_free(cor_stored_message_t *m)
     g_free(m->message_id);
     g_free(m->subject);
     g_free(m->from_display);
+    g_free(m->from_name);
     g_free(m->from_addr);
     g_free(m->sha256);
     g_free(m);
@@ -800,7 +856,7 @@ cor_store_message_get(cor_store_t *st, int64_t id, cor_stored_message_t **out)
 {
     *out = NULL;
     sqlite3_stmt *q = cor_store_stmt(st,
-        "SELECT id, message_id, subject, from_display, from_addr, date, received, size, sha256"
+        "SELECT id, message_id, subject, from_display, from_addr, date, received, size, sha256, from_name"
         " FROM messages WHERE id = ?1");
     if (!q)
         return COR_ERR_STORE;
@@ -812,6 +868,7 @@ cor_store_message_get(cor_store_t *st, int64_t id, cor_stored_message_t **out)
         m->message_id = cor_store_col_text(q, 1);
         m->subject = cor_store_col_text(q, 2);
         m->from_display = cor_store_col_text(q, 3);
+        m->from_name = cor_store_col_text(q, 9);
         m->from_addr = cor_store_col_text(q, 4);
         m->date = sqlite3_column_int64(q, 5);
         m->received = sqlite3_column_int64(q, 6);
@@ -1050,14 +1107,17 @@ cor_status_t
 cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
                         cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
 {
-    const char *sql =
-        "SELECT n.group_id, n.thread, m.id, m.message_id, m.date, m.subject, m.from_name,"
-        " m.from_addr, m.has_attachments FROM thread_nodes n JOIN messages m ON m.id = n.msg"
-        " WHERE n.status = 'accepted'";
-    g_autofree char *full = g_strdup_printf("%s%s ORDER BY n.group_id, m.id", sql,
-                                            msg > 0 ? " AND n.msg = ?1"
-                                            : thread > 0 ? " AND n.thread = ?1" : "");
-    sqlite3_stmt *q = cor_store_stmt(st, full);
+    /* string literals: cor_store_stmt keys its cache by the pointer (a
+     * freed, reused buffer would find another query's statement) */
+#define POSTS_SQL                                                                            \
+    "SELECT n.group_id, n.thread, m.id, m.message_id, m.date, m.subject, m.from_name,"      \
+    " m.from_addr, m.has_attachments FROM thread_nodes n JOIN messages m ON m.id = n.msg"   \
+    " WHERE n.status = 'accepted'"
+    sqlite3_stmt *q = cor_store_stmt(st,
+        msg > 0 ? POSTS_SQL " AND n.msg = ?1 ORDER BY n.group_id, m.id"
+        : thread > 0 ? POSTS_SQL " AND n.thread = ?1 ORDER BY n.group_id, m.id"
+        : POSTS_SQL " ORDER BY n.group_id, m.id");
+#undef POSTS_SQL
     if (!q)
         return COR_ERR_STORE;
     if (msg > 0)

@@ -70,6 +70,33 @@
  *   thread_nodes.status is 'accepted' or 'restricted' (protectively
  *       marked mail a group keeps for FOI roles only; every public reader
  *       asks for 'accepted').  messages(from_addr) is indexed [v3].
+ *   members.token, source, bounce_score, bounce_at, self_copy          [v4]
+ *       token: the member's unsubscribe secret (32 hex digits from the
+ *       kernel's random source; the one-click URL carries it); source: who
+ *       added the membership ('cli', 'directory', 'email'); bounce_score
+ *       with the time it was last changed (it decays: store_outbox.c);
+ *       self_copy: the author wants a copy of their own posts.
+ *   optouts(group_id, address, how, created)                         [v4]
+ *       a member left the group themselves (one-click, -leave, a command):
+ *       directory sync never adds them back.  Cleared when they rejoin.
+ *   outbox(id, kind, group_id, msg, domain, env_from, body, created)  [v4]
+ *   outbox_rcpt(id, outbox, address, attempts, next_try, last_error)
+ *       the only way out (DESIGN.md): one outbox row per generated
+ *       message, one outbox_rcpt row per recipient still to be sent.  A
+ *       post's copies ('post') have msg set, env_from NULL (VERP, built per
+ *       recipient) and no body: each copy is built from the original when it
+ *       is sent.  Anything else has its complete bytes in body and its
+ *       envelope sender in env_from ('' is the null sender).  A recipient's
+ *       row is deleted once the relay took the copy (or refused it for
+ *       good, recorded as a bounce); the outbox row goes with its last one.
+ *       Both ids are AUTOINCREMENT: never reused, so the worker's caches
+ *       keyed by them cannot mistake a new row for a sent one.
+ *   bounce_events(id, group_id, address, at, class, score, status,
+ *                 detail, source)                                     [v4]
+ *       every hard or soft failure counted against a member.
+ *   tokens(token, kind, group_id, address, ref, data, created, expires) [v4]
+ *       one-time secrets: 'join' (an outside address confirming it wants
+ *       to join) and 'moderate' (ref = held.id).
  *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
@@ -199,6 +226,19 @@ typedef struct cor_member {
 } cor_member_t;
 
 void cor_member_free(cor_member_t *m);
+
+/* The rest of a member's row [v4], read by cor_store_member_get. */
+typedef struct cor_member_detail {
+    cor_member_t m;
+    int64_t group_id;
+    char *token;
+    char *source;
+    double bounce_score;       /* as stored (not decayed) */
+    int64_t bounce_at;
+    bool self_copy;
+} cor_member_detail_t;
+void cor_member_detail_free(cor_member_detail_t *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_member_detail_t, cor_member_detail_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_member_t, cor_member_free)
 
 /* A plausible mail address: one '@' with text on both sides, no white
@@ -222,6 +262,38 @@ cor_status_t cor_store_member_set(cor_store_t *st, int64_t group_id, const char 
 cor_status_t cor_store_member_remove(cor_store_t *st, int64_t group_id, const char *address);
 /* A group's members by address (GPtrArray of cor_member_t*, transfer full). */
 cor_status_t cor_store_member_list(cor_store_t *st, int64_t group_id, GPtrArray **out);
+
+/* Adds a member with a fresh token, noting where the membership came from
+ * ('cli', 'directory', 'email').  A member who is there already keeps their
+ * settings (`name` non-NULL renames).  *added says whether a row was new.
+ * Adding clears an opt-out: joining again is the member's own choice (the
+ * directory sync checks cor_store_optout_check first). */
+cor_status_t cor_store_member_join(cor_store_t *st, int64_t group_id, const char *address,
+                                   const char *name, const char *source, bool *added);
+/* One member, every field; COR_ERR_NOT_FOUND when not a member. */
+cor_status_t cor_store_member_get(cor_store_t *st, int64_t group_id, const char *address,
+                                  cor_member_detail_t **out);
+/* The member an unsubscribe token belongs to; COR_ERR_NOT_FOUND for an
+ * unknown token (which says nothing about who is a member). */
+cor_status_t cor_store_member_by_token(cor_store_t *st, const char *token,
+                                       cor_member_detail_t **out);
+/* The member leaves on their own request: removed, and an opt-out
+ * recorded with `how` ('one-click', 'email', 'cli').  COR_ERR_NOT_FOUND when
+ * not a member (the opt-out is recorded all the same). */
+cor_status_t cor_store_member_leave(cor_store_t *st, int64_t group_id, const char *address,
+                                    const char *how);
+/* COR_OK when `address` opted out of the group, COR_ERR_NOT_FOUND if not. */
+cor_status_t cor_store_optout_check(cor_store_t *st, int64_t group_id, const char *address);
+/* Enables or disables a member's delivery (`reason` "" when enabling). */
+cor_status_t cor_store_member_set_status(cor_store_t *st, int64_t group_id, const char *address,
+                                         bool enabled, const char *reason);
+/* Members with a role ('owner', 'moderator'; NULL: both) as addresses
+ * (GPtrArray of char*, transfer full). */
+cor_status_t cor_store_member_staff(cor_store_t *st, int64_t group_id, const char *role,
+                                    GPtrArray **out);
+
+/* 32 lowercase hex digits from the kernel's random source (getrandom). */
+void cor_token_generate(char out[33]);
 
 /* ---- messages ---- */
 
@@ -275,6 +347,7 @@ typedef struct cor_stored_message {
     int64_t received;
     uint64_t size;
     char *sha256;
+    char *from_name;           /* the decoded display name, "" when none */
 } cor_stored_message_t;
 
 void cor_stored_message_free(cor_stored_message_t *m);
@@ -369,6 +442,133 @@ cor_status_t cor_store_control_add(cor_store_t *st, int64_t group_id, cor_contro
 /* Control mail with this status ('new': not yet handled). */
 cor_status_t cor_store_control_count(cor_store_t *st, const char *status, int64_t *count);
 
+/* One stored control mail. */
+typedef struct cor_control_mail {
+    int64_t id;
+    int64_t group_id;
+    char *kind;                /* 'request', 'owner', 'bounces' */
+    char *detail;
+    char *env_from;
+    char *rcpt;
+    int64_t received;
+    GBytes *raw;
+} cor_control_mail_t;
+void cor_control_mail_free(cor_control_mail_t *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_control_mail_t, cor_control_mail_free)
+/* The oldest control mail still 'new' with id > after; NULL *out when none. */
+cor_status_t cor_store_control_next(cor_store_t *st, int64_t after, cor_control_mail_t **out);
+/* Sets the handle's PRAGMA synchronous: FULL (the default: a commit
+ * survives power loss) or NORMAL (survives a crash of the process, not of
+ * the machine; for records whose loss only repeats work, like the outbound
+ * worker's "sent" marks). */
+cor_status_t cor_store_set_synchronous(cor_store_t *st, bool full);
+/* Marks control mail handled: status 'done' or 'failed', with a note. */
+cor_status_t cor_store_control_done(cor_store_t *st, int64_t id, const char *status,
+                                    const char *note);
+
+/* ---- the outbox (store_outbox.c; schema above) ---- */
+
+/* Queues one copy of post `msg` for every enabled member of the group in
+ * 'each' mode, except the author (`author`, any case) unless they asked
+ * for their own copies; `domain` is the list's domain (the one the post was
+ * sent to).  Inside the caller's transaction.  *count: copies queued (no
+ * outbox row when 0). */
+cor_status_t cor_store_outbox_post(cor_store_t *st, int64_t group_id, int64_t msg,
+                                   const char *domain, const char *author, int64_t *count);
+/* Queues a generated message (complete bytes) for `rcpts` (NULL-terminated)
+ * with envelope sender `env_from` ("" is the null sender).  `group_id` 0: no
+ * group.  Inside the caller's transaction. */
+cor_status_t cor_store_outbox_add(cor_store_t *st, const char *kind, int64_t group_id,
+                                  const char *domain, const char *env_from, const char *body,
+                                  size_t len, const char *const *rcpts, int64_t *id_out);
+
+/* One recipient's copy waiting to be sent. */
+typedef struct cor_outbox_item {
+    int64_t id;                /* outbox_rcpt.id */
+    int64_t outbox;
+    char *kind;
+    int64_t group_id;          /* 0: none */
+    int64_t msg;               /* the post (kind 'post'), else 0 */
+    char *domain;
+    char *env_from;            /* NULL: VERP (a post's copy) */
+    char *address;
+    int attempts;
+    char *token;               /* the member's unsubscribe token, NULL when not a member */
+    char *name;                /* the member's name, "" when unknown */
+    int64_t created;           /* when it was queued */
+    int64_t next_try;          /* cor_store_outbox_list only */
+    char *last_error;          /* cor_store_outbox_list only */
+} cor_outbox_item_t;
+void cor_outbox_item_free(cor_outbox_item_t *it);
+/* Up to `max` copies due at `now` with id > `after`, by id (GPtrArray of
+ * cor_outbox_item_t*, transfer full). */
+cor_status_t cor_store_outbox_due(cor_store_t *st, int64_t now, int64_t after, guint max,
+                                  GPtrArray **out);
+/* A generated message's bytes (transfer full); NULL *body for a post. */
+cor_status_t cor_store_outbox_body(cor_store_t *st, int64_t outbox, GBytes **body);
+/* The relay took the copy (or refused it for good): the recipient's row
+ * goes, and the outbox row with its last recipient. */
+cor_status_t cor_store_outbox_done(cor_store_t *st, int64_t id);
+/* A temporary failure: try again at `next_try`. */
+cor_status_t cor_store_outbox_retry(cor_store_t *st, int64_t id, int64_t next_try,
+                                    const char *error);
+/* Copies waiting, and how many of them have failed at least once. */
+cor_status_t cor_store_outbox_count(cor_store_t *st, int64_t *queued, int64_t *deferred);
+/* When the next deferred copy is due (0: none waiting). */
+cor_status_t cor_store_outbox_next_due(cor_store_t *st, int64_t *when);
+
+/* ---- bounces (store_outbox.c) ---- */
+
+/* Counts a failure against a member: the score decays by half every
+ * `half_life` seconds, then `score` is added; at `threshold` or more the
+ * member's delivery is disabled ("bounces: ...") and *disabled is set (only
+ * on the change).  Not a member: recorded, nothing else. */
+cor_status_t cor_store_bounce_record(cor_store_t *st, int64_t group_id, const char *address,
+                                     const char *cls, double score, const char *status,
+                                     const char *detail, const char *source, int64_t now,
+                                     int64_t half_life, double threshold, bool *disabled);
+/* A member's bounce record, for `corridor bounces`. */
+typedef struct cor_bounce_score {
+    char *address;
+    double score;              /* decayed to `now` */
+    char *status;              /* the member's: 'enabled' / 'disabled' */
+    char *reason;
+    int64_t hard, soft;        /* events counted */
+    int64_t last_at;
+    char *last_class, *last_status, *last_detail;
+} cor_bounce_score_t;
+void cor_bounce_score_free(cor_bounce_score_t *b);
+/* Every member (or former member) with a bounce event in the group, worst
+ * first (GPtrArray of cor_bounce_score_t*, transfer full). */
+cor_status_t cor_store_bounce_scores(cor_store_t *st, int64_t group_id, int64_t now,
+                                     int64_t half_life, GPtrArray **out);
+/* Every copy waiting, oldest first (for `corridor outbox list`). */
+cor_status_t cor_store_outbox_list(cor_store_t *st, guint max, GPtrArray **out);
+/* A member's score now (decayed). */
+double cor_bounce_decayed(double score, int64_t since, int64_t now, int64_t half_life);
+
+/* ---- one-time tokens (store_outbox.c) ---- */
+
+typedef struct cor_token {
+    char *token;
+    char *kind;                /* 'join' or 'moderate' */
+    int64_t group_id;
+    char *address;
+    int64_t ref;
+    char *data;
+    int64_t created, expires;
+} cor_token_t;
+void cor_token_free(cor_token_t *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_token_t, cor_token_free)
+/* A new token (transfer full) valid for `ttl` seconds. */
+cor_status_t cor_store_token_new(cor_store_t *st, const char *kind, int64_t group_id,
+                                 const char *address, int64_t ref, const char *data,
+                                 int64_t ttl, char **token);
+/* Uses a token up: returned and deleted.  COR_ERR_NOT_FOUND when unknown,
+ * of another kind, or expired. */
+cor_status_t cor_store_token_take(cor_store_t *st, const char *token, const char *kind,
+                                  cor_token_t **out);
+
 /* ---- per-group settings (store_policy.c) ---- */
 
 /* Sets (value non-NULL) or removes (NULL) one setting of a group.  The
@@ -437,5 +637,40 @@ cor_status_t cor_store_held_decide(cor_store_t *st, int64_t id, const char *stat
  * group name (transfer full). */
 cor_status_t cor_store_message_places(cor_store_t *st, int64_t id, GPtrArray **groups,
                                       GArray **threads, GArray **restricted);
+
+/* ==== groups as a whole (store_groups.c) ==== */
+
+/* What a group holds, for `group show` and `group delete`. */
+typedef struct cor_group_counts {
+    int64_t members, enabled, disabled;   /* disabled: any status but 'enabled' */
+    int64_t each, digest, none;           /* members by delivery mode */
+    int64_t owners, moderators;
+    int64_t posts;             /* accepted and restricted posts */
+    int64_t threads;           /* live threads (merged aliases not counted) */
+    int64_t only_here;         /* messages no other group has */
+    int64_t held;              /* posts waiting for a moderator */
+    int64_t control_mail;      /* -request/-owner/-bounces mail, any status */
+    int64_t outbox;            /* copies still queued for sending */
+    int64_t optouts;
+    int64_t settings;          /* the group's own settings (group_settings) */
+} cor_group_counts_t;
+cor_status_t cor_store_group_counts(cor_store_t *st, int64_t group_id, cor_group_counts_t *out);
+
+/* Every member of a group with all their fields, by address (GPtrArray of
+ * cor_member_detail_t*, transfer full). */
+cor_status_t cor_store_member_details(cor_store_t *st, int64_t group_id, GPtrArray **out);
+
+/* Deletes a group and every row that is its, inside the caller's
+ * transaction: thread nodes, threads and conversations; the messages no
+ * other group has (with their originals, attachments, work items and queued
+ * copies); members, settings, held posts, control mail, the outbox, tokens,
+ * opt-outs and bounce events.  Messages other groups also have stay, and an
+ * 'index' work item is queued for each so the index drops this group from
+ * them.  *removed: the message rows deleted (their index documents are now
+ * stale; searches skip rows the store no longer has, and the caller should
+ * delete them from the index after the commit); *kept: the shared ones.
+ * Both GArray of int64_t, transfer full. */
+cor_status_t cor_store_group_delete(cor_store_t *st, int64_t group_id, GArray **removed,
+                                    GArray **kept);
 
 #endif

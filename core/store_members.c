@@ -71,17 +71,7 @@ cor_member_role_valid(const char *role)
 cor_status_t
 cor_store_member_add(cor_store_t *st, int64_t group_id, const char *address, const char *name)
 {
-    g_autofree char *addr = g_ascii_strdown(address, -1);
-    sqlite3_stmt *stmt = cor_store_stmt(st,
-        "INSERT INTO members (group_id, address, name, added) VALUES (?1, ?2, coalesce(?3, ''), ?4)"
-        " ON CONFLICT (group_id, address) DO UPDATE SET name = coalesce(?3, name)");
-    if (!stmt)
-        return COR_ERR_STORE;
-    sqlite3_bind_int64(stmt, 1, group_id);
-    sqlite3_bind_text(stmt, 2, addr, -1, SQLITE_STATIC);
-    bind_text_or_null(stmt, 3, name);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64) time(NULL));
-    return cor_store_step_done(st, stmt, "cannot add member");
+    return cor_store_member_join(st, group_id, address, name, "cli", NULL);
 }
 
 cor_status_t

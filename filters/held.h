@@ -10,8 +10,9 @@
  * accepted meanwhile), posts nothing more.  Rejecting records the decision
  * and keeps the original for the records (retention decides its end).
  *
- * The notices to the sender and moderators go through the outbox (the
- * distribution issue); this module only decides.
+ * Approving queues the members' copies in the same transaction (the
+ * outbox, core/store.h).  The request to the moderators and the notice to
+ * the sender are written by mta-bridge/control.c.
  */
 #ifndef COR_FILTERS_HELD_H
 #define COR_FILTERS_HELD_H
@@ -28,6 +29,11 @@
 cor_status_t cor_held_approve(cor_store_t *st, int64_t id, const char *by, int64_t *msg_row,
                               char **err);
 
+/* The same inside the caller's transaction (the command handler approves
+ * by email together with the token it uses up); also queues the members'
+ * copies (*copies, may be NULL).  Nothing is rolled back here. */
+cor_status_t cor_held_approve_in(cor_store_t *st, int64_t id, const char *by, int64_t *msg_row,
+                                 int64_t *copies, char **err);
 /* Rejects held post `id` with an optional note (the reason told to the
  * sender).  Errors as cor_held_approve. */
 cor_status_t cor_held_reject(cor_store_t *st, int64_t id, const char *by, const char *note,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "mta-bridge/control.h"
 
 static gint filters_off;      /* cor_intake_set_filters(false): benchmarks only */
 
@@ -174,25 +175,46 @@ store_post(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t
                                      dec.verdict == COR_VERDICT_RESTRICT ? COR_POST_RESTRICTED
                                                                          : COR_POST_ACCEPTED,
                                      &in);
+        int64_t copies = 0;
+        if (s == COR_OK && dec.verdict == COR_VERDICT_ACCEPT) {
+            /* the members' copies, in this same transaction (outbound.h) */
+            const char *at = strrchr(r->address, '@');
+            s = cor_store_outbox_post(st, r->group_id, in.msg, at ? at + 1 : "",
+                                      d->msg->from_addr, &copies);
+            if (copies > 0)
+                d->wakes_outbound = true;
+        }
         if (COR_SUCCEEDED(s)) {
             if (d->row == 0)
                 d->row = in.msg;
-            *detail = g_strdup_printf("%s <%s>%s%s", r->group, mid,
+            g_autofree char *n = copies > 0 ? g_strdup_printf(", %" G_GINT64_FORMAT " copies queued",
+                                                              copies) : NULL;
+            *detail = g_strdup_printf("%s <%s>%s%s%s", r->group, mid,
                                       s == COR_DUPLICATE ? "" : " stored",
-                                      dec.verdict == COR_VERDICT_RESTRICT ? " (restricted)" : "");
+                                      dec.verdict == COR_VERDICT_RESTRICT ? " (restricted)" : "",
+                                      n ? n : "");
         }
         cor_intake_clear(&in);
         break;
     }
-    case COR_VERDICT_HOLD:
+    case COR_VERDICT_HOLD: {
+        int64_t held_id = 0;
         s = cor_store_held_add(st, r->group_id, raw, len, d->sha256, d->msg, d->env->from,
                                r->address, d->received, dec.filter, dec.reason, dec.restricted,
-                               NULL);
+                               &held_id);
+        if (s == COR_OK) {
+            /* the moderators' request, in this same transaction */
+            const char *at = strrchr(r->address, '@');
+            s = cor_control_hold_request(st, r->group_id, r->group, at ? at + 1 : "", held_id,
+                                         d->msg, dec.filter, dec.reason);
+            d->wakes_outbound = true;
+        }
         if (s == COR_DUPLICATE)
             *detail = g_strdup_printf("%s <%s> was held already", r->group, mid);
         else if (s == COR_OK)
             *detail = g_strdup_printf("%s <%s> held for moderation (%s)", r->group, mid, dec.filter);
         break;
+    }
     case COR_VERDICT_REJECT:
         s = dec.status;
         *detail = g_strdup(dec.reason);
@@ -207,6 +229,8 @@ store_post(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t
         s = cor_store_control_add(st, r->group_id, bounce ? COR_CONTROL_BOUNCES : COR_CONTROL_REQUEST,
                                   "", d->env->from, r->address, raw, len, d->sha256, d->received,
                                   NULL);
+        if (s == COR_OK)
+            d->wakes_outbound = true;
         if (COR_SUCCEEDED(s))
             *detail = g_strdup_printf("%s <%s> passed to %s", r->group, mid,
                                       bounce ? "bounce processing" : "the command handler");
@@ -240,11 +264,22 @@ store_one(cor_store_t *st, batch_t *b, cor_delivery_t *d, const cor_lmtp_rcpt_t 
             [COR_RCPT_REQUEST] = COR_CONTROL_REQUEST,
             [COR_RCPT_OWNER] = COR_CONTROL_OWNER,
             [COR_RCPT_BOUNCES] = COR_CONTROL_BOUNCES,
+            [COR_RCPT_JOIN] = COR_CONTROL_REQUEST,
+            [COR_RCPT_LEAVE] = COR_CONTROL_REQUEST,
         };
-        s = cor_store_control_add(st, r->group_id, kinds[r->kind], r->detail, d->env->from,
+        /* -join and -leave are commands with the verb in the address */
+        const char *detail_in = r->kind == COR_RCPT_JOIN    ? "join"
+                                : r->kind == COR_RCPT_LEAVE ? "leave"
+                                                            : r->detail;
+        s = cor_store_control_add(st, r->group_id, kinds[r->kind], detail_in, d->env->from,
                                   r->address, raw, len, d->sha256, d->received, NULL);
+        if (s == COR_OK)
+            d->wakes_outbound = true;
         if (COR_SUCCEEDED(s))
-            *detail = g_strdup_printf("%s-%s%s", r->group, cor_control_kind_to_string(kinds[r->kind]),
+            *detail = g_strdup_printf("%s-%s%s", r->group,
+                                      r->kind == COR_RCPT_JOIN    ? "join"
+                                      : r->kind == COR_RCPT_LEAVE ? "leave"
+                                                                  : cor_control_kind_to_string(kinds[r->kind]),
                                       s == COR_DUPLICATE ? "" : " stored");
     }
     if (COR_SUCCEEDED(s)) {

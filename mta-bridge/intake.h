@@ -46,6 +46,8 @@ typedef struct cor_delivery {
     char **traces;              /* one per recipient: the filter chain's steps for
                                    the log, NULL for control addresses (owned) */
     int64_t row;                /* messages.id of the stored post (0: none) */
+    bool wakes_outbound;        /* it queued outbox rows or control mail: the
+                                   outbound worker should look after the commit */
     int64_t done_us;            /* monotonic time the results were known */
     void *user;                 /* the caller's (the server's session) */
 } cor_delivery_t;

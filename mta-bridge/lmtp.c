@@ -72,6 +72,8 @@ static const struct {
     { "-request", COR_RCPT_REQUEST },
     { "-owner",   COR_RCPT_OWNER },
     { "-bounces", COR_RCPT_BOUNCES },
+    { "-join",    COR_RCPT_JOIN },
+    { "-leave",   COR_RCPT_LEAVE },
 };
 
 cor_status_t
@@ -96,7 +98,7 @@ cor_lmtp_split_local(const char *local, bool (*exists)(const char *name, void *d
         *detail = g_strdup(tag);
         return COR_OK;
     }
-    /* GROUP-request, GROUP-owner, GROUP-bounces */
+    /* GROUP-request, GROUP-owner, GROUP-bounces, GROUP-join, GROUP-leave */
     size_t n = strlen(base);
     for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         size_t sl = strlen(suffixes[i].suffix);

@@ -59,6 +59,8 @@ typedef enum cor_rcpt_kind {
     COR_RCPT_REQUEST,        /* group-request@: commands */
     COR_RCPT_OWNER,          /* group-owner@: to the owners */
     COR_RCPT_BOUNCES,        /* group-bounces[+detail]@: bounces (VERP detail) */
+    COR_RCPT_JOIN,           /* group-join@: the join command */
+    COR_RCPT_LEAVE,          /* group-leave@: the leave command */
 } cor_rcpt_kind_t;
 
 typedef struct cor_lmtp_rcpt {

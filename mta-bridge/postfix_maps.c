@@ -5,7 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-static const char *const suffixes[] = { "", "-request", "-owner", "-bounces" };
+static const char *const suffixes[] = { "", "-request", "-owner", "-bounces", "-join", "-leave" };
 
 static cor_status_t
 write_file(const char *dir, const char *name, const GString *text, char **err)

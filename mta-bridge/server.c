@@ -19,6 +19,7 @@
 #include "core/search/search.h"
 #include "core/store.h"
 #include "mta-bridge/intake.h"
+#include "mta-bridge/outbound.h"
 #include "mta-bridge/lmtp.h"
 
 #define READ_CHUNK 65536
@@ -84,6 +85,7 @@ struct cor_server {
 
     void (*committed)(void *data);
     void *committed_data;
+    cor_outbound_t *outbound;   /* NULL with no_outbound */
 
     /* counters, for STATUS= and the log */
     uint64_t n_delivered, n_sessions;
@@ -503,6 +505,11 @@ committer_main(gpointer data)
         }
         if (s == COR_OK) {
             kick_indexer(srv);
+            for (guint i = 0; srv->outbound && i < batch->len; i++)
+                if (((cor_delivery_t *) g_ptr_array_index(batch, i))->wakes_outbound) {
+                    cor_outbound_kick(srv->outbound);
+                    break;
+                }
             if (srv->committed)
                 srv->committed(srv->committed_data);
         }
@@ -968,6 +975,14 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->index_path = g_strdup(opt->index_path);
     srv->committed = opt->committed;
     srv->committed_data = opt->committed_data;
+    if (!opt->no_outbound) {
+        g_autofree char *base = opt->base_url ? g_strdup(opt->base_url) : cor_config_base_url(cfg, NULL);
+        cor_status_t os = cor_outbound_new(opt->store_path, cfg, opt->relay, base, &srv->outbound, err);
+        if (os != COR_OK) {
+            cor_server_free(srv);
+            return os;
+        }
+    }
     settings_load(&srv->set, cfg);
     srv->commit_batch = (gint) srv->set.commit_batch;
     srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);
@@ -1069,6 +1084,8 @@ cor_server_run(cor_server_t *srv)
     guint watchdog_id = 0;
     if (srv->watchdog)
         watchdog_id = g_timeout_add(MAX(1, (guint) (srv->watchdog_us / 2000)), on_watchdog, srv);
+    if (srv->outbound)
+        cor_outbound_start(srv->outbound);
     sd_notify(0, "READY=1");
     notify_status(srv);
     cor_log_info("ready (pid %d)", (int) getpid());
@@ -1078,6 +1095,8 @@ cor_server_run(cor_server_t *srv)
     /* every session is closed and every delivery answered */
     g_async_queue_push(srv->commit_q, &stop_marker);
     g_thread_join(srv->committer);
+    /* copies in flight get the shutdown timeout to finish; the rest wait */
+    cor_outbound_stop(srv->outbound, srv->set.shutdown_timeout_us / 1000);
     g_atomic_int_set(&srv->index_stop, 1);
     kick_indexer(srv);
     g_thread_join(srv->indexer);
@@ -1106,6 +1125,7 @@ cor_server_free(cor_server_t *srv)
         g_ptr_array_unref(srv->listeners);
     while (srv->conns)
         conn_close(srv->conns->data);
+    cor_outbound_free(srv->outbound);
     cor_store_close(srv->reader);
     if (srv->commit_q)
         g_async_queue_unref(srv->commit_q);

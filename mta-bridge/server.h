@@ -53,6 +53,12 @@ typedef struct cor_server_options {
      * NULL): how derived work in other folders (the archive) hears of it */
     void (*committed)(void *data);
     void *committed_data;
+    /* the outbound worker (outbound.h): the relay (NULL: [outbound] relay),
+     * the base URL of generated links; `no_outbound` leaves the outbox for
+     * `corridor outbox flush` */
+    const char *relay;
+    const char *base_url;
+    bool no_outbound;
 } cor_server_options_t;
 
 /* Opens the store, binds the listeners (and takes systemd's sockets).

@@ -31,12 +31,12 @@ maps_dir = $MAPS
 transport = lmtp:unix:private/corridor-lmtp
 CONF
 
-test_case "corridor postfix-maps: the three tables, every group and its -request/-owner/-bounces"
+test_case "corridor postfix-maps: the three tables, every group and its -request/-owner/-bounces/-join/-leave"
 cor group create planning >/dev/null
 cor group create housing >/dev/null
 check_eq "$(grep -v '^#' "$MAPS/transport" | sort | tr '\n' '|')" \
-"housing-bounces@lists.test lmtp:unix:private/corridor-lmtp|housing-owner@lists.test lmtp:unix:private/corridor-lmtp|housing-request@lists.test lmtp:unix:private/corridor-lmtp|housing@lists.test lmtp:unix:private/corridor-lmtp|planning-bounces@lists.test lmtp:unix:private/corridor-lmtp|planning-owner@lists.test lmtp:unix:private/corridor-lmtp|planning-request@lists.test lmtp:unix:private/corridor-lmtp|planning@lists.test lmtp:unix:private/corridor-lmtp|" "transport"
-check_eq "$(grep -v '^#' "$MAPS/relay_recipient_maps" | grep -c ' OK$')" 8 "recipients"
+"housing-bounces@lists.test lmtp:unix:private/corridor-lmtp|housing-join@lists.test lmtp:unix:private/corridor-lmtp|housing-leave@lists.test lmtp:unix:private/corridor-lmtp|housing-owner@lists.test lmtp:unix:private/corridor-lmtp|housing-request@lists.test lmtp:unix:private/corridor-lmtp|housing@lists.test lmtp:unix:private/corridor-lmtp|planning-bounces@lists.test lmtp:unix:private/corridor-lmtp|planning-join@lists.test lmtp:unix:private/corridor-lmtp|planning-leave@lists.test lmtp:unix:private/corridor-lmtp|planning-owner@lists.test lmtp:unix:private/corridor-lmtp|planning-request@lists.test lmtp:unix:private/corridor-lmtp|planning@lists.test lmtp:unix:private/corridor-lmtp|" "transport"
+check_eq "$(grep -v '^#' "$MAPS/relay_recipient_maps" | grep -c ' OK$')" 12 "recipients"
 check_eq "$(grep -v '^#' "$MAPS/relay_domains")" "lists.test OK" "domains"
 out=$(cor postfix-maps "$TMP/other" 2>&1) || fail "explicit dir: $out"
 check_eq "$(cat "$TMP/other/transport")" "$(cat "$MAPS/transport")" "same as maps_dir"

@@ -3,7 +3,9 @@
 # delivery mode and a role; JSON lines with address, name, mode, role and
 # status (a disabled member with its reason); clear errors for a bad
 # address, mode, role, group or a missing member; `group set` for a group's
-# title, description and visibility; the posting filter sees the members.
+# title, description and visibility; the posting filter sees the members;
+# `add --welcome` queues one welcome message (and plain `add` none);
+# `remove --opt-out` records an opt-out that a later `add` clears.
 . "$(dirname "$0")/lib.sh"
 db=$TMP/state/corridor.db
 q() { sqlite3 "$db" "$1"; }
@@ -62,6 +64,56 @@ out=$(cor group set hr title= 2>&1)
 check_eq "$out" "corridor: title: a group needs a title" "empty title"
 cor group set hr visibility=private >/dev/null 2>&1
 check_eq "$(q "SELECT title || '|' || visibility FROM groups WHERE name = 'hr'")" "Human resources|private" "stored"
+
+test_case "member add sends nothing; --welcome queues one welcome message with the member's links"
+check_eq "$(q "SELECT count(*) FROM outbox")" 0 "nothing queued by add"
+cor group set hr description="For HR managers." digest_day=monday >/dev/null
+out=$(cor member add hr 'Smith@Council.example' --name 'Smith, Ann' --mode digest --welcome); rc=$?
+check_eq "$rc:$out" "0:added smith@council.example to hr (welcome message queued)" "add"
+check_eq "$(q "SELECT o.kind || ' ' || o.env_from || ' ' || o.domain || ' ' || r.address FROM outbox o
+               JOIN outbox_rcpt r ON r.outbox = o.id")" \
+    "welcome hr-bounces@lists.example.gov.uk lists.example.gov.uk smith@council.example" "outbox row"
+token=$(q "SELECT token FROM members WHERE address = 'smith@council.example'")
+q "SELECT body FROM outbox" | python3 -c '
+import email, email.policy, sys
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+print(m["From"]); print(m["To"]); print(m["Subject"]); print(m["Auto-Submitted"]); print(m["List-Id"])
+print(m["List-Unsubscribe"]); print(m["List-Unsubscribe-Post"])
+print(m.get_content())' >"$TMP/welcome.txt"
+check_eq "$(sed -n 1,7p "$TMP/welcome.txt")" "Human resources <hr-request@lists.example.gov.uk>
+\"Smith, Ann\" <smith@council.example>
+Welcome to Human resources
+auto-generated
+<hr.lists.example.gov.uk>
+<http://127.0.0.1:8080/u/$token>, <mailto:hr-leave@lists.example.gov.uk>
+List-Unsubscribe=One-Click" "headers"
+for want in "Welcome to Human resources (hr@lists.example.gov.uk)." "For HR managers." \
+    "send your message to hr@lists.example.gov.uk" \
+    "You get a digest: one message a week, on monday at 07:00, with the week's posts." \
+    "To change, write to hr-request@lists.example.gov.uk" \
+    'with the subject "mode digest", "mode each" or "mode none".' \
+    "To leave the group, write to hr-leave@lists.example.gov.uk" \
+    "http://127.0.0.1:8080/u/$token"; do
+    grep -qxF "$want" "$TMP/welcome.txt" || grep -qF "$want" "$TMP/welcome.txt" || fail "welcome text lacks: $want"
+done
+out=$(cor member set hr smith@council.example --welcome 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: --welcome goes with 'member add'" "--welcome with set"
+check_eq "$(q "SELECT count(*) FROM outbox")" 1 "one message"
+
+test_case "member remove --opt-out records an opt-out; adding again clears it and says so"
+check_eq "$(cor member remove hr smith@council.example --opt-out)" \
+    "removed smith@council.example from hr (opted out: a directory sync will not add them back)" "remove"
+check_eq "$(q "SELECT address || ' ' || how FROM optouts")" "smith@council.example cli" "recorded"
+check_eq "$(cor member remove hr nobody@council.example --opt-out)" \
+    "nobody@council.example is not a member of hr; recorded the opt-out (a directory sync will not add them)" "not a member"
+out=$(cor member add hr smith@council.example 2>&1)
+check_eq "$out" "added smith@council.example to hr
+corridor: smith@council.example had left hr themselves; adding them cleared that" "add again"
+check_eq "$(q "SELECT group_concat(address) FROM optouts")" "nobody@council.example" "cleared"
+out=$(cor member add hr x@council.example --opt-out 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: --opt-out goes with 'member remove'" "--opt-out with add"
+cor member remove hr smith@council.example >/dev/null
+q "DELETE FROM optouts; DELETE FROM outbox"
 
 test_case "the posting filter sees members: members-only group, a member passes, an outsider does not"
 printf 'From: Carol <carol.jones@council.example>\nSubject: Rota\nMessage-ID: <m1@council.example>\n\nHello.\n' >"$TMP/member.eml"

@@ -1,0 +1,97 @@
+/* core/mailgen.c — generated mail (mailgen.h), built with GMime. */
+#include "core/mailgen.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "core/message.h"
+
+static GMimeTextPart *
+text_part(const char *subtype, const char *text)
+{
+    GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+    g_mime_text_part_set_text(p, text ? text : "");
+    g_mime_text_part_set_charset(p, "utf-8");
+    g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    return p;
+}
+
+char *
+cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
+{
+    cor_message_init();
+    GMimeMessage *msg = g_mime_message_new(TRUE);
+    GMimeObject *o = GMIME_OBJECT(msg);
+
+    g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m->from_name ? m->from_name : "",
+                               m->from_addr);
+    InternetAddressList *to = internet_address_list_parse(NULL, m->to);
+    if (to) {
+        internet_address_list_append(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), to);
+        g_object_unref(to);
+    }
+    if (m->reply_to)
+        g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, "", m->reply_to);
+    g_mime_message_set_subject(msg, m->subject ? m->subject : "", "utf-8");
+    GDateTime *dt = m->date ? g_date_time_new_from_unix_utc(m->date) : g_date_time_new_now_utc();
+    g_mime_message_set_date(msg, dt);
+    g_date_time_unref(dt);
+    char *mid = cor_message_id_generate(m->kind ? m->kind : "notice", m->domain);
+    g_mime_message_set_message_id(msg, mid);
+    if (m->in_reply_to && *m->in_reply_to) {
+        char *irt = g_strdup_printf("<%s>", m->in_reply_to);
+        g_mime_object_set_header(o, "In-Reply-To", irt, NULL);
+        g_free(irt);
+    }
+    if (m->references && *m->references)
+        g_mime_object_set_header(o, "References", m->references, NULL);
+    g_mime_object_set_header(o, "Auto-Submitted", "auto-generated", NULL);
+    g_mime_object_set_header(o, "X-Auto-Response-Suppress", "All", NULL);
+    if (m->group) {
+        char *loop = g_strdup_printf("%s@%s", m->group, m->domain);
+        g_mime_object_set_header(o, "X-Loop", loop, NULL);
+        g_free(loop);
+        char *lid = g_strdup_printf("<%s.%s>", m->group, m->domain);
+        g_mime_object_set_header(o, "List-Id", lid, NULL);
+        g_free(lid);
+    }
+    for (size_t i = 0; m->extra && m->extra[i]; i++) {
+        const char *colon = strchr(m->extra[i], ':');
+        if (!colon)
+            continue;
+        char *name = g_strndup(m->extra[i], (gsize) (colon - m->extra[i]));
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        g_mime_object_append_header(o, name, v, NULL);
+        g_free(name);
+    }
+
+    if (m->html) {
+        GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+        GMimeTextPart *t = text_part("plain", m->text);
+        GMimeTextPart *h = text_part("html", m->html);
+        g_mime_multipart_add(alt, GMIME_OBJECT(t));
+        g_mime_multipart_add(alt, GMIME_OBJECT(h));
+        g_object_unref(t);
+        g_object_unref(h);
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+        g_object_unref(alt);
+    } else {
+        GMimeTextPart *t = text_part("plain", m->text);
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(t));
+        g_object_unref(t);
+    }
+
+    GMimeFormatOptions *fo = g_mime_format_options_clone(NULL);
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    char *s = g_mime_object_to_string(o, fo);
+    g_mime_format_options_free(fo);
+    g_object_unref(msg);
+    *len = strlen(s);
+    if (message_id)
+        *message_id = mid;
+    else
+        g_free(mid);
+    return s;
+}
