@@ -29,8 +29,12 @@
 
 GResource *cor_web_get_resource(void);
 
-/* Parsed messages the daemon keeps between updates (see cor_archive). */
+/* Parsed messages the daemon keeps between updates (see cor_archive): at
+ * most this many, holding at most this many bytes of originals (a parsed
+ * message costs about four times its original in memory; a count alone
+ * would let a burst of mail with attachments take gigabytes). */
 #define MESSAGE_CACHE 2000
+#define MESSAGE_CACHE_BYTES (2u << 20)
 
 struct cor_archive {
     char *state_dir;
@@ -51,7 +55,9 @@ struct cor_archive {
     GHashTable *messages;      /* updates: msg -> rnd_message_t*, parsed messages kept
                                   between rounds (a thread's page needs all of
                                   them; the group feed the newest); emptied when
-                                  it holds more than MESSAGE_CACHE */
+                                  it holds more than MESSAGE_CACHE messages or
+                                  MESSAGE_CACHE_BYTES (see cache_trim) */
+    size_t messages_bytes;     /* bytes of originals in `messages` */
     bool fresh_next;           /* the model may already hold queued messages:
                                   the next update re-renders every index page */
     GRWLock model_lock;        /* page functions read it from HTTP threads */
@@ -752,11 +758,18 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     if (lockfd < 0)
         return COR_ERR_IO;
 
+    /* the last work item and the model from one snapshot: every item up to
+     * `upto` (deleted at the end) is for a message the model holds */
     int64_t upto = 0;
     am_model_t *m = NULL;
-    cor_status_t s = cor_store_work_last(st, "render", &upto);
+    bool own_read = !cor_store_in_transaction(st);
+    cor_status_t s = own_read ? cor_store_begin_read(st) : COR_OK;
+    if (s == COR_OK)
+        s = cor_store_work_last(st, "render", &upto);
     if (s == COR_OK)
         s = am_model_load(st, &m);
+    if (own_read)
+        cor_store_end_read(st);
     if (s != COR_OK) {
         *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
         unlock_archive(lockfd);
@@ -904,13 +917,37 @@ remove_file(const char *root, const char *rel)
 
 /* Loads (or reuses) the parsed message of p (rnd_message_cached). */
 static cor_status_t
-cached_message(GHashTable *cache, cor_store_t *st, am_post_t *p, rnd_message_t **out, char **err)
+cached_message(cor_archive_t *a, cor_store_t *st, am_post_t *p, rnd_message_t **out, char **err)
 {
-    cor_status_t s = rnd_message_cached(cache, st, p, out);
+    guint before = g_hash_table_size(a->messages);
+    cor_status_t s = rnd_message_cached(a->messages, st, p, out);
     if (s != COR_OK)
         *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
                                cor_store_error(st));
+    else if (g_hash_table_size(a->messages) > before)
+        a->messages_bytes += g_bytes_get_size(rnd_message_raw(*out));
     return s;
+}
+
+/* Empties the message cache when it is over its bounds.  Only where no
+ * page being made points into it: at the start of a round, and between the
+ * threads of a group.  `recount`: add up the originals again (the group
+ * feed loads through the cache too, uncounted). */
+static void
+cache_trim(cor_archive_t *a, bool recount)
+{
+    if (recount) {
+        a->messages_bytes = 0;
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, a->messages);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+            a->messages_bytes += g_bytes_get_size(rnd_message_raw(v));
+    }
+    if (g_hash_table_size(a->messages) > MESSAGE_CACHE || a->messages_bytes > MESSAGE_CACHE_BYTES) {
+        g_hash_table_remove_all(a->messages);
+        a->messages_bytes = 0;
+    }
 }
 
 static cor_status_t
@@ -927,7 +964,7 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         if (!g_hash_table_contains(g->by_msg, &p->msg))
             continue;
         rnd_message_t *rm;
-        if ((s = cached_message(cache, st, p, &rm, err)) == COR_OK)
+        if ((s = cached_message(a, st, p, &rm, err)) == COR_OK)
             s = rnd_message_files(site, p, rm, files, err);
     }
     for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
@@ -935,10 +972,11 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
         if (!t || t->posts->len == 0)
             continue;
+        cache_trim(a, false);
         g_autoptr(GPtrArray) msgs = g_ptr_array_new();
         for (guint j = 0; s == COR_OK && j < t->posts->len; j++) {
             rnd_message_t *rm;
-            if ((s = cached_message(cache, st, t->posts->pdata[j], &rm, err)) == COR_OK)
+            if ((s = cached_message(a, st, t->posts->pdata[j], &rm, err)) == COR_OK)
                 g_ptr_array_add(msgs, rm);
         }
         if (s == COR_OK)
@@ -1067,8 +1105,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     writer_t w;
     writer_init(&w, true);
 
-    if (g_hash_table_size(a->messages) > MESSAGE_CACHE)
-        g_hash_table_remove_all(a->messages);
+    cache_trim(a, true);
     g_rw_lock_writer_lock(&a->model_lock);
     fresh = a->fresh_next;
     a->fresh_next = false;
@@ -1150,12 +1187,18 @@ cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err)
     cor_status_t s = COR_OK;
     g_rw_lock_writer_lock(&a->model_lock);
     if (!a->model) {
-        s = am_model_load(st, &a->model);
+        /* the model and the queue from one snapshot */
+        bool own_read = !cor_store_in_transaction(st);
+        s = own_read ? cor_store_begin_read(st) : COR_OK;
+        if (s == COR_OK)
+            s = am_model_load(st, &a->model);
         /* work queued now may be in the model already: its old places are
          * unknown, so the next update renders every index page */
         int64_t pending = 0;
         if (s == COR_OK && (s = cor_store_work_count(st, "render", &pending)) == COR_OK)
             a->fresh_next = pending > 0;
+        if (own_read)
+            cor_store_end_read(st);
         if (s != COR_OK) {
             am_model_free(a->model);
             a->model = NULL;

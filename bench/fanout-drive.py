@@ -101,8 +101,9 @@ def main():
     if lmtp:
         lmtp_send(lmtp[0], lmtp[1], POST.replace(b"{to}", lmtp[1].encode()).replace(b"{n}", b"%d" % n))
     else:
-        to = "fan@lists.test"
-        subprocess.run(cmd, input=POST.replace(b"{to}", to.encode()).replace(b"{n}", b"%d" % n),
+        # what the MTA's local delivery adds, and mlmmj reads (the envelope)
+        env = b"Return-Path: <ann@council.test>\r\nDelivered-To: fan@lists.test\r\n"
+        subprocess.run(cmd, input=env + POST.replace(b"{to}", b"fan@lists.test").replace(b"{n}", b"%d" % n),
                        check=True)
     while counter(path) < expected:
         if time.monotonic() - t0 > timeout:

@@ -13,11 +13,12 @@
 # Environment (all optional):
 #   BENCH_MEMBERS      members of the group                  (default: 5000)
 #   BENCH_ROUNDS       timed rounds per tool (median shown)  (default: 3)
-#   BENCH_PROBES       LMTP posts timed during each corridor round (default: 50)
+#   BENCH_PROBES       LMTP posts timed during the last corridor round (default: 50)
 #   BENCH_CONNECTIONS  corridor's [outbound] connections     (default: 16)
 #   BENCH_DIR          work folder, wiped first              (default: bench/out/fanout)
 #   BENCH_PORT         first of three local ports            (default: 17124)
 #   BENCH_TOOLS        "corridor mlmmj"                      (default: both)
+#   BENCH_MLMMJ_PLAIN  rounds of mlmmj as packaged (~4 min each) (default: 1)
 #   CORRIDOR_BIN       corridor binary                       (default: ./corridor)
 #
 # Exit status 0 when every round delivered every copy, 1 if not, 2 on a
@@ -122,16 +123,24 @@ CONF
 		--probe "127.0.0.1:$LMTP_PORT" other@lists.test "$PROBES")
 	sink_stop
 	say "corridor: intake alone: $base"
+	# timed rounds on their own (as mlmmj's are), then one more round with
+	# LMTP posts to another group arriving during the fan-out
 	r=1
-	while [ $r -le "$ROUNDS" ]; do
+	while [ $r -le $((ROUNDS + 1)) ]; do
 		sink_start "$W/sink.count"
 		st0=$(steal)
-		out=$(python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --lmtp "127.0.0.1:$LMTP_PORT" fan@lists.test \
-			--probe "127.0.0.1:$LMTP_PORT" other@lists.test "$PROBES")
+		if [ $r -le "$ROUNDS" ]; then
+			tool=corridor
+			out=$(python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --lmtp "127.0.0.1:$LMTP_PORT" fan@lists.test)
+		else
+			tool=corridor+intake
+			out=$(python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --lmtp "127.0.0.1:$LMTP_PORT" fan@lists.test \
+				--probe "127.0.0.1:$LMTP_PORT" other@lists.test "$PROBES")
+		fi
 		st1=$(steal)
 		sink_stop
-		say "corridor round $r: $out (steal $((st1 - st0)) ticks)"
-		printf 'corridor\t%s\t%s\n' "$r" "$out" >>"$RESULTS"
+		say "$tool round $r: $out (steal $((st1 - st0)) ticks)"
+		printf '%s\t%s\t%s\n' $tool "$r" "$out" >>"$RESULTS"
 		case $out in *"\"copies\": $N,"*|*"\"copies\": $N}"*) ;; *) failed=1; say "corridor: not every copy arrived";; esac
 		# the outbox must be empty before the next round
 		i=0
@@ -156,34 +165,47 @@ if has_tool mlmmj; then
 	echo "$SINK_PORT" >"$L/control/smtpport"
 	i=0
 	while [ $i -lt "$N" ]; do printf 'member%05d@council.test\n' $i; i=$((i + 1)); done >"$L/subscribers.d/m"
-	r=1
-	while [ $r -le "$ROUNDS" ]; do
-		sink_start "$W/sink.count"
-		st0=$(steal)
-		out=$(python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --cmd /usr/bin/mlmmj-receive -L "$L" -F)
-		st1=$(steal)
-		sink_stop
-		say "mlmmj round $r: $out (steal $((st1 - st0)) ticks)"
-		printf 'mlmmj\t%s\t%s\n' "$r" "$out" >>"$RESULTS"
-		case $out in *"\"copies\": $N,"*|*"\"copies\": $N}"*) ;; *) failed=1; say "mlmmj: not every copy arrived";; esac
-		sleep 1
-		r=$((r + 1))
+	# mlmmj-send's small writes wait for the sink's delayed ACK (Nagle): ~45 ms
+	# a message.  "mlmmj" is the package as it runs; "mlmmj-nodelay" the same
+	# with TCP_NODELAY set on its sockets (bench/nodelay.c), its best case.
+	cc -shared -fPIC -O2 -o "$W/nodelay.so" "$here/nodelay.c" -ldl || die "cannot build bench/nodelay.c"
+	for variant in mlmmj-nodelay mlmmj; do
+		r=1
+		rounds=$ROUNDS
+		[ $variant = mlmmj ] && rounds=${BENCH_MLMMJ_PLAIN:-1}   # about 4 minutes a round
+		while [ $r -le "$rounds" ]; do
+			sink_start "$W/sink.count"
+			st0=$(steal)
+			if [ $variant = mlmmj ]; then
+				out=$(python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --timeout 600 --cmd /usr/bin/mlmmj-receive -L "$L" -F)
+			else
+				out=$(LD_PRELOAD=$W/nodelay.so python3 "$here/fanout-drive.py" "$W/sink.count" "$N" --cmd /usr/bin/mlmmj-receive -L "$L" -F)
+			fi
+			st1=$(steal)
+			sink_stop
+			say "$variant round $r: $out (steal $((st1 - st0)) ticks)"
+			printf '%s\t%s\t%s\n' $variant "$r" "$out" >>"$RESULTS"
+			case $out in *"\"copies\": $N,"*|*"\"copies\": $N}"*) ;; *) failed=1; say "$variant: not every copy arrived";; esac
+			sleep 1
+			r=$((r + 1))
+		done
 	done
 fi
 
 # -- report -----------------------------------------------------------------
 echo
 printf '%-10s %8s %10s %12s %14s\n' tool copies seconds copies/s "LMTP p99 ms"
-for t in corridor mlmmj; do
-	has_tool $t || continue
+for t in corridor corridor+intake mlmmj-nodelay mlmmj; do
+	has_tool ${t%-nodelay} || has_tool ${t%+intake} || continue
 	secs=$(awk -F'\t' -v t=$t '$1 == t' "$RESULTS" | sed 's/.*"seconds": \([0-9.]*\).*/\1/' | median)
 	p99=$(awk -F'\t' -v t=$t '$1 == t' "$RESULTS" | sed -n 's/.*"probe_p99_ms": \([0-9.]*\).*/\1/p' | median)
 	[ -n "$secs" ] || continue
 	printf '%-10s %8s %10s %12s %14s\n' $t "$N" "$secs" "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')" "${p99:--}"
-	eval "secs_$t=$secs"
+	eval "secs_$(echo $t | tr -- '-+' '__')=$secs"
 done
 if has_tool corridor && has_tool mlmmj; then
-	awk -v c="${secs_corridor:-0}" -v m="${secs_mlmmj:-0}" 'BEGIN { if (c > 0) printf "\nmlmmj / corridor: %.2fx (corridor faster when > 1)\n", m / c }'
+	awk -v c="${secs_corridor:-0}" -v m="${secs_mlmmj:-0}" -v n="${secs_mlmmj_nodelay:-0}" 'BEGIN {
+		if (c > 0) printf "\nmlmmj / corridor: %.1fx; mlmmj with TCP_NODELAY / corridor: %.2fx (corridor faster when > 1)\n", m / c, n / c }'
 fi
 echo "target: $N VERP copies in <= 2 s (issue 6), ahead of mlmmj in the same run"
 exit $failed

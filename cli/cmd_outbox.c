@@ -138,7 +138,7 @@ cmd_bounces(cor_cli_t *cli, int argc, char **argv)
         return cli_error("no group '%s'", argv[1]);
     if (s != COR_OK)
         return cli_error("%s", cor_store_error(st));
-    int64_t half = cor_config_int(cli->config, "bounces", "half_life") / 1000;
+    int64_t half = cor_config_int(cli->config, "bounces", "half_life");  /* seconds */
     g_autoptr(GPtrArray) list = NULL;
     if (cor_store_bounce_scores(st, g->id, (int64_t) time(NULL), half, &list) != COR_OK)
         return cli_error("cannot read bounces: %s", cor_store_error(st));

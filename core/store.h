@@ -509,6 +509,8 @@ cor_status_t cor_store_outbox_body(cor_store_t *st, int64_t outbox, GBytes **bod
 /* The relay took the copy (or refused it for good): the recipient's row
  * goes, and the outbox row with its last recipient. */
 cor_status_t cor_store_outbox_done(cor_store_t *st, int64_t id);
+/* The same for many copies at once (one outbox check per outbox row). */
+cor_status_t cor_store_outbox_done_many(cor_store_t *st, const int64_t *ids, guint n);
 /* A temporary failure: try again at `next_try`. */
 cor_status_t cor_store_outbox_retry(cor_store_t *st, int64_t id, int64_t next_try,
                                     const char *error);

@@ -494,6 +494,44 @@ cor_store_outbox_done(cor_store_t *st, int64_t id)
 }
 
 cor_status_t
+cor_store_outbox_done_many(cor_store_t *st, const int64_t *ids, guint n)
+{
+    g_autoptr(GArray) outboxes = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    for (guint i = 0; i < n; i++) {
+        sqlite3_stmt *q = cor_store_stmt(st, "DELETE FROM outbox_rcpt WHERE id = ?1 RETURNING outbox");
+        if (!q)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(q, 1, ids[i]);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            int64_t ob = sqlite3_column_int64(q, 0);
+            guint k = 0;
+            while (k < outboxes->len && g_array_index(outboxes, int64_t, k) != ob)
+                k++;
+            if (k == outboxes->len)
+                g_array_append_val(outboxes, ob);
+        }
+        while (rc == SQLITE_ROW)
+            rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return cor_store_sqlite_error(st, rc, "cannot update the outbox");
+    }
+    for (guint k = 0; k < outboxes->len; k++) {
+        sqlite3_stmt *d = cor_store_stmt(st,
+            "DELETE FROM outbox WHERE id = ?1 AND NOT EXISTS"
+            " (SELECT 1 FROM outbox_rcpt WHERE outbox = ?1)");
+        if (!d)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(d, 1, g_array_index(outboxes, int64_t, k));
+        cor_status_t s = cor_store_step_done(st, d, "cannot update the outbox");
+        if (s != COR_OK)
+            return s;
+    }
+    return COR_OK;
+}
+
+cor_status_t
 cor_store_outbox_retry(cor_store_t *st, int64_t id, int64_t next_try, const char *error)
 {
     sqlite3_stmt *q = cor_store_stmt(st,

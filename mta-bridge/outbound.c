@@ -80,6 +80,9 @@ struct cor_outbound {
     int down_count;
     GArray *results;
 
+    bool control_due;          /* look for control mail in the next round */
+    int64_t control_last;      /* monotonic µs of the last look */
+
     GThread *thread;
     gint stop;
     gint kicked;
@@ -391,6 +394,7 @@ record_results(cor_outbound_t *ob)
     int64_t now = now_s();
     cor_status_t s = cor_store_begin(ob->st);
     int64_t sent = 0, deferred = 0, failed = 0;
+    g_autoptr(GArray) done = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), ob->results->len);
     for (guint i = 0; s == COR_OK && i < ob->results->len; i++) {
         result_t *r = &g_array_index(ob->results, result_t, i);
         cor_outbox_item_t *it = r->it;
@@ -399,7 +403,7 @@ record_results(cor_outbound_t *ob)
             kind = 3;  /* given up */
         switch (kind) {
         case 0:
-            s = cor_store_outbox_done(ob->st, it->id);
+            g_array_append_val(done, it->id);
             sent++;
             break;
         case 1:
@@ -422,6 +426,8 @@ record_results(cor_outbound_t *ob)
         }
         }
     }
+    if (s == COR_OK && done->len > 0)
+        s = cor_store_outbox_done_many(ob->st, (const int64_t *) done->data, done->len);
     if (s == COR_OK)
         s = cor_store_commit(ob->st);
     if (s != COR_OK) {
@@ -488,9 +494,19 @@ unclaim_pending(cor_outbound_t *ob)
     ob->cursor = 0;
 }
 
+/* Control mail is looked for when the worker is kicked (intake stored
+ * some) and otherwise at most every CONTROL_INTERVAL_US: not once per round
+ * of a fan-out, where rounds come every few hundred microseconds. */
+#define CONTROL_INTERVAL_US (250 * 1000)
+
 static void
 run_control(cor_outbound_t *ob)
 {
+    int64_t now = g_get_monotonic_time();
+    if (!ob->control_due && now - ob->control_last < CONTROL_INTERVAL_US)
+        return;
+    ob->control_due = false;
+    ob->control_last = now;
     guint handled = 0, queued = 0;
     cor_status_t s = cor_control_run(ob->control, ob->st, 50, &handled, &queued);
     if (s != COR_OK)
@@ -546,11 +562,14 @@ worker_main(gpointer data)
                 break;
         }
         long wait = round_once(ob);
-        if (g_atomic_int_compare_and_exchange(&ob->kicked, 1, 0))
+        if (g_atomic_int_compare_and_exchange(&ob->kicked, 1, 0)) {
+            ob->control_due = true;
             continue;
+        }
         if (wait > 0)
             curl_multi_poll(ob->multi, NULL, 0, (int) wait, NULL);
-        g_atomic_int_set(&ob->kicked, 0);
+        if (g_atomic_int_compare_and_exchange(&ob->kicked, 1, 0))
+            ob->control_due = true;
     }
     /* transfers still running are abandoned: their rows stay queued */
     for (int i = 0; i < ob->nslots; i++)
@@ -638,9 +657,9 @@ cor_outbound_new(const char *store_path, const cor_config_t *cfg, const char *re
     ob->ca_file = ca && *ca ? g_strdup(ca) : NULL;
     ob->verify = cor_config_bool(cfg, "outbound", "verify_tls");
     ob->nslots = (int) CLAMP(cor_config_int(cfg, "outbound", "connections"), 1, 256);
-    ob->timeout_ms = cor_config_int(cfg, "outbound", "timeout");
-    ob->retry_s = MAX(1, cor_config_int(cfg, "outbound", "retry") / 1000);
-    ob->max_age_s = cor_config_int(cfg, "outbound", "max_age") / 1000;
+    ob->timeout_ms = cor_config_int(cfg, "outbound", "timeout") * 1000;  /* durations are seconds */
+    ob->retry_s = MAX(1, cor_config_int(cfg, "outbound", "retry"));
+    ob->max_age_s = cor_config_int(cfg, "outbound", "max_age");
 
     cor_status_t s = cor_store_open(store_path, false, &ob->st, err);
     if (s != COR_OK) {
@@ -663,6 +682,7 @@ cor_outbound_new(const char *store_path, const cor_config_t *cfg, const char *re
                                          (GDestroyNotify) policy_entry_free);
     ob->results = g_array_new(FALSE, FALSE, sizeof(result_t));
     g_mutex_init(&ob->stats_lock);
+    ob->control_due = true;    /* what waited while the daemon was down */
     *out = ob;
     return COR_OK;
 }
@@ -749,6 +769,7 @@ cor_outbound_flush(cor_outbound_t *ob, bool wait_retries, int64_t deadline_ms,
 {
     *err = NULL;
     int64_t deadline = g_get_monotonic_time() + deadline_ms * 1000;
+    ob->control_due = true;
     while (true) {
         long wait = round_once(ob);
         bool idle = ob->busy == 0 && g_queue_is_empty(&ob->pending);

@@ -495,6 +495,10 @@ committer_main(gpointer data)
                           batch->len == 1 ? "" : "s", err ? err : cor_status_to_string(s));
         else
             cor_log_debug("committed %u message%s", batch->len, batch->len == 1 ? "" : "s");
+        /* read before the deliveries are handed over (the main loop frees them) */
+        bool wake = false;
+        for (guint i = 0; i < batch->len; i++)
+            wake = wake || ((cor_delivery_t *) g_ptr_array_index(batch, i))->wakes_outbound;
         /* the answers are written by the main loop, never by this thread */
         for (guint i = 0; i < batch->len; i++) {
             GSource *src = g_idle_source_new();
@@ -505,11 +509,8 @@ committer_main(gpointer data)
         }
         if (s == COR_OK) {
             kick_indexer(srv);
-            for (guint i = 0; srv->outbound && i < batch->len; i++)
-                if (((cor_delivery_t *) g_ptr_array_index(batch, i))->wakes_outbound) {
-                    cor_outbound_kick(srv->outbound);
-                    break;
-                }
+            if (wake && srv->outbound)
+                cor_outbound_kick(srv->outbound);
             if (srv->committed)
                 srv->committed(srv->committed_data);
         }

@@ -241,7 +241,7 @@ sink_wait "$SINK" 20 60 || fail "fan-out did not start"
 serve_kill
 before=$(sink_count "$SINK")
 left=$(q "SELECT count(*) FROM outbox_rcpt")
-echo "# killed with $before copies at the sink, $left still queued"
+echo "# report: fan-out killed with $before copies at the sink, $left still queued"
 [ "$left" -gt 0 ] || fail "the kill came after the fan-out ended: nothing proven"
 sink_stop
 sink_start "$SINK" "$SINK_PORT" || fail "fast sink"
@@ -252,7 +252,7 @@ total=$(sink_rcpts "$SINK" | grep -c '^m')
 distinct=$(sink_rcpts "$SINK" | grep '^m' | sort -u | wc -l)
 check_eq "$distinct" 1500 "every member got the post"
 dups=$((total - distinct))
-echo "# copies sent twice after the kill: $dups (connections: 8)"
+echo "# report: copies sent twice after the kill: $dups (connections: 8)"
 [ "$dups" -le 8 ] || fail "$dups duplicates: more than the 8 transfers that can be in flight"
 
 serve_stop
