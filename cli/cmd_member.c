@@ -140,10 +140,11 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
     static const char usage[] =
         "usage: corridor member add GROUP ADDRESS [--name N] [--mode each|digest|none] "
         "[--role member|owner|moderator] [--welcome]\n"
-        "       corridor member set GROUP ADDRESS [--name N] [--mode M] [--role R] [--enable]\n"
+        "       corridor member set GROUP ADDRESS [--name N] [--mode M] [--role R] [--enable]"
+        " [--own-copies yes|no]\n"
         "       corridor member remove GROUP ADDRESS [--opt-out]\n"
         "       corridor member list GROUP [--json]";
-    g_autofree char *name = NULL, *mode = NULL, *role = NULL;
+    g_autofree char *name = NULL, *mode = NULL, *role = NULL, *own = NULL;
     gboolean json = FALSE, welcome = FALSE, opt_out = FALSE, enable = FALSE;
     GOptionEntry entries[] = {
         { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name", "N" },
@@ -157,6 +158,8 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
         { "enable", 0, 0, G_OPTION_ARG_NONE, &enable,
           "set: send to the member again (delivery disabled after bounces): clears the "
           "bounce score", NULL },
+        { "own-copies", 0, 0, G_OPTION_ARG_STRING, &own,
+          "set: yes to get a copy of one's own posts (the default is no)", "yes|no" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "list: one JSON object per line", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -179,6 +182,10 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
         return cli_error("--opt-out goes with 'member remove'");
     if (enable && !set)
         return cli_error("--enable goes with 'member set'");
+    if (own && !set)
+        return cli_error("--own-copies goes with 'member set'");
+    if (own && strcmp(own, "yes") != 0 && strcmp(own, "no") != 0)
+        return cli_error("--own-copies: '%s' is not yes or no", own);
     if (mode && !cor_member_mode_valid(mode))
         return cli_error("invalid mode '%s' (use each, digest or none)", mode);
     if (role && !cor_member_role_valid(role))
@@ -221,6 +228,8 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
         s = cor_store_member_set(st, g->id, addr, name, mode, role);
         if (s == COR_OK && enable)
             s = cor_store_member_set_status(st, g->id, addr, true, "");
+        if (s == COR_OK && own)
+            s = cor_store_member_set_self_copy(st, g->id, addr, strcmp(own, "yes") == 0);
     } else if (s == COR_OK && opt_out) {
         s = cor_store_member_leave(st, g->id, addr, "cli");
         if (s == COR_ERR_NOT_FOUND) {       /* the opt-out is recorded all the same */

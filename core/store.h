@@ -97,6 +97,43 @@
  *   tokens(token, kind, group_id, address, ref, data, created, expires) [v4]
  *       one-time secrets: 'join' (an outside address confirming it wants
  *       to join) and 'moderate' (ref = held.id).
+ *   counters(name PRIMARY KEY, value)                                 [v5]
+ *   thread_nodes.seq                                                  [v5]
+ *       the post sequence: every time a node becomes a real post (an
+ *       INSERT with msg, or a ghost whose msg is filled in) a trigger adds
+ *       one to counters('post') and writes the new value into the node's
+ *       seq.  So seq orders posts as they were stored *in that group*, and
+ *       never goes back: unlike messages.id, it is not shared by the same
+ *       bytes stored in two groups at different times, and not reused
+ *       after a group delete removed the newest rows.  Digests remember
+ *       how far they got in this sequence (a high-water mark): "every post
+ *       with seq <= N is covered".  Nodes stored before v5 got seq = msg and
+ *       the counter their maximum.  Indexed by (group_id, seq).
+ *   members.digest_from                                               [v5]
+ *       the post sequence when the member's mode last became 'digest'
+ *       (a trigger on INSERT and on UPDATE OF mode sets it; v5 set it for
+ *       the digest-mode members then): their first digest starts there, so
+ *       switching from 'each' never repeats copies already received.
+ *   digest_prefs(address PRIMARY KEY, combined, format, updated)      [v5]
+ *       a person's digest choices, whatever their groups (absent: the
+ *       defaults): combined 1 = one digest for all their digest-mode
+ *       groups (sections per group) rather than one per group; format
+ *       'multipart' (text + HTML, the default), 'rfc1153' (plain text
+ *       digest) or 'mime' (multipart/digest of the originals).
+ *   digests(id, address, scope, period, from_seq, upto_seq, state, posts,
+ *           outbox, message_id, created)                              [v5]
+ *       every digest made, UNIQUE (address, scope, period): scope is the
+ *       group's name, or '*' for a combined digest; period names the
+ *       schedule slot it was for ('2025-03-04' daily, '2025-W10' weekly,
+ *       'now-...' for `digest send --now`).  It covered the posts with
+ *       from_seq < seq <= upto_seq of its groups.  state 'queued': the
+ *       digest's bytes went into the outbox (row `outbox`) in the same
+ *       transaction as this row, so it is made exactly once; 'empty':
+ *       nothing was new, nothing sent (the slot is done all the same).
+ *       A member's next digest for a group starts after the largest
+ *       upto_seq of their digests for that group or '*', or after
+ *       members.digest_from when that is larger.  A trigger deletes a
+ *       group's rows (scope = its name) with the group.
  *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
@@ -287,6 +324,9 @@ cor_status_t cor_store_optout_check(cor_store_t *st, int64_t group_id, const cha
 /* Enables or disables a member's delivery (`reason` "" when enabling). */
 cor_status_t cor_store_member_set_status(cor_store_t *st, int64_t group_id, const char *address,
                                          bool enabled, const char *reason);
+/* Whether the member gets copies of their own posts (default no). */
+cor_status_t cor_store_member_set_self_copy(cor_store_t *st, int64_t group_id,
+                                            const char *address, bool yes);
 /* Members with a role ('owner', 'moderator'; NULL: both) as addresses
  * (GPtrArray of char*, transfer full). */
 cor_status_t cor_store_member_staff(cor_store_t *st, int64_t group_id, const char *role,
@@ -674,5 +714,98 @@ cor_status_t cor_store_member_details(cor_store_t *st, int64_t group_id, GPtrArr
  * Both GArray of int64_t, transfer full. */
 cor_status_t cor_store_group_delete(cor_store_t *st, int64_t group_id, GArray **removed,
                                     GArray **kept);
+
+/* ==== digests (store_digest.c; schema above) ==== */
+
+/* The post sequence now: every post with seq <= *seq is stored (inside a
+ * read transaction, what that snapshot holds). */
+cor_status_t cor_store_post_seq(cor_store_t *st, int64_t *seq);
+
+/* A person's digest choices (digest_prefs); the defaults (separate digests,
+ * 'multipart') when they never chose.  *format transfer full. */
+cor_status_t cor_store_digest_prefs_get(cor_store_t *st, const char *address, bool *combined,
+                                        char **format);
+/* Changes them: `combined` NULL or `format` NULL leaves that one as it is.
+ * The store does not check the format's name (digest/digest.h does). */
+cor_status_t cor_store_digest_prefs_set(cor_store_t *st, const char *address,
+                                        const bool *combined, const char *format);
+
+/* One of a person's memberships in 'digest' mode (enabled), with where
+ * its next digest starts. */
+typedef struct cor_digest_membership {
+    int64_t group_id;
+    char *group;               /* name */
+    char *title;
+    cor_visibility_t visibility;
+    char *name;                /* the member's name, "" when unknown */
+    char *token;               /* the member's unsubscribe token, "" when none */
+    int64_t after;             /* posts with seq > after are new to them: the
+                                  largest of members.digest_from and the
+                                  upto_seq of their digests for this group
+                                  or '*' */
+    int64_t last_at;           /* when their last digest for it was made, 0: none */
+} cor_digest_membership_t;
+void cor_digest_membership_free(cor_digest_membership_t *m);
+/* The address's enabled digest-mode memberships by group name (GPtrArray of
+ * cor_digest_membership_t*, transfer full; empty when none). */
+cor_status_t cor_store_digest_memberships(cor_store_t *st, const char *address, GPtrArray **out);
+/* Every address with at least one enabled digest-mode membership, sorted
+ * (GPtrArray of char*, transfer full). */
+cor_status_t cor_store_digest_addresses(cor_store_t *st, GPtrArray **out);
+
+/* One accepted post of a digest (strings borrowed for the callback). */
+typedef struct cor_store_digest_post {
+    int64_t seq;
+    int64_t msg;               /* messages.id */
+    int64_t thread;            /* live thread id */
+    const char *message_id;
+    int64_t date;
+    const char *subject;
+    const char *from_name;
+    const char *from_addr;
+    const char *refs;          /* References, space separated, oldest first */
+    bool has_attachments;
+} cor_store_digest_post_t;
+/* Calls fn for every accepted post of the group with after < seq <= upto,
+ * by seq.  Held posts are not posts; restricted ones are left out.  A status
+ * other than COR_OK from fn stops the walk and is returned. */
+cor_status_t cor_store_digest_posts(cor_store_t *st, int64_t group_id, int64_t after, int64_t upto,
+                                    cor_status_t (*fn)(const cor_store_digest_post_t *p, void *data),
+                                    void *data);
+
+/* A thread as a digest names it: the subject of its earliest accepted post
+ * (by date; transfer full), how many accepted posts it had with
+ * seq <= after (*earlier: 0 means the thread is new), and in all up to
+ * `upto`. */
+cor_status_t cor_store_digest_thread(cor_store_t *st, int64_t thread, int64_t after, int64_t upto,
+                                     char **subject, int64_t *earlier, int64_t *total);
+
+/* A digest made (a row of `digests`). */
+typedef struct cor_digest_record {
+    int64_t id;
+    char *address;
+    char *scope;               /* group name, or "*" */
+    char *period;
+    int64_t from_seq, upto_seq;
+    char *state;               /* 'queued' or 'empty' */
+    int64_t posts;
+    int64_t outbox;            /* 0: none */
+    char *message_id;
+    int64_t created;
+} cor_digest_record_t;
+void cor_digest_record_free(cor_digest_record_t *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_digest_record_t, cor_digest_record_free)
+/* Records a digest inside the caller's transaction (the one that queued
+ * its bytes).  COR_DUPLICATE, nothing written, when the address has one
+ * for this scope and period already.  r->id is set. */
+cor_status_t cor_store_digest_add(cor_store_t *st, cor_digest_record_t *r);
+/* COR_OK with *out when the address has a digest for scope and period,
+ * COR_ERR_NOT_FOUND if not.  Transfer full. */
+cor_status_t cor_store_digest_get(cor_store_t *st, const char *address, const char *scope,
+                                  const char *period, cor_digest_record_t **out);
+/* The digests made, newest first, of one address (NULL: all), at most
+ * `max` (GPtrArray of cor_digest_record_t*, transfer full). */
+cor_status_t cor_store_digest_list(cor_store_t *st, const char *address, guint max,
+                                   GPtrArray **out);
 
 #endif

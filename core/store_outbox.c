@@ -228,6 +228,23 @@ cor_store_member_set_status(cor_store_t *st, int64_t group_id, const char *addre
 }
 
 cor_status_t
+cor_store_member_set_self_copy(cor_store_t *st, int64_t group_id, const char *address, bool yes)
+{
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "UPDATE members SET self_copy = ?3 WHERE group_id = ?1 AND address = ?2");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, yes ? 1 : 0);
+    cor_status_t s = cor_store_step_done(st, q, "cannot change member");
+    if (s == COR_OK && sqlite3_changes(st->db) == 0)
+        return cor_store_set_error(st, COR_ERR_NOT_FOUND, "%s is not a member", addr);
+    return s;
+}
+
+cor_status_t
 cor_store_member_staff(cor_store_t *st, int64_t group_id, const char *role, GPtrArray **out)
 {
     *out = NULL;

@@ -42,8 +42,8 @@ cor_control_new(const cor_config_t *cfg, const char *base_url)
     c->threshold = number(cfg, "bounces", "threshold", 5.0);
     c->hard_score = number(cfg, "bounces", "hard_score", 1.0);
     c->soft_score = number(cfg, "bounces", "soft_score", 0.5);
-    c->half_life = cor_config_int(cfg, "bounces", "half_life") / 1000;
-    c->confirm_ttl = cor_config_int(cfg, "commands", "confirm_ttl") / 1000;
+    c->half_life = cor_config_int(cfg, "bounces", "half_life");  /* seconds */
+    c->confirm_ttl = cor_config_int(cfg, "commands", "confirm_ttl");
     return c;
 }
 
@@ -64,10 +64,13 @@ cor_control_count_failure(cor_control_t *c, cor_store_t *st, int64_t group_id, c
                           const char *source)
 {
     bool disabled = false;
+    /* The threshold is reached at the precision scores are shown with (two
+     * decimals): three hard bounces seconds apart decay to 2.99998, and must
+     * reach a threshold of 3 all the same. */
     cor_status_t s = cor_store_bounce_record(st, group_id, address, hard ? "hard" : "soft",
                                              hard ? c->hard_score : c->soft_score, status, detail,
                                              source, (int64_t) time(NULL), c->half_life,
-                                             c->threshold, &disabled);
+                                             c->threshold - 0.005, &disabled);
     if (s != COR_OK || !disabled)
         return s;
     g_autoptr(GPtrArray) groups = NULL;
@@ -98,14 +101,30 @@ handle_bounce(cor_control_t *c, cor_store_t *st, const cor_control_mail_t *cm, c
 {
     gsize len;
     const char *raw = g_bytes_get_data(cm->raw, &len);
+    raw = raw ? raw : "";
+    /* The parser takes the envelope sender from Return-Path (bounce.h),
+     * which an LMTP delivery does not add: the envelope's goes on top. */
+    g_autoptr(cor_headers_t) h = cor_headers_parse(raw, len);
+    g_autoptr(GByteArray) with_rp = NULL;
+    if (!cor_headers_get(h, "Return-Path")) {
+        g_autofree char *rp = g_strdup_printf("Return-Path: <%s>\r\n", cm->env_from);
+        with_rp = g_byte_array_sized_new((guint) (strlen(rp) + len));
+        g_byte_array_append(with_rp, (const guint8 *) rp, (guint) strlen(rp));
+        g_byte_array_append(with_rp, (const guint8 *) raw, (guint) len);
+        raw = (const char *) with_rp->data;
+        len = with_rp->len;
+    }
     g_autoptr(cor_bounce_report_t) r = NULL;
-    cor_status_t s = cor_bounce_parse(raw ? raw : "", len, &r);
+    cor_status_t s = cor_bounce_parse(raw, len, &r);
     if (s != COR_OK) {
         *note = g_strdup("unreadable bounce");
         return COR_OK;
     }
     if (r->cls == COR_BOUNCE_IGNORED) {
-        *note = g_strdup_printf("ignored (%s: %s)", r->format, r->why ? r->why : "");
+        /* why often starts with the format ("auto-reply: ...") */
+        bool named = r->why && g_str_has_prefix(r->why, r->format);
+        *note = g_strdup_printf("ignored (%s%s%s)", named ? "" : r->format, named ? "" : ": ",
+                                r->why ? r->why : "");
         return COR_OK;
     }
     g_autofree char *verp = cor_verp_decode(cm->detail);
@@ -226,12 +245,14 @@ verb_of(const char *line, char **arg)
     size_t n = 0;
     while (g_ascii_isalpha(line[n]))
         n++;
-    if (n == 0 || (line[n] && !g_ascii_isspace(line[n]) && line[n] != ':'))
+    /* "leave", "leave planning", "reject: reason", "Unsubscribe." */
+    bool stop = line[n] && strchr(".!", line[n]) && (!line[n + 1] || g_ascii_isspace(line[n + 1]));
+    if (n == 0 || (line[n] && !g_ascii_isspace(line[n]) && line[n] != ':' && !stop))
         return NULL;
     for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
         if (strlen(verbs[i]) == n && g_ascii_strncasecmp(line, verbs[i], n) == 0) {
             const char *rest = line + n;
-            if (*rest == ':')
+            if (*rest == ':' || stop)
                 rest++;
             *arg = g_strstrip(g_strdup(rest));
             return verbs[i];
@@ -395,7 +416,9 @@ do_leave(request_t *rq)
 {
     cor_status_t s = cor_store_member_leave(rq->st, rq->g->id, rq->sender, "email");
     if (s == COR_ERR_NOT_FOUND) {
-        g_string_append_printf(rq->reply, "%s is not a member of %s.\n", rq->sender, rq->g->name);
+        /* the opt-out stands all the same: a directory sync will not add them */
+        g_string_append_printf(rq->reply, "%s is not a member of %s, and will not be added to it "
+                                          "by the staff directory.\n", rq->sender, rq->g->name);
         return COR_OK;
     }
     if (s != COR_OK)
@@ -628,7 +651,11 @@ handle_request(cor_control_t *c, cor_store_t *st, const cor_control_mail_t *cm, 
         return handle_bounce(c, st, &as_bounce, domain, note);
     }
     g_autofree char *auto_reply = cor_autoreply_detect(msg, h, cm->env_from);
-    if (auto_reply || !*cm->env_from || cor_message_id_generated(msg->message_id)) {
+    /* GROUP-leave@ is written only in List-Unsubscribe: what arrives there is
+     * a mail client's unsubscribe, often marked auto-generated.  It is
+     * carried out (never answered); anything else automatic is ignored. */
+    bool leave_addr = strcmp(cm->detail, "leave") == 0;
+    if ((auto_reply && !leave_addr) || !*cm->env_from || cor_message_id_generated(msg->message_id)) {
         /* never answer an auto-reply, the null sender, or ourselves */
         *note = g_strdup_printf("not answered (%s)", auto_reply ? auto_reply
                                                    : !*cm->env_from ? "null sender"
@@ -720,7 +747,7 @@ handle_request(cor_control_t *c, cor_store_t *st, const cor_control_mail_t *cm, 
     } else if (strcmp(verb, "approve") == 0 || strcmp(verb, "reject") == 0) {
         s = do_moderate(&rq, strcmp(verb, "approve") == 0, token, reason);
     }
-    if (s == COR_OK && rq.reply->len > 0) {
+    if (s == COR_OK && rq.reply->len > 0 && !auto_reply) {
         g_autofree char *subj = rq.reply_subject ? g_strdup(rq.reply_subject)
                                                  : g_strdup_printf("Re: %s", *msg->subject
                                                                    ? msg->subject : done);
@@ -868,9 +895,10 @@ cor_control_hold_request(cor_store_t *st, int64_t group_id, const char *group, c
         "The start of the post:\n\n",
         group, domain, msg->from_name, *msg->from_name ? " <" : "", msg->from_addr,
         *msg->from_name ? ">" : "", msg->subject, filter, reason, held_id);
-    g_auto(GStrv) lines = g_strsplit(msg->body_head ? msg->body_head : "", "\n", 16);
+    g_autofree char *head = g_strchomp(g_strdup(msg->body_head ? msg->body_head : ""));
+    g_auto(GStrv) lines = g_strsplit(head, "\n", 16);
     for (size_t i = 0; lines[i] && i < 15; i++)
-        g_string_append_printf(t, "| %s\n", lines[i]);
+        g_string_append_printf(t, "|%s%s\n", *g_strchomp(lines[i]) ? " " : "", lines[i]);
     g_ptr_array_add(to, NULL);
     cor_notice_t n = {
         .kind = "moderate", .group_id = group_id, .group = group, .domain = domain,

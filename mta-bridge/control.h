@@ -19,10 +19,24 @@
  *   confirm TOKEN          a join confirmation
  *   approve|reject TOKEN   a moderator's decision on a held post
  *
- * The command is the subject, or the first non-empty line of the body that
- * is not quoted; "Re:" and the like are skipped.  A reply is never sent to
- * an auto-reply, a bounce, or the null sender, and every reply is
- * auto-generated (core/mailgen.h).
+ * Where the command is: the first of the body's own lines (not quoted,
+ * before the signature or the message replied to, at most ten) that is a
+ * command meant as one — "leave", "leave planning", "mode digest", not
+ * "Leave the booking to me" — else the subject ("Re:", "AW:" and [tags]
+ * skipped).  A reply to a moderation request or a join confirmation (the
+ * subject starts "approve TOKEN" or "confirm TOKEN") is that, unless its text
+ * says "reject" (the rest of that line and the lines after it are the
+ * reason); other command words in it are ordinary words.  A token is used
+ * only by its own group and, for a join, its own address: a reply from
+ * anyone else leaves it usable.  A reply is never sent to an auto-reply, a
+ * bounce, or the null sender, and every reply is auto-generated
+ * (core/mailgen.h).
+ *
+ * Bounces: the report's class counts against the member the VERP address
+ * names (without one, against every failed recipient the report names);
+ * auto-replies and delays never count.  A member is disabled when the
+ * decayed score reaches [bounces] threshold (at the two decimals scores are
+ * shown with), and the owners are told once.
  */
 #ifndef COR_CONTROL_H
 #define COR_CONTROL_H

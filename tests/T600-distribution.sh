@@ -116,6 +116,18 @@ check_eq "$($HDR "$f" From Reply-To Cc)" "From: Ann Example <ann@council.test>
 Reply-To: planning@lists.test
 Cc: <none>" "internal author"
 
+test_case "the author gets their own copy when they ask for it"
+cor member set planning bob@council.test --own-copies yes >/dev/null || fail "own-copies"
+rm -f "$SINK"/*
+sed 's/p1@council.test/p1b@council.test/; s/Ann Example <ann@/Bob Example <bob@/' "$TMP/p1.eml" >"$TMP/p1b.eml"
+post "$TMP/p1b.eml" bob@council.test
+sink_wait "$SINK" 4 30 || fail "copies: $(sink_count "$SINK")"
+sleep 0.3
+check_eq "$(sink_rcpts "$SINK" | grep -c bob@council.test)" 1 "bob's own copy"
+cor member set planning bob@council.test --own-copies no >/dev/null
+out=$(cor member set planning bob@council.test --own-copies maybe 2>&1) && fail "maybe accepted"
+case $out in *"not yes or no"*) ;; *) fail "error: $out" ;; esac
+
 test_case "DMARC munge-external: an outside author becomes 'Name via Group', author in Cc"
 rm -f "$SINK"/*
 cat >"$TMP/p2.eml" <<'EOF2'
