@@ -16,8 +16,22 @@ text_part(const char *subtype, const char *text)
     return p;
 }
 
+static char *build(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id);
+
 char *
 cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
+{
+    return build(m, NULL, len, message_id);
+}
+
+char *
+cor_mailgen_build_mime(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id)
+{
+    return build(m, body, len, message_id);
+}
+
+static char *
+build(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id)
 {
     cor_message_init();
     GMimeMessage *msg = g_mime_message_new(TRUE);
@@ -51,9 +65,13 @@ cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
         char *loop = g_strdup_printf("%s@%s", m->group, m->domain);
         g_mime_object_set_header(o, "X-Loop", loop, NULL);
         g_free(loop);
-        char *lid = g_strdup_printf("<%s.%s>", m->group, m->domain);
+        char *phrase = m->list_title && *m->list_title
+            ? g_mime_utils_header_encode_phrase(NULL, m->list_title, "utf-8") : NULL;
+        char *lid = g_strdup_printf("%s%s<%s.%s>", phrase ? phrase : "", phrase ? " " : "",
+                                    m->group, m->domain);
         g_mime_object_set_header(o, "List-Id", lid, NULL);
         g_free(lid);
+        g_free(phrase);
     }
     for (size_t i = 0; m->extra && m->extra[i]; i++) {
         const char *colon = strchr(m->extra[i], ':');
@@ -67,7 +85,10 @@ cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
         g_free(name);
     }
 
-    if (m->html) {
+    GMimeObject *body = NULL;
+    if (body) {
+        g_mime_message_set_mime_part(msg, body);
+    } else if (m->html) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
         GMimeTextPart *t = text_part("plain", m->text);
         GMimeTextPart *h = text_part("html", m->html);
@@ -75,13 +96,31 @@ cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
         g_mime_multipart_add(alt, GMIME_OBJECT(h));
         g_object_unref(t);
         g_object_unref(h);
-        g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
-        g_object_unref(alt);
+        body = GMIME_OBJECT(alt);
     } else {
-        GMimeTextPart *t = text_part("plain", m->text);
-        g_mime_message_set_mime_part(msg, GMIME_OBJECT(t));
-        g_object_unref(t);
+        body = GMIME_OBJECT(text_part("plain", m->text));
     }
+    if (m->attach) {
+        /* the original, whole and unchanged, as message/rfc822 */
+        GMimeStream *in = g_mime_stream_mem_new_with_buffer(m->attach, m->attach_len);
+        GMimeParser *parser = g_mime_parser_new_with_stream(in);
+        GMimeMessage *orig = g_mime_parser_construct_message(parser, NULL);
+        g_object_unref(parser);
+        g_object_unref(in);
+        if (orig) {
+            GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+            g_mime_multipart_add(mixed, body);
+            g_object_unref(body);
+            GMimeMessagePart *mp = g_mime_message_part_new_with_message("rfc822", orig);
+            g_mime_object_set_disposition(GMIME_OBJECT(mp), "inline");
+            g_mime_multipart_add(mixed, GMIME_OBJECT(mp));
+            g_object_unref(mp);
+            g_object_unref(orig);
+            body = GMIME_OBJECT(mixed);
+        }
+    }
+    g_mime_message_set_mime_part(msg, body);
+    g_object_unref(body);
 
     GMimeFormatOptions *fo = g_mime_format_options_clone(NULL);
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);

@@ -13,12 +13,15 @@
 #define COR_MAILGEN_H
 
 #include <glib.h>
+#include <gmime/gmime.h>
 #include <stddef.h>
 
 typedef struct cor_mailgen {
     const char *kind;          /* Message-ID kind: "notice", "welcome", "digest", ... */
     const char *domain;        /* the list domain (Message-ID, X-Loop, List-Id) */
     const char *group;         /* the group it speaks for, or NULL */
+    const char *list_title;    /* with group: List-Id's phrase ("Planning
+                                  <planning.DOMAIN>"), or NULL for none */
     const char *from_name;     /* display name, may be NULL */
     const char *from_addr;     /* address */
     const char *to;            /* address, or "Name <address>" written by the caller */
@@ -30,10 +33,18 @@ typedef struct cor_mailgen {
     const char *html;          /* an HTML alternative, or NULL */
     const char *const *extra;  /* more header lines "Name: value", NULL-terminated, or NULL */
     gint64 date;               /* seconds since the epoch; 0: now */
+    const char *attach;        /* a message to attach whole (message/rfc822), or NULL */
+    size_t attach_len;
 } cor_mailgen_t;
 
 /* The complete message (CRLF line ends), *len its length; transfer full.
  * *message_id (optional) gets the new Message-ID without <> (transfer full). */
 char *cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id);
+
+/* The same with a body the caller built with GMime (a multipart/mixed
+ * holding a multipart/digest, say) in place of text and html, which are
+ * ignored.  `body` transfer none. */
+char *cor_mailgen_build_mime(const cor_mailgen_t *m, GMimeObject *body, size_t *len,
+                             char **message_id);
 
 #endif

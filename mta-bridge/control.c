@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/mailgen.h"
 #include "filters/autoreply.h"
 #include "filters/headers.h"
 #include "filters/held.h"
@@ -793,8 +794,28 @@ handle_owner(cor_store_t *st, const cor_control_mail_t *cm, cor_group_t *g, cons
         return COR_OK;
     }
     g_ptr_array_add(to, NULL);
+    /* passed on as corridor's own message with the original attached whole:
+     * marked auto-generated like everything corridor sends, and no DMARC
+     * failure for a From: that is not ours */
+    const char *who = msg && *msg->from_addr ? msg->from_addr : cm->env_from;
+    g_autofree char *subject = g_strdup_printf("For the owners of %s: %s", g->name,
+                                               msg ? msg->subject : "");
+    g_autofree char *text = g_strdup_printf(
+        "%s wrote to %s-owner@%s; their message is attached.\n"
+        "Reply to them directly: %s\n", *who ? who : "Someone", g->name, domain,
+        *who ? who : "(no address)");
+    g_autofree char *from = g_strdup_printf("%s-request@%s", g->name, domain);
+    g_autofree char *from_name = g_strdup_printf("%s (corridor)", g->name);
+    g_autofree char *to_text = g_strjoinv(", ", (char **) to->pdata);
+    cor_mailgen_t mg = {
+        .kind = "owner", .domain = domain, .group = g->name, .from_name = from_name,
+        .from_addr = from, .to = to_text, .subject = subject, .text = text,
+        .reply_to = *who ? who : NULL, .attach = raw, .attach_len = len,
+    };
+    size_t blen;
+    g_autofree char *bytes = cor_mailgen_build(&mg, &blen, NULL);
     g_autofree char *env = g_strdup_printf("%s-bounces@%s", g->name, domain);
-    s = cor_store_outbox_add(st, "owner", g->id, domain, env, raw, len,
+    s = cor_store_outbox_add(st, "owner", g->id, domain, env, bytes, blen,
                              (const char *const *) to->pdata, NULL);
     if (s == COR_OK) {
         (*queued)++;

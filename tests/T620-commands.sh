@@ -275,6 +275,20 @@ f=$(reply_to fay@council.test "did not find a command") || fail "no help for a n
 [ -n "$f" ] && { $HDR "$f" --body | grep -q "mode digest" || fail "help text missing"; }
 check_eq "$(member fay@council.test)" "" "fay not joined"
 
+test_case "mail to GROUP-owner@ reaches the owners as corridor's own message, the original attached"
+send pat@agency.test planning-owner@lists.test "Question about the group" "Who runs this group?" >/dev/null
+settle
+f=$(reply_to boss@council.test "Question about the group") || fail "the owner got nothing"
+check_eq "$($HDR "$f" Subject Auto-Submitted Reply-To)" "Subject: For the owners of planning: Question about the group
+Auto-Submitted: auto-generated
+Reply-To: pat@agency.test" "the notice"
+grep -q '^Content-Type: message/rfc822' "$f" || fail "the original is not attached"
+grep -q '^Who runs this group?' "$f" || fail "the original's text is not there"
+before=$(replies_to boss@council.test)
+send pat@agency.test planning-owner@lists.test "Automatic reply: Question" "I am away." "Auto-Submitted: auto-replied" >/dev/null
+settle
+check_eq "$(replies_to boss@council.test)" "$before" "an auto-reply to -owner@ is not passed on"
+
 test_case "a private group refuses email joins"
 send gil@council.test hr-request@lists.test join >/dev/null
 send gil@council.test hr-join@lists.test >/dev/null
