@@ -44,6 +44,8 @@ bridge_SRCS :=
 filters_SRCS:=
 web_SRCS    :=
 web_GENSRCS :=
+digest_SRCS :=
+digest_GENSRCS :=
 unit_TESTS  :=
 
 all: corridor
@@ -53,6 +55,7 @@ include core/search/Makefile.local
 include filters/Makefile.local
 include mta-bridge/Makefile.local
 include archive-web/Makefile.local
+include digest/Makefile.local
 include cli/Makefile.local
 include tests/Makefile.local
 
@@ -61,10 +64,12 @@ cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
 bridge_OBJS := $(bridge_SRCS:%.c=$(O)/%.o)
 filters_OBJS := $(filters_SRCS:%.c=$(O)/%.o)
 web_OBJS  := $(web_SRCS:%.c=$(O)/%.o) $(web_GENSRCS:%.c=%.o)
+digest_OBJS := $(digest_SRCS:%.c=$(O)/%.o) $(digest_GENSRCS:%.c=%.o)
 LIBCORE   := $(O)/libcorridor.a
 LIBBRIDGE := $(O)/libbridge.a
 LIBWEB    := $(O)/libweb.a
 LIBFILTERS := $(O)/libfilters.a
+LIBDIGEST := $(O)/libdigest.a
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,15 +95,19 @@ $(LIBWEB): $(web_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE)
-	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
+$(LIBDIGEST): $(digest_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
 	cp $(O)/corridor corridor.tmp && mv -f corridor.tmp corridor
 
-$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE)
+$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 
@@ -148,4 +157,4 @@ clean:
 
 .PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive bench-fanout clean unit corridor
 
--include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d)
+-include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d) $(digest_OBJS:.o=.d)

@@ -102,5 +102,6 @@ int cmd_reindex(cor_cli_t *cli, int argc, char **argv);
 int cmd_archive(cor_cli_t *cli, int argc, char **argv);
 int cmd_held(cor_cli_t *cli, int argc, char **argv);
 int cmd_filter(cor_cli_t *cli, int argc, char **argv);
+int cmd_digest(cor_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const struct {
     { "held",    cmd_held,    "held list|show|approve|reject: posts waiting for a moderator" },
     { "outbox",  cmd_outbox,  "outbox [list|flush]: mail waiting to go out, and sending it now" },
     { "bounces", cmd_bounces, "bounces GROUP: members' bounce scores and recent failures" },
+    { "digest",  cmd_digest,  "digest preview|send|set|list: members' daily and weekly digests" },
     { "filter",  cmd_filter,  "filter explain --group NAME FILE: why a message is accepted or refused" },
     { "serve",   cmd_serve,   "run the daemon: LMTP intake, indexing" },
     { "deliver", cmd_deliver, "deliver --group NAME < MESSAGE: store one message (pipe)" },

@@ -167,6 +167,18 @@ static const cor_tunable_t tunables[] = {
       "Groups everyone in the staff directory follows ('corridor directory sync'), e.g. all-staff." },
     { "directory", "mode", COR_CONFIG_STRING, "digest",
       "Delivery mode of the memberships a directory sync adds: each, digest or none." },
+    { "digest", "timezone", COR_CONFIG_STRING, "Europe/London",
+      "Time zone of digest times and of the times a digest shows (an IANA name)." },
+    { "digest", "time", COR_CONFIG_STRING, "07:00",
+      "Local time digests go, HH:MM, for groups without their own digest_time and for combined digests." },
+    { "digest", "day", COR_CONFIG_STRING, "daily",
+      "daily, or the weekday of weekly digests (monday ... sunday), for groups without their own digest_day and for combined digests." },
+    { "digest", "excerpt_lines", COR_CONFIG_INT, "6",
+      "Lines of each message's new text a digest shows (quotes, signatures and disclaimers left out)." },
+    { "digest", "max_age", COR_CONFIG_DURATION, "14d",
+      "Posts dated longer ago than this are left out of digests (history imported into a group); 0: no limit." },
+    { "digest", "templates", COR_CONFIG_STRING, "",
+      "A folder whose digest.html replaces the built-in HTML template; empty: the built-in one." },
     { NULL, NULL, 0, NULL, NULL },
 };
 

@@ -161,8 +161,15 @@ cor_list_policy_load(cor_store_t *st, const cor_config_t *cfg, int64_t group_id,
     const char *rt = cor_config_string(cfg, "outbound", "reply_to");
     p->reply_to_author = rt && strcmp(rt, "author") == 0;
     p->dmarc = dmarc_mode(cor_config_string(cfg, "outbound", "dmarc"));
-    p->digest_time = g_strdup("07:00");
-    p->digest_day = g_strdup("daily");
+    /* the site's [digest] time and day, when they check */
+    g_autofree char *why = NULL;
+    const char *dt = cor_config_string(cfg, "digest", "time");
+    const char *dd = cor_config_string(cfg, "digest", "day");
+    p->digest_time = g_strdup(dt && cor_list_setting_check("digest_time", dt, &why) == COR_OK
+                                  ? dt : "07:00");
+    g_clear_pointer(&why, g_free);
+    p->digest_day = g_strdup(dd && cor_list_setting_check("digest_day", dd, &why) == COR_OK
+                                 ? dd : "daily");
     const char *const *dom = cor_config_list(cfg, "outbound", "internal_domains");
     if (!dom || !dom[0] || !*dom[0])
         dom = cor_config_list(cfg, "filters", "staff_domains");

@@ -16,7 +16,7 @@ text_part(const char *subtype, const char *text)
     return p;
 }
 
-static char *build(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id);
+static char *build(const cor_mailgen_t *m, GMimeObject *custom, size_t *len, char **message_id);
 
 char *
 cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id)
@@ -31,7 +31,7 @@ cor_mailgen_build_mime(const cor_mailgen_t *m, GMimeObject *body, size_t *len, c
 }
 
 static char *
-build(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id)
+build(const cor_mailgen_t *m, GMimeObject *custom, size_t *len, char **message_id)
 {
     cor_message_init();
     GMimeMessage *msg = g_mime_message_new(TRUE);
@@ -86,8 +86,8 @@ build(const cor_mailgen_t *m, GMimeObject *body, size_t *len, char **message_id)
     }
 
     GMimeObject *body = NULL;
-    if (body) {
-        g_mime_message_set_mime_part(msg, body);
+    if (custom) {
+        body = g_object_ref(custom);
     } else if (m->html) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
         GMimeTextPart *t = text_part("plain", m->text);

@@ -114,6 +114,7 @@
  *       (a trigger on INSERT and on UPDATE OF mode sets it; v5 set it for
  *       the digest-mode members then): their first digest starts there, so
  *       switching from 'each' never repeats copies already received.
+ *       members(address, mode) is indexed: a person's memberships.
  *   digest_prefs(address PRIMARY KEY, combined, format, updated)      [v5]
  *       a person's digest choices, whatever their groups (absent: the
  *       defaults): combined 1 = one digest for all their digest-mode
@@ -743,7 +744,8 @@ typedef struct cor_digest_membership {
                                   largest of members.digest_from and the
                                   upto_seq of their digests for this group
                                   or '*' */
-    int64_t last_at;           /* when their last digest for it was made, 0: none */
+    int64_t last_at;           /* when their last digest for it (or a combined
+                                  one) was sent, 0: none */
 } cor_digest_membership_t;
 void cor_digest_membership_free(cor_digest_membership_t *m);
 /* The address's enabled digest-mode memberships by group name (GPtrArray of
