@@ -80,6 +80,9 @@ relay = smtp://127.0.0.1:$PORT
 connections = 16
 [web]
 base_url = https://lists.council.test/
+[digest]
+# the day's messages are real ones from years ago: no age limit here
+max_age = 0
 CONF
 say "creating $NG groups and $NP people (3 groups each; half combined)"
 i=0
