@@ -11,6 +11,8 @@
  */
 #include "archive-web/archive.h"
 
+#include "core/links.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -75,9 +77,8 @@ cor_archive_key(const char *s, char out[17])
 char *
 cor_archive_message_url(const char *group, const char *message_id)
 {
-    char key[17];
-    cor_archive_key(message_id, key);
-    return rnd_msg_rel(group, key, ".html");
+    /* one layout for the archive and the links in mail (core/links.h) */
+    return cor_link_message_path(group, message_id);
 }
 
 const char *

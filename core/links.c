@@ -44,6 +44,19 @@ cor_link_verp_sender(const char *group, const char *list_domain, const char *add
 }
 
 char *
+cor_link_verp_decode(const char *detail)
+{
+    if (!detail || !*detail)
+        return NULL;
+    const char *eq = strrchr(detail, '=');
+    if (!eq || eq == detail || !eq[1] || strchr(eq + 1, '@'))
+        return NULL;
+    g_autofree char *local = g_strndup(detail, (gsize) (eq - detail));
+    g_autofree char *addr = g_strdup_printf("%s@%s", local, eq + 1);
+    return g_ascii_strdown(addr, -1);
+}
+
+char *
 cor_link_percent_encode(const char *s, const char *keep)
 {
     static const char hex[] = "0123456789ABCDEF";

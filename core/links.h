@@ -25,6 +25,9 @@ char *cor_link_unsubscribe_url(const char *base_url, const char *token);
 /* GROUP-bounces+LOCAL=DOMAIN@LISTDOMAIN for `address`, GROUP-bounces@LISTDOMAIN
  * when it has no '@' */
 char *cor_link_verp_sender(const char *group, const char *list_domain, const char *address);
+/* The member address a VERP detail ("local=domain", the part after
+ * GROUP-bounces+) names, lowercase; NULL when it names none (transfer full). */
+char *cor_link_verp_decode(const char *detail);
 
 /* Percent-encodes `s` for a URI query value (RFC 3986): everything but
  * unreserved characters (A-Z a-z 0-9 - . _ ~) and `keep` (may be NULL) is

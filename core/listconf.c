@@ -219,19 +219,27 @@ cor_list_policy_load(cor_store_t *st, const cor_config_t *cfg, int64_t group_id,
 }
 
 bool
-cor_list_internal(const cor_list_policy_t *p, const char *address)
+cor_address_in_domains(const char *address, const char *const *domains)
 {
     const char *at = address ? strrchr(address, '@') : NULL;
-    if (!at)
-        return false;
-    const char *dom = at + 1;
-    for (size_t i = 0; p->internal_domains && p->internal_domains[i]; i++) {
-        const char *d = p->internal_domains[i];
-        size_t dl = strlen(d), n = strlen(dom);
+    const char *dom = at ? at + 1 : address ? address : "";
+    size_t n = strlen(dom);
+    for (size_t i = 0; domains && domains[i]; i++) {
+        const char *d = domains[i];
+        size_t dl = strlen(d);
+        if (dl == 0)
+            continue;
         if (n == dl && g_ascii_strcasecmp(dom, d) == 0)
             return true;
         if (n > dl && dom[n - dl - 1] == '.' && g_ascii_strcasecmp(dom + n - dl, d) == 0)
             return true;
     }
     return false;
+}
+
+bool
+cor_list_internal(const cor_list_policy_t *p, const char *address)
+{
+    return address && strrchr(address, '@') &&
+           cor_address_in_domains(address, (const char *const *) p->internal_domains);
 }

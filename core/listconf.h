@@ -57,4 +57,9 @@ cor_status_t cor_list_policy_load(cor_store_t *st, const cor_config_t *cfg, int6
 /* Whether `address`'s domain is an internal one (subdomains included). */
 bool cor_list_internal(const cor_list_policy_t *p, const char *address);
 
+/* Whether `address` (or a bare domain) is in one of `domains`, or a
+ * subdomain of one; ASCII case-insensitive.  The one rule for staff and
+ * internal domains (filters, commands, DMARC rewriting). */
+bool cor_address_in_domains(const char *address, const char *const *domains);
+
 #endif

@@ -563,7 +563,8 @@ cor_status_t cor_store_outbox_next_due(cor_store_t *st, int64_t *when);
 /* ---- bounces (store_outbox.c) ---- */
 
 /* Counts a failure against a member: the score decays by half every
- * `half_life` seconds, then `score` is added; at `threshold` or more the
+ * `half_life` seconds, then `score` is added; at `threshold` or more (to two
+ * decimals, as scores are shown) the
  * member's delivery is disabled ("bounces: ...") and *disabled is set (only
  * on the change).  Not a member: recorded, nothing else. */
 cor_status_t cor_store_bounce_record(cor_store_t *st, int64_t group_id, const char *address,

@@ -635,7 +635,9 @@ cor_store_bounce_record(cor_store_t *st, int64_t group_id, const char *address, 
         return s;
     double now_score = cor_bounce_decayed(m->bounce_score, m->bounce_at, now, half_life) + score;
     bool was_enabled = strcmp(m->m.status, "enabled") == 0;
-    bool disable = was_enabled && now_score >= threshold;
+    /* reached at the precision scores are shown with (two decimals): three
+     * hard bounces seconds apart decay to 2.99998 and reach 3 all the same */
+    bool disable = was_enabled && now_score >= threshold - 0.005;
     sqlite3_stmt *u = cor_store_stmt(st,
         "UPDATE members SET bounce_score = ?3, bounce_at = ?4,"
         " status = CASE WHEN ?5 THEN 'disabled' ELSE status END,"

@@ -3,6 +3,8 @@
  * turns what they found into a verdict for one group. */
 #include "filters/filter.h"
 
+#include "core/listconf.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -623,19 +625,11 @@ domain_of(const char *addr)
     return at ? at + 1 : "";
 }
 
-/* `domain` is one of `domains` or a subdomain of one. */
+/* `domain` is one of `domains` or a subdomain of one (core/listconf.h). */
 static bool
 domain_in(const char *domain, char *const *domains)
 {
-    size_t dl = strlen(domain);
-    for (size_t i = 0; domains && domains[i]; i++) {
-        size_t l = strlen(domains[i]);
-        if (dl == l && g_ascii_strcasecmp(domain, domains[i]) == 0)
-            return true;
-        if (dl > l && domain[dl - l - 1] == '.' && g_ascii_strcasecmp(domain + dl - l, domains[i]) == 0)
-            return true;
-    }
-    return false;
+    return *domain && cor_address_in_domains(domain, (const char *const *) domains);
 }
 
 static char *

@@ -6,13 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/links.h"
+#include "core/listconf.h"
 #include "core/log.h"
 #include "core/mailgen.h"
 #include "filters/autoreply.h"
 #include "filters/headers.h"
 #include "filters/held.h"
 #include "mta-bridge/bounce.h"
-#include "mta-bridge/listcopy.h"
 #include "mta-bridge/notices.h"
 
 #define MODERATE_TTL (30 * 24 * 3600)
@@ -65,13 +66,10 @@ cor_control_count_failure(cor_control_t *c, cor_store_t *st, int64_t group_id, c
                           const char *source)
 {
     bool disabled = false;
-    /* The threshold is reached at the precision scores are shown with (two
-     * decimals): three hard bounces seconds apart decay to 2.99998, and must
-     * reach a threshold of 3 all the same. */
     cor_status_t s = cor_store_bounce_record(st, group_id, address, hard ? "hard" : "soft",
                                              hard ? c->hard_score : c->soft_score, status, detail,
                                              source, (int64_t) time(NULL), c->half_life,
-                                             c->threshold - 0.005, &disabled);
+                                             c->threshold, &disabled);
     if (s != COR_OK || !disabled)
         return s;
     g_autoptr(GPtrArray) groups = NULL;
@@ -128,7 +126,7 @@ handle_bounce(cor_control_t *c, cor_store_t *st, const cor_control_mail_t *cm, c
                                 r->why ? r->why : "");
         return COR_OK;
     }
-    g_autofree char *verp = cor_verp_decode(cm->detail);
+    g_autofree char *verp = cor_link_verp_decode(cm->detail);
     const cor_bounce_rcpt_t *first = NULL;
     for (guint i = 0; i < r->rcpts->len; i++) {
         const cor_bounce_rcpt_t *br = r->rcpts->pdata[i];
@@ -264,18 +262,7 @@ verb_of(const char *line, char **arg)
 static bool
 staff_address(const cor_config_t *cfg, const char *address)
 {
-    const char *at = strrchr(address, '@');
-    const char *const *doms = cor_config_list(cfg, "filters", "staff_domains");
-    for (size_t i = 0; at && doms && doms[i]; i++) {
-        const char *d = doms[i], *dom = at + 1;
-        size_t dl = strlen(d), n = strlen(dom);
-        if (!dl)
-            continue;
-        if ((n == dl && g_ascii_strcasecmp(dom, d) == 0) ||
-            (n > dl && dom[n - dl - 1] == '.' && g_ascii_strcasecmp(dom + n - dl, d) == 0))
-            return true;
-    }
-    return false;
+    return cor_address_in_domains(address, cor_config_list(cfg, "filters", "staff_domains"));
 }
 
 static const char *

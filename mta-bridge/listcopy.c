@@ -4,6 +4,7 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "core/links.h"
 #include "core/message.h"
 #include "core/store.h"
 
@@ -308,13 +309,6 @@ subject_without(const char *subject, const char *prefix)
     return out;
 }
 
-char *
-cor_copy_permalink(const char *group, const char *message_id)
-{
-    char hex[65];
-    cor_sha256_hex(message_id, strlen(message_id), hex);
-    return g_strdup_printf("g/%s/m/%.2s/%.16s.html", group, hex, hex);
-}
 
 cor_status_t
 cor_copy_prepare(const char *raw, size_t len, const cor_copy_params_t *p, cor_copy_t **out,
@@ -434,7 +428,7 @@ cor_copy_prepare(const char *raw, size_t len, const cor_copy_params_t *p, cor_co
     g_ptr_array_unref(extra);
 
     g_autofree char *title = encode_text(pol->title && *pol->title ? pol->title : pol->group);
-    g_autofree char *permalink = p->message_id ? cor_copy_permalink(pol->group, p->message_id) : NULL;
+    g_autofree char *permalink = p->message_id ? cor_link_message_path(pol->group, p->message_id) : NULL;
     g_string_append_printf(c->head, "List-Id: %s <%s.%s>\r\n", title, pol->group, p->domain);
     g_string_append_printf(c->head, "List-Post: <mailto:%s>\r\n", group_addr);
     g_string_append_printf(c->head, "List-Help: <mailto:%s-request@%s?subject=help>\r\n",
@@ -487,27 +481,4 @@ cor_copy_member_lines(const cor_copy_t *c, const char *token)
     return g_strdup_printf("List-Unsubscribe: <%su/%s>, <mailto:%s-leave@%s>\r\n"
                            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
                            c->base_url, token, c->group, c->domain);
-}
-
-char *
-cor_verp_sender(const char *group, const char *list_domain, const char *address)
-{
-    const char *at = strrchr(address, '@');
-    if (!at)
-        return g_strdup_printf("%s-bounces@%s", group, list_domain);
-    g_autofree char *local = g_strndup(address, (gsize) (at - address));
-    return g_strdup_printf("%s-bounces+%s=%s@%s", group, local, at + 1, list_domain);
-}
-
-char *
-cor_verp_decode(const char *detail)
-{
-    if (!detail || !*detail)
-        return NULL;
-    const char *eq = strrchr(detail, '=');
-    if (!eq || eq == detail || !eq[1] || strchr(eq + 1, '@'))
-        return NULL;
-    g_autofree char *local = g_strndup(detail, (gsize) (eq - detail));
-    g_autofree char *addr = g_strdup_printf("%s@%s", local, eq + 1);
-    return g_ascii_strdown(addr, -1);
 }

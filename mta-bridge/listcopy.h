@@ -66,13 +66,7 @@ const char *cor_copy_body(const cor_copy_t *c, size_t *len);
  * recipient is not a member (then only the mailto) — transfer full. */
 char *cor_copy_member_lines(const cor_copy_t *c, const char *token);
 
-/* VERP: GROUP-bounces+LOCAL=DOMAIN@LISTDOMAIN (transfer full). */
-char *cor_verp_sender(const char *group, const char *list_domain, const char *address);
-/* The member address a VERP detail ("local=domain") names, or NULL. */
-char *cor_verp_decode(const char *detail);
-
-/* The archive page of a message, relative to the base URL:
- * g/GROUP/m/KE/KEY.html (the archive's layout, archive-web/archive.h). */
-char *cor_copy_permalink(const char *group, const char *message_id);
+/* VERP senders, their decoding and the archive permalink are core/links.h's
+ * (the digests use them too). */
 
 #endif

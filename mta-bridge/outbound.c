@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/links.h"
 #include "core/listconf.h"
 #include "core/log.h"
 #include "core/store.h"
@@ -278,7 +279,7 @@ start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
     sl->pos = 0;
     g_autofree char *from = NULL;
     if (src->copy) {
-        from = cor_verp_sender(src->group, it->domain, it->address);
+        from = cor_link_verp_sender(src->group, it->domain, it->address);
         sl->member_lines = cor_copy_member_lines(src->copy, it->token);
         sl->piece[0] = cor_copy_head(src->copy, &sl->piece_len[0]);
         sl->piece[1] = sl->member_lines;
