@@ -16,7 +16,7 @@
 
 O        ?= build
 SANITIZE ?=
-PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd libmicrohttpd libcurl
+PKGS      = gmime-3.0 glib-2.0 gio-2.0 gobject-2.0 sqlite3 json-glib-1.0 libxml-2.0 liblzma zlib libetpan libsystemd libmicrohttpd libcurl libarchive
 
 CC       ?= cc
 CXX      ?= c++
@@ -46,6 +46,7 @@ web_SRCS    :=
 web_GENSRCS :=
 digest_SRCS :=
 digest_GENSRCS :=
+records_SRCS :=
 unit_TESTS  :=
 
 all: corridor
@@ -56,6 +57,7 @@ include filters/Makefile.local
 include mta-bridge/Makefile.local
 include archive-web/Makefile.local
 include digest/Makefile.local
+include records/Makefile.local
 include cli/Makefile.local
 include tests/Makefile.local
 
@@ -65,11 +67,13 @@ bridge_OBJS := $(bridge_SRCS:%.c=$(O)/%.o)
 filters_OBJS := $(filters_SRCS:%.c=$(O)/%.o)
 web_OBJS  := $(web_SRCS:%.c=$(O)/%.o) $(web_GENSRCS:%.c=%.o)
 digest_OBJS := $(digest_SRCS:%.c=$(O)/%.o) $(digest_GENSRCS:%.c=%.o)
+records_OBJS := $(records_SRCS:%.c=$(O)/%.o)
 LIBCORE   := $(O)/libcorridor.a
 LIBBRIDGE := $(O)/libbridge.a
 LIBWEB    := $(O)/libweb.a
 LIBFILTERS := $(O)/libfilters.a
 LIBDIGEST := $(O)/libdigest.a
+LIBRECORDS := $(O)/librecords.a
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -99,15 +103,22 @@ $(LIBDIGEST): $(digest_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/corridor: $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
-	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
+$(LIBRECORDS): $(records_OBJS) $(O)/records/.keep
+	@rm -f $@
+	$(AR) rcs $@ $(records_OBJS)
+
+$(O)/records/.keep:
+	@mkdir -p $(dir $@) && touch $@
+
+$(O)/corridor: $(cli_OBJS) $(LIBRECORDS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
+	$(CXX) $(LDFLAGS) -o $@ $(cli_OBJS) $(LIBRECORDS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 corridor: $(O)/corridor
 	cp $(O)/corridor corridor.tmp && mv -f corridor.tmp corridor
 
-$(O)/tests/unit/%: tests/unit/%.c $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
+$(O)/tests/unit/%: tests/unit/%.c $(LIBRECORDS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRECORDS) $(LIBBRIDGE) $(LIBWEB) $(LIBDIGEST) $(LIBFILTERS) $(LIBCORE) $(LDLIBS)
 
 unit: $(unit_TESTS:%=$(O)/tests/unit/%)
 
@@ -157,4 +168,4 @@ clean:
 
 .PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive bench-fanout clean unit corridor
 
--include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d) $(digest_OBJS:.o=.d)
+-include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d) $(digest_OBJS:.o=.d) $(records_OBJS:.o=.d)
