@@ -104,4 +104,15 @@ int cmd_held(cor_cli_t *cli, int argc, char **argv);
 int cmd_filter(cor_cli_t *cli, int argc, char **argv);
 int cmd_digest(cor_cli_t *cli, int argc, char **argv);
 
+/* records (issue 8): cmd_case.c dispatches `case export` and `case redact`
+ * to cmd_case_export.c */
+int cmd_case(cor_cli_t *cli, int argc, char **argv);
+int cmd_case_export(cor_cli_t *cli, int argc, char **argv);
+int cmd_case_redact(cor_cli_t *cli, int argc, char **argv);
+int cmd_foi(cor_cli_t *cli, int argc, char **argv);
+int cmd_sar(cor_cli_t *cli, int argc, char **argv);
+int cmd_audit(cor_cli_t *cli, int argc, char **argv);
+int cmd_hold(cor_cli_t *cli, int argc, char **argv);
+int cmd_retention(cor_cli_t *cli, int argc, char **argv);
+
 #endif

@@ -46,6 +46,7 @@ static const struct {
     [COR_ERR_CONTENT_TYPE]={ "attachment type refused", { 550, "5.7.1", "attachment type not accepted" } },
     [COR_ERR_SPAM]      = { "spam",               { 550, "5.7.1", "message classified as spam" } },
     [COR_ERR_GROUP_SIZE]= { "too big for the group", { 552, "5.2.3", "message length exceeds the group's limit" } },
+    [COR_ERR_HELD]      = { "under legal hold",   { 550, "5.7.1", "the record is under legal hold" } },
     [COR_ERR_INTERNAL]  = { "internal error",     { 451, "4.3.0", "local error in processing" } },
 };
 

@@ -54,6 +54,7 @@ typedef enum cor_status {
     COR_ERR_CONTENT_TYPE,  /* an attachment type the group refuses */
     COR_ERR_SPAM,          /* classified as spam upstream */
     COR_ERR_GROUP_SIZE,    /* over the group's own size limit */
+    COR_ERR_HELD,          /* under legal hold: may not be deleted */
     COR_ERR_INTERNAL,      /* a bug: an invariant did not hold */
     COR_STATUS_COUNT
 } cor_status_t;

@@ -136,6 +136,42 @@
  *       members.digest_from when that is larger.  A trigger deletes a
  *       group's rows (scope = its name) with the group.
  *
+ * Records (v6; records/ owns the code, records/records.h the API):
+ *   cases(id, ref UNIQUE, type foi|eir|sar, jurisdiction, received, due,
+ *         status open|stopped|closed, stopped_on, days_stopped, person,
+ *         opened_by, opened, closed)
+ *       dates are 'YYYY-MM-DD'; due is the statutory due date, recomputed
+ *       when a stopped clock resumes; person is a SAR's data subject.
+ *   case_events(id, case_id, at, operator, kind, text)
+ *       notes and clock stops/resumes of a case, in order.
+ *   case_queries(id, case_id, kind, query, at, operator, count, bytes)
+ *       every search run for a case, with its result count and total size.
+ *   case_messages(case_id, msg, query_id, added, added_by)
+ *       the messages selected for a case (the disclosure set).
+ *   redactions(id, case_id, msg, span_start, span_end, text_sha256, kind,
+ *              exemption, state proposed|accepted|rejected, operator, at)
+ *       byte spans of a message's readable text (records/readable.h; its
+ *       SHA-256 is text_sha256) to redact in the case's export; the stored
+ *       original is never changed.
+ *   holds(id, kind case|query|group|message, case_id, group_id, target,
+ *         reason, placed_by, placed, released_by, released)
+ *   hold_messages(hold, msg)
+ *       the messages a query or message hold covers (resolved when placed);
+ *       a case hold covers the case's messages and a group hold the group's,
+ *       whenever asked.  The view held_messages(msg, hold) lists every
+ *       message under a live hold, and the trigger messages_hold refuses to
+ *       delete one (retention, group deletion, anything).
+ *   disposals(id, state planned|approved|done, planned, planned_by,
+ *             approved, approved_by, done, certificate)
+ *   disposal_items(disposal, msg, message_id, group_name, date, schedule,
+ *                  sha256, state planned|disposed|held)
+ *       a retention run: what it would/did dispose of; metadata only.
+ *   audit(seq, at, operator, action, case_ref, detail, prev, hash)
+ *       append-only (triggers refuse UPDATE and DELETE), hash-chained: each
+ *       entry's hash covers its fields and the previous entry's hash
+ *       (records/audit.h says exactly how); `corridor audit verify` finds
+ *       any edit, deletion or reordering, also with the triggers dropped.
+ *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
  * another process waits; a long one gives COR_ERR_BUSY.

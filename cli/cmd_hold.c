@@ -1,0 +1,4 @@
+/* placeholder: being written (issue 8) */
+#include "cli/cli.h"
+int cmd_hold(cor_cli_t *cli, int argc, char **argv) { (void) cli; (void) argc; (void) argv; return cli_error("not written yet"); }
+int cmd_retention(cor_cli_t *cli, int argc, char **argv) { (void) cli; (void) argc; (void) argv; return cli_error("not written yet"); }
