@@ -91,6 +91,12 @@ preview(cor_cli_t *cli, const char *member, const char *group, const char *forma
 
 /* ---- send ---- */
 
+static void
+kick(void *ob)
+{
+    cor_outbound_kick(ob);
+}
+
 static int
 send(cor_cli_t *cli, const char *group, bool now_all, const char *relay, bool queue_only)
 {
@@ -103,25 +109,35 @@ send(cor_cli_t *cli, const char *group, bool now_all, const char *relay, bool qu
     cor_status_t s = cor_digest_site_new(cli->config, base, &site, &err);
     if (s != COR_OK)
         return cli_error("%s", err);
+    /* what is queued goes now, through the outbound worker's code on a
+     * handle of its own (the daemon need not run): its thread sends each
+     * batch as soon as it is committed, while the next is made */
+    g_autofree char *store_path = cli_store_path(cli);
+    cor_outbound_t *ob = NULL;
+    if (!queue_only) {
+        if ((s = cor_outbound_new(store_path, cli->config, relay, base, &ob, &err)) != COR_OK)
+            return cli_error("cannot send: %s", err ? err : cor_status_to_string(s));
+        cor_outbound_start(ob);
+        cor_digest_site_on_commit(site, kick, ob);
+    }
     cor_digest_run_stats_t rs;
     s = cor_digest_run(site, st, group, cor_digest_now(), now_all, &rs, &err);
     printf("digests: %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT " with nothing new, %"
            G_GINT64_FORMAT " made before (%" G_GINT64_FORMAT " %s)\n", rs.queued, rs.empty,
            rs.done_before, rs.people, rs.people == 1 ? "person" : "people");
-    if (s != COR_OK)
+    if (s != COR_OK) {
+        cor_outbound_stop(ob, 10 * 1000);
+        cor_outbound_free(ob);
         return cli_error("cannot make the digests: %s", err ? err : cor_status_to_string(s));
+    }
     if (queue_only)
         return 0;
-    /* what is queued goes now, through the outbound worker's code, on a
-     * handle of its own (the daemon need not run) */
     cor_store_close(g_steal_pointer(&cli->store));
-    g_autofree char *store_path = cli_store_path(cli);
-    cor_outbound_t *ob = NULL;
-    g_clear_pointer(&err, g_free);
-    if ((s = cor_outbound_new(store_path, cli->config, relay, base, &ob, &err)) != COR_OK)
-        return cli_error("cannot send: %s", err ? err : cor_status_to_string(s));
+    /* the rest, on this thread: no waiting for retries, but time enough
+     * for a whole run to go out */
+    cor_outbound_stop(ob, 120 * 1000);  /* in flight: finished and recorded, never abandoned */
     cor_outbound_stats_t os = { 0 };
-    /* no waiting for retries, but time enough for a whole run to go out */
+    g_clear_pointer(&err, g_free);
     s = cor_outbound_flush(ob, false, (int64_t) 3600 * 1000, &os, &err);
     cor_outbound_free(ob);
     if (s != COR_OK)

@@ -137,19 +137,11 @@ cor_list_policy_load(cor_store_t *st, const cor_config_t *cfg, int64_t group_id,
 {
     *out = NULL;
     *err = NULL;
-    g_autoptr(GPtrArray) groups = NULL;
-    cor_status_t s = cor_store_group_list(st, false, &groups);
+    g_autoptr(cor_group_t) g = NULL;
+    cor_status_t s = cor_store_group_get_by_id(st, group_id, &g);
     if (s != COR_OK) {
         *err = g_strdup(cor_store_error(st));
         return s;
-    }
-    cor_group_t *g = NULL;
-    for (guint i = 0; i < groups->len; i++)
-        if (((cor_group_t *) groups->pdata[i])->id == group_id)
-            g = groups->pdata[i];
-    if (!g) {
-        *err = g_strdup_printf("no group %" G_GINT64_FORMAT, group_id);
-        return COR_ERR_NO_GROUP;
     }
     cor_list_policy_t *p = g_new0(cor_list_policy_t, 1);
     p->group_id = group_id;

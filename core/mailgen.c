@@ -6,12 +6,20 @@
 
 #include "core/message.h"
 
-static GMimeTextPart *
-text_part(const char *subtype, const char *text)
+/* A text part of our own UTF-8 text.  Its content is given as a stream,
+ * not with g_mime_text_part_set_text(), which scans every byte to choose a
+ * charset we already know (a tenth of the time of a digest run). */
+GMimeTextPart *
+cor_mailgen_text_part(const char *subtype, const char *text)
 {
     GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
-    g_mime_text_part_set_text(p, text ? text : "");
-    g_mime_text_part_set_charset(p, "utf-8");
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(p), "charset", "utf-8");
+    text = text ? text : "";
+    GMimeStream *mem = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+    GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(GMIME_PART(p), w);
+    g_object_unref(w);
+    g_object_unref(mem);
     g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
     return p;
 }
@@ -90,15 +98,15 @@ build(const cor_mailgen_t *m, GMimeObject *custom, size_t *len, char **message_i
         body = g_object_ref(custom);
     } else if (m->html) {
         GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
-        GMimeTextPart *t = text_part("plain", m->text);
-        GMimeTextPart *h = text_part("html", m->html);
+        GMimeTextPart *t = cor_mailgen_text_part("plain", m->text);
+        GMimeTextPart *h = cor_mailgen_text_part("html", m->html);
         g_mime_multipart_add(alt, GMIME_OBJECT(t));
         g_mime_multipart_add(alt, GMIME_OBJECT(h));
         g_object_unref(t);
         g_object_unref(h);
         body = GMIME_OBJECT(alt);
     } else {
-        body = GMIME_OBJECT(text_part("plain", m->text));
+        body = GMIME_OBJECT(cor_mailgen_text_part("plain", m->text));
     }
     if (m->attach) {
         /* the original, whole and unchanged, as message/rfc822 */

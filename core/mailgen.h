@@ -47,4 +47,8 @@ char *cor_mailgen_build(const cor_mailgen_t *m, size_t *len, char **message_id);
 char *cor_mailgen_build_mime(const cor_mailgen_t *m, GMimeObject *body, size_t *len,
                              char **message_id);
 
+/* A text/SUBTYPE part holding our own UTF-8 `text` (copied), charset=utf-8,
+ * quoted-printable (transfer full). */
+GMimeTextPart *cor_mailgen_text_part(const char *subtype, const char *text);
+
 #endif

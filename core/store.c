@@ -796,6 +796,25 @@ cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out)
 }
 
 cor_status_t
+cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT " GROUP_COLS " FROM groups WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = group_from_row(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return COR_OK;
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NO_GROUP, "no group %" G_GINT64_FORMAT, id);
+    return cor_store_sqlite_error(st, rc, "cannot read group");
+}
+
+cor_status_t
 cor_store_group_list(cor_store_t *st, bool counts, GPtrArray **out)
 {
     *out = g_ptr_array_new_with_free_func((GDestroyNotify) cor_group_free);

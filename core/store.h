@@ -277,6 +277,8 @@ cor_status_t cor_store_group_create(cor_store_t *st, const char *name, const cha
                                     cor_visibility_t visibility, int64_t *id_out);
 /* COR_ERR_NO_GROUP when absent.  *out transfer full. */
 cor_status_t cor_store_group_get(cor_store_t *st, const char *name, cor_group_t **out);
+/* The same by id.  COR_ERR_NO_GROUP when absent.  *out transfer full. */
+cor_status_t cor_store_group_get_by_id(cor_store_t *st, int64_t id, cor_group_t **out);
 /* Changes a group's title, description or visibility (NULL: unchanged).
  * COR_ERR_NO_GROUP when there is no group `id`. */
 cor_status_t cor_store_group_update(cor_store_t *st, int64_t id, const char *title,

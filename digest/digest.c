@@ -133,6 +133,20 @@ excerpt_free(gpointer p)
     g_free(e);
 }
 
+static void thread_free(gpointer p);
+
+static void
+shared_free(gpointer p)
+{
+    dg_shared_t *sh = p;
+    g_ptr_array_unref(sh->threads);
+    g_ptr_array_unref(sh->authors);
+    g_free(sh->text);
+    g_free(sh->html[0]);
+    g_free(sh->html[1]);
+    g_free(sh);
+}
+
 cor_status_t
 cor_digest_site_new(const cor_config_t *cfg, const char *base_url, cor_digest_site_t **out,
                     char **err)
@@ -168,6 +182,9 @@ cor_digest_site_new(const cor_config_t *cfg, const char *base_url, cor_digest_si
     s->excerpt_lines = lines < 1 ? 1 : lines > 100 ? 100 : (int) lines;
     s->max_age = cor_config_int(cfg, "digest", "max_age");
     s->excerpts = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, excerpt_free);
+    s->shared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, shared_free);
+    s->policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                        (GDestroyNotify) cor_list_policy_free);
     s->tmpl = cor_tmpl_set_new();
 
     GResource *res = cor_digest_res_get_resource();
@@ -211,7 +228,26 @@ cor_digest_site_free(cor_digest_site_t *site)
     cor_tmpl_set_free(site->tmpl);
     if (site->excerpts)
         g_hash_table_unref(site->excerpts);
+    if (site->shared)
+        g_hash_table_unref(site->shared);
+    if (site->policies)
+        g_hash_table_unref(site->policies);
     g_free(site);
+}
+
+void
+cor_digest_site_on_commit(cor_digest_site_t *site, void (*fn)(void *data), void *data)
+{
+    site->on_commit = fn;
+    site->on_commit_data = data;
+}
+
+void
+dg_site_forget(cor_digest_site_t *site)
+{
+    g_hash_table_remove_all(site->shared);
+    g_hash_table_remove_all(site->excerpts);
+    g_hash_table_remove_all(site->policies);
 }
 
 /* ---- excerpts ---- */
@@ -403,7 +439,8 @@ section_free(gpointer p)
     g_free(s->archive_url);
     g_free(s->unsubscribe_url);
     g_free(s->schedule);
-    g_ptr_array_unref(s->threads);
+    if (s->threads)
+        g_ptr_array_unref(s->threads);
     g_free(s);
 }
 
@@ -427,6 +464,7 @@ cor_digest_free(cor_digest_t *d)
 typedef struct collect {
     cor_digest_t *d;
     dg_section_t *sec;
+    dg_shared_t *sh;
     GHashTable *by_thread;     /* thread id -> dg_thread_t* (borrowed) */
 } collect_t;
 
@@ -443,7 +481,7 @@ collect_post(const cor_store_digest_post_t *p, void *data)
         t->id = p->thread;
         t->first_seq = p->seq;
         t->posts = g_ptr_array_new_with_free_func(post_free);
-        g_ptr_array_add(c->sec->threads, t);
+        g_ptr_array_add(c->sh->threads, t);
         g_hash_table_insert(c->by_thread, &t->id, t);
     }
     dg_post_t *x = g_new0(dg_post_t, 1);
@@ -475,11 +513,16 @@ static cor_status_t
 new_section(cor_digest_t *d, cor_store_t *st, const cor_digest_membership_t *m,
             dg_section_t **out, char **err)
 {
-    const cor_digest_site_t *site = d->site;
-    g_autoptr(cor_list_policy_t) pol = NULL;
-    cor_status_t s = cor_list_policy_load(st, site->cfg, m->group_id, &pol, err);
-    if (s != COR_OK)
-        return s;
+    cor_digest_site_t *site = d->site;
+    cor_list_policy_t *pol = g_hash_table_lookup(site->policies, &m->group_id);
+    if (!pol) {
+        cor_status_t s = cor_list_policy_load(st, site->cfg, m->group_id, &pol, err);
+        if (s != COR_OK)
+            return s;
+        gint64 *key = g_new(gint64, 1);
+        *key = m->group_id;
+        g_hash_table_insert(site->policies, key, pol);
+    }
     dg_section_t *sec = g_new0(dg_section_t, 1);
     sec->group_id = m->group_id;
     sec->group = g_strdup(m->group);
@@ -498,8 +541,54 @@ new_section(cor_digest_t *d, cor_store_t *st, const cor_digest_membership_t *m,
         : g_strdup_printf("daily at %s", at);
     sec->after = m->after;
     sec->last_at = m->last_at;
-    sec->threads = g_ptr_array_new_with_free_func(thread_free);
     *out = sec;
+    return COR_OK;
+}
+
+/* The threads of `sec`'s group with posts (sec->after, d->upto] (see
+ * dg_shared_t); *out transfer full (into the site's cache). */
+static cor_status_t
+shared_build(cor_digest_t *d, cor_store_t *st, dg_section_t *sec, dg_shared_t **out, char **err)
+{
+    cor_digest_site_t *site = d->site;
+    dg_shared_t *sh = g_new0(dg_shared_t, 1);
+    sh->threads = g_ptr_array_new_with_free_func(thread_free);
+    sh->authors = g_ptr_array_new_with_free_func(g_free);
+    collect_t c = { d, sec, sh, g_hash_table_new(g_int64_hash, g_int64_equal) };
+    cor_status_t s = cor_store_digest_posts(st, sec->group_id, sec->after, d->upto, collect_post, &c);
+    g_hash_table_unref(c.by_thread);
+    if (s != COR_OK)
+        *err = g_strdup(cor_store_error(st));
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint t = 0; t < sh->threads->len && s == COR_OK; t++) {
+        dg_thread_t *th = sh->threads->pdata[t];
+        int64_t total = 0;
+        if ((s = cor_store_digest_thread(st, th->id, sec->after, d->upto, &th->subject,
+                                         &th->earlier, &total)) != COR_OK) {
+            *err = g_strdup(cor_store_error(st));
+            break;
+        }
+        if (!*th->subject) {
+            g_free(th->subject);
+            th->subject = g_strdup("(no subject)");
+        }
+        g_ptr_array_sort(th->posts, post_by_date);
+        for (guint k = 0; k < th->posts->len; k++) {
+            dg_post_t *p = th->posts->pdata[k];
+            if ((s = excerpt_for(site, st, p->msg, &p->ex, err)) != COR_OK)
+                break;
+            if (g_hash_table_add(seen, p->from_addr))
+                g_ptr_array_add(sh->authors, g_strdup(p->from_addr));
+            sh->posts++;
+        }
+        if (th->earlier == 0)
+            sh->new_threads++;
+    }
+    if (s != COR_OK) {
+        shared_free(sh);
+        return s;
+    }
+    *out = sh;
     return COR_OK;
 }
 
@@ -566,41 +655,24 @@ build(cor_digest_t *d, cor_store_t *st, char **err)
     GHashTable *people = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < d->groups->len; i++) {
         dg_section_t *sec = d->groups->pdata[i];
-        collect_t c = { d, sec, g_hash_table_new(g_int64_hash, g_int64_equal) };
-        s = cor_store_digest_posts(st, sec->group_id, sec->after, d->upto, collect_post, &c);
-        g_hash_table_unref(c.by_thread);
-        if (s != COR_OK) {
-            *err = g_strdup(cor_store_error(st));
-            break;
-        }
-        for (guint t = 0; t < sec->threads->len; t++) {
-            dg_thread_t *th = sec->threads->pdata[t];
-            int64_t total = 0;
-            if ((s = cor_store_digest_thread(st, th->id, sec->after, d->upto, &th->subject,
-                                             &th->earlier, &total)) != COR_OK) {
-                *err = g_strdup(cor_store_error(st));
+        /* everyone who gets this group's posts (after, upto] now sees the
+         * same threads: made once per run (dg_shared_t) */
+        g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
+                                               G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                               sec->group_id, sec->after, d->upto, d->now);
+        dg_shared_t *sh = g_hash_table_lookup(site->shared, key);
+        if (!sh) {
+            if ((s = shared_build(d, st, sec, &sh, err)) != COR_OK)
                 break;
-            }
-            if (!*th->subject) {
-                g_free(th->subject);
-                th->subject = g_strdup("(no subject)");
-            }
-            g_ptr_array_sort(th->posts, post_by_date);
-            for (guint k = 0; k < th->posts->len; k++) {
-                dg_post_t *p = th->posts->pdata[k];
-                if ((s = excerpt_for(site, st, p->msg, &p->ex, err)) != COR_OK)
-                    break;
-                g_hash_table_add(people, p->from_addr);
-                d->counts.posts++;
-            }
-            if (s != COR_OK)
-                break;
-            d->counts.threads++;
-            if (th->earlier == 0)
-                d->counts.new_threads++;
+            g_hash_table_insert(site->shared, g_steal_pointer(&key), sh);
         }
-        if (s != COR_OK)
-            break;
+        sec->shared = sh;
+        sec->threads = g_ptr_array_ref(sh->threads);
+        d->counts.posts += sh->posts;
+        d->counts.threads += sh->threads->len;
+        d->counts.new_threads += sh->new_threads;
+        for (guint k = 0; k < sh->authors->len; k++)
+            g_hash_table_add(people, sh->authors->pdata[k]);
         if (sec->threads->len > 0) {
             g_ptr_array_add(d->sections, sec);
             d->counts.groups++;
@@ -939,12 +1011,25 @@ run_people(cor_store_t *st, const char *group, GPtrArray **out, char **err)
     return COR_OK;
 }
 
+static cor_status_t run(cor_digest_site_t *site, cor_store_t *st, const char *group, int64_t now,
+                        bool all_now, cor_digest_run_stats_t *stats, char **err);
+
 cor_status_t
 cor_digest_run(cor_digest_site_t *site, cor_store_t *st, const char *group, int64_t now,
                bool all_now, cor_digest_run_stats_t *stats, char **err)
 {
     memset(stats, 0, sizeof *stats);
     *err = NULL;
+    dg_site_forget(site);
+    cor_status_t s = run(site, st, group, now, all_now, stats, err);
+    dg_site_forget(site);
+    return s;
+}
+
+static cor_status_t
+run(cor_digest_site_t *site, cor_store_t *st, const char *group, int64_t now, bool all_now,
+    cor_digest_run_stats_t *stats, char **err)
+{
     g_autoptr(GPtrArray) people = NULL;
     cor_status_t s = run_people(st, group, &people, err);
     if (s != COR_OK)
@@ -960,6 +1045,7 @@ cor_digest_run(cor_digest_site_t *site, cor_store_t *st, const char *group, int6
      * write lock is never held for long: intake waits for it */
     int64_t txn_started = 0;
     guint in_txn = 0;
+    int64_t queued_before = 0;
     for (guint i = 0; i < people->len; i++) {
         const char *address = people->pdata[i];
         stats->people++;
@@ -1024,6 +1110,9 @@ cor_digest_run(cor_digest_site_t *site, cor_store_t *st, const char *group, int6
                 return s;
             }
             in_txn = 0;
+            if (site->on_commit && stats->queued > queued_before)
+                site->on_commit(site->on_commit_data);
+            queued_before = stats->queued;
         }
     }
     return COR_OK;

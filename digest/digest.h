@@ -186,4 +186,9 @@ typedef struct cor_digest_run_stats {
 cor_status_t cor_digest_run(cor_digest_site_t *site, cor_store_t *st, const char *group,
                             int64_t now, bool all_now, cor_digest_run_stats_t *stats, char **err);
 
+/* Called (on the running thread) after each commit of cor_digest_run that
+ * queued digests, so a sender can start on them while the rest are made
+ * (the CLI and the daemon kick the outbound worker).  NULL: none. */
+void cor_digest_site_on_commit(cor_digest_site_t *site, void (*fn)(void *data), void *data);
+
 #endif

@@ -96,6 +96,49 @@ text_footer(GString *out, const cor_digest_t *d)
     }
 }
 
+/* The threads of one section as text: the same for every member who gets
+ * it, so made once (dg_shared_t.text). */
+static void
+section_text(GString *out, const cor_digest_site_t *site, const dg_section_t *s)
+{
+    for (guint t = 0; t < s->threads->len; t++) {
+        const dg_thread_t *th = s->threads->pdata[t];
+        g_autofree char *status = thread_status(th);
+        g_autofree char *head = g_strdup_printf("%s: %s", status, th->subject);
+        /* the heading, wrapped, underlined as long as its longest line */
+        g_autoptr(GString) h = g_string_new(NULL);
+        wrap(h, "", head);
+        g_string_append_printf(out, "\n%s", h->str);
+        glong longest = 0;
+        g_auto(GStrv) hl = g_strsplit(h->str, "\n", -1);
+        for (char **l = hl; *l; l++)
+            longest = MAX(longest, g_utf8_strlen(*l, -1));
+        for (glong n = 0; n < longest; n++)
+            g_string_append_c(out, '-');
+        g_string_append_c(out, '\n');
+        for (guint k = 0; k < th->posts->len; k++) {
+            const dg_post_t *p = th->posts->pdata[k];
+            g_autofree char *when = dg_time_short(site, p->date);
+            g_string_append_printf(out, "\n%s, %s%s\n", p->author, when,
+                                   p->has_attachments ? ", with attachments" : "");
+            if (!p->ex->lines[0])
+                g_string_append(out, "    (No new text: only quoted or forwarded text.)\n");
+            /* lines as the author wrapped them; only long ones (a
+             * paragraph on one line) are wrapped here */
+            for (char **l = p->ex->lines; *l; l++) {
+                if (!**l)
+                    g_string_append_c(out, '\n');
+                else if (g_utf8_strlen(*l, -1) <= LONG_LINE)
+                    g_string_append_printf(out, "    %s\n", *l);
+                else
+                    wrap(out, "    ", *l);
+            }
+            g_string_append_printf(out, "    Read:  %s\n", p->permalink);
+            g_string_append_printf(out, "    Reply: %s\n", p->reply);
+        }
+    }
+}
+
 char *
 cor_digest_text(const cor_digest_t *d)
 {
@@ -117,42 +160,12 @@ cor_digest_text(const cor_digest_t *d)
             g_string_append_c(out, '\n');
             underline(out, h, '#');
         }
-        for (guint t = 0; t < s->threads->len; t++) {
-            const dg_thread_t *th = s->threads->pdata[t];
-            g_autofree char *status = thread_status(th);
-            g_autofree char *head = g_strdup_printf("%s: %s", status, th->subject);
-            /* the heading, wrapped, underlined as long as its longest line */
-            g_autoptr(GString) h = g_string_new(NULL);
-            wrap(h, "", head);
-            g_string_append_printf(out, "\n%s", h->str);
-            glong longest = 0;
-            g_auto(GStrv) hl = g_strsplit(h->str, "\n", -1);
-            for (char **l = hl; *l; l++)
-                longest = MAX(longest, g_utf8_strlen(*l, -1));
-            for (glong n = 0; n < longest; n++)
-                g_string_append_c(out, '-');
-            g_string_append_c(out, '\n');
-            for (guint k = 0; k < th->posts->len; k++) {
-                const dg_post_t *p = th->posts->pdata[k];
-                g_autofree char *when = dg_time_short(site, p->date);
-                g_string_append_printf(out, "\n%s, %s%s\n", p->author, when,
-                                       p->has_attachments ? ", with attachments" : "");
-                if (!p->ex->lines[0])
-                    g_string_append(out, "    (No new text: only quoted or forwarded text.)\n");
-                /* lines as the author wrapped them; only long ones (a
-                 * paragraph on one line) are wrapped here */
-                for (char **l = p->ex->lines; *l; l++) {
-                    if (!**l)
-                        g_string_append_c(out, '\n');
-                    else if (g_utf8_strlen(*l, -1) <= LONG_LINE)
-                        g_string_append_printf(out, "    %s\n", *l);
-                    else
-                        wrap(out, "    ", *l);
-                }
-                g_string_append_printf(out, "    Read:  %s\n", p->permalink);
-                g_string_append_printf(out, "    Reply: %s\n", p->reply);
-            }
+        if (!s->shared->text) {
+            GString *t = g_string_new(NULL);
+            section_text(t, site, s);
+            s->shared->text = g_string_free(t, FALSE);
         }
+        g_string_append(out, s->shared->text);
     }
     g_string_append_c(out, '\n');
     text_footer(out, d);
@@ -199,6 +212,85 @@ set_section_links(cor_tctx_t *c, cor_tval_t *o, const dg_section_t *s)
         cor_tval_set_printf(c, o, "leave_url", "mailto:%s", s->leave);
 }
 
+/* The HTML of one section's threads (digest-section.html): the same for
+ * every member who gets it, so rendered once (dg_shared_t.html; the
+ * combined digest's headings are a level lower).  *out transfer none. */
+static cor_status_t
+section_html(const cor_digest_t *d, const dg_section_t *s, const char **out, char **err)
+{
+    const cor_digest_site_t *site = d->site;
+    char **slot = &s->shared->html[d->combined ? 1 : 0];
+    if (*slot) {
+        *out = *slot;
+        return COR_OK;
+    }
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *so = cor_tval_object(c);
+    cor_tval_set_static(c, so, "thread_tag", d->combined ? "h3" : "h2");
+    cor_tval_t *threads = cor_tval_set_list(c, so, "threads");
+    for (guint t = 0; t < s->threads->len; t++) {
+        const dg_thread_t *th = s->threads->pdata[t];
+        cor_tval_t *to = cor_tval_list_add_object(c, threads);
+        cor_tval_set_str(c, to, "subject", *th->subject ? th->subject : "(no subject)");
+        g_autofree char *status = thread_status(th);
+        cor_tval_set_str(c, to, "status", status);
+        cor_tval_set_bool(c, to, "is_new", th->earlier == 0);
+        cor_tval_set_str(c, to, "url", ((dg_post_t *) th->posts->pdata[0])->permalink);
+        cor_tval_t *posts = cor_tval_set_list(c, to, "posts");
+        for (guint k = 0; k < th->posts->len; k++) {
+            const dg_post_t *p = th->posts->pdata[k];
+            cor_tval_t *po = cor_tval_list_add_object(c, posts);
+            cor_tval_set_str(c, po, "author", p->author);
+            g_autofree char *when = dg_time_short(site, p->date);
+            g_autofree char *iso = dg_iso(site, p->date);
+            cor_tval_set_str(c, po, "time", when);
+            cor_tval_set_str(c, po, "datetime", iso);
+            cor_tval_set_bool(c, po, "attachments", p->has_attachments);
+            cor_tval_set_str(c, po, "permalink", p->permalink);
+            cor_tval_set_str(c, po, "reply", p->reply);
+            cor_tval_set_printf(c, po, "read_label", "Read %s’s message", p->author);
+            cor_tval_set_printf(c, po, "reply_label", "Reply to %s", p->author);
+            /* paragraphs of lines: blank lines in the excerpt split them */
+            cor_tval_t *paras = cor_tval_set_list(c, po, "paragraphs");
+            cor_tval_t *lines = NULL;
+            cor_tval_t *prev = NULL;
+            g_autoptr(GString) joined = g_string_new(NULL);
+            for (char **l = p->ex->lines; *l; l++) {
+                if (!**l) {
+                    lines = NULL;
+                    continue;
+                }
+                if (!lines) {
+                    cor_tval_t *para = cor_tval_list_add_object(c, paras);
+                    lines = cor_tval_set_list(c, para, "lines");
+                    prev = NULL;
+                }
+                if (prev && continues(*l)) {
+                    /* reflowed: the author's line ends are the width
+                     * of their window, not of the reader's */
+                    g_string_append_printf(joined, " %s", *l);
+                    cor_tval_set_str(c, prev, "text", joined->str);
+                    continue;
+                }
+                if (prev)
+                    cor_tval_set_bool(c, prev, "br", true);
+                prev = cor_tval_list_add_object(c, lines);
+                cor_tval_set_str(c, prev, "text", *l);
+                g_string_assign(joined, *l);
+            }
+        }
+    }
+    GString *html = g_string_new(NULL);
+    cor_status_t st = cor_tmpl_render(site->tmpl, "digest-section.html", so, html, err);
+    if (st != COR_OK) {
+        g_string_free(html, TRUE);
+        return st;
+    }
+    *slot = g_string_free(html, FALSE);
+    *out = *slot;
+    return COR_OK;
+}
+
 cor_status_t
 cor_digest_html(const cor_digest_t *d, char **out, char **err)
 {
@@ -220,60 +312,11 @@ cor_digest_html(const cor_digest_t *d, char **out, char **err)
         const dg_section_t *s = d->sections->pdata[i];
         cor_tval_t *so = cor_tval_list_add_object(c, sections);
         set_section_links(c, so, s);
-        cor_tval_set_static(c, so, "thread_tag", d->combined ? "h3" : "h2");
-        cor_tval_t *threads = cor_tval_set_list(c, so, "threads");
-        for (guint t = 0; t < s->threads->len; t++) {
-            const dg_thread_t *th = s->threads->pdata[t];
-            cor_tval_t *to = cor_tval_list_add_object(c, threads);
-            cor_tval_set_str(c, to, "subject", *th->subject ? th->subject : "(no subject)");
-            g_autofree char *status = thread_status(th);
-            cor_tval_set_str(c, to, "status", status);
-            cor_tval_set_bool(c, to, "is_new", th->earlier == 0);
-            cor_tval_set_str(c, to, "url", ((dg_post_t *) th->posts->pdata[0])->permalink);
-            cor_tval_t *posts = cor_tval_set_list(c, to, "posts");
-            for (guint k = 0; k < th->posts->len; k++) {
-                const dg_post_t *p = th->posts->pdata[k];
-                cor_tval_t *po = cor_tval_list_add_object(c, posts);
-                cor_tval_set_str(c, po, "author", p->author);
-                g_autofree char *when = dg_time_short(site, p->date);
-                g_autofree char *iso = dg_iso(site, p->date);
-                cor_tval_set_str(c, po, "time", when);
-                cor_tval_set_str(c, po, "datetime", iso);
-                cor_tval_set_bool(c, po, "attachments", p->has_attachments);
-                cor_tval_set_str(c, po, "permalink", p->permalink);
-                cor_tval_set_str(c, po, "reply", p->reply);
-                cor_tval_set_printf(c, po, "read_label", "Read %s’s message", p->author);
-                cor_tval_set_printf(c, po, "reply_label", "Reply to %s", p->author);
-                /* paragraphs of lines: blank lines in the excerpt split them */
-                cor_tval_t *paras = cor_tval_set_list(c, po, "paragraphs");
-                cor_tval_t *lines = NULL;
-                cor_tval_t *prev = NULL;
-                g_autoptr(GString) joined = g_string_new(NULL);
-                for (char **l = p->ex->lines; *l; l++) {
-                    if (!**l) {
-                        lines = NULL;
-                        continue;
-                    }
-                    if (!lines) {
-                        cor_tval_t *para = cor_tval_list_add_object(c, paras);
-                        lines = cor_tval_set_list(c, para, "lines");
-                        prev = NULL;
-                    }
-                    if (prev && continues(*l)) {
-                        /* reflowed: the author's line ends are the width
-                         * of their window, not of the reader's */
-                        g_string_append_printf(joined, " %s", *l);
-                        cor_tval_set_str(c, prev, "text", joined->str);
-                        continue;
-                    }
-                    if (prev)
-                        cor_tval_set_bool(c, prev, "br", true);
-                    prev = cor_tval_list_add_object(c, lines);
-                    cor_tval_set_str(c, prev, "text", *l);
-                    g_string_assign(joined, *l);
-                }
-            }
-        }
+        const char *html = NULL;
+        cor_status_t hs = section_html(d, s, &html, err);
+        if (hs != COR_OK)
+            return hs;
+        cor_tval_set_html(c, so, "section_html", html);
     }
     cor_tval_t *groups = cor_tval_set_list(c, root, "groups");
     for (guint i = 0; i < d->groups->len; i++)
@@ -392,16 +435,6 @@ rfc1153_text(const cor_digest_t *d, char **subject)
 
 /* ---- MIME multipart/digest ---- */
 
-static GMimeTextPart *
-text_part(const char *text)
-{
-    GMimeTextPart *p = g_mime_text_part_new_with_subtype("plain");
-    g_mime_text_part_set_text(p, text);
-    g_mime_text_part_set_charset(p, "utf-8");
-    g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-    return p;
-}
-
 static cor_status_t
 mime_body(const cor_digest_t *d, cor_store_t *st, GMimeObject **out, char **err)
 {
@@ -427,7 +460,7 @@ mime_body(const cor_digest_t *d, cor_store_t *st, GMimeObject **out, char **err)
         }
     }
     GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
-    GMimeTextPart *ip = text_part(intro->str);
+    GMimeTextPart *ip = cor_mailgen_text_part("plain", intro->str);
     g_string_free(intro, TRUE);
     g_mime_multipart_add(mixed, GMIME_OBJECT(ip));
     g_object_unref(ip);
@@ -467,7 +500,7 @@ mime_body(const cor_digest_t *d, cor_store_t *st, GMimeObject **out, char **err)
 
     GString *foot = g_string_new(NULL);
     text_footer(foot, d);
-    GMimeTextPart *fp = text_part(foot->str);
+    GMimeTextPart *fp = cor_mailgen_text_part("plain", foot->str);
     g_string_free(foot, TRUE);
     g_mime_multipart_add(mixed, GMIME_OBJECT(fp));
     g_object_unref(fp);

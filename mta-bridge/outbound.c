@@ -754,6 +754,7 @@ cor_outbound_stop(cor_outbound_t *ob, int64_t drain_ms)
     curl_multi_wakeup(ob->multi);
     g_thread_join(ob->thread);
     ob->thread = NULL;
+    g_atomic_int_set(&ob->stop, 0);  /* the handle may flush after this */
 }
 
 void
@@ -778,11 +779,12 @@ cor_outbound_flush(cor_outbound_t *ob, bool wait_retries, int64_t deadline_ms,
             int64_t next = 0;
             cor_store_outbox_next_due(ob->st, &next);
             bool due_now = next != 0 && next <= now_s() && ob->relay_down_until <= now_s();
-            if (!due_now && (!wait_retries || next == 0))
+            /* the deadline bounds waiting for retries, never sending what
+             * is due now (each transfer has its own timeout, and a dead
+             * relay pauses the queue, which ends the wait) */
+            if (!due_now && (!wait_retries || next == 0 || g_get_monotonic_time() >= deadline))
                 break;
         }
-        if (g_get_monotonic_time() >= deadline)
-            break;
         if (wait > 0)
             curl_multi_poll(ob->multi, NULL, 0, (int) MIN(wait, 1000), NULL);
     }

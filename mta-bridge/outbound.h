@@ -61,7 +61,8 @@ void cor_outbound_start(cor_outbound_t *ob);
 /* New rows were committed: look now (any thread). */
 void cor_outbound_kick(cor_outbound_t *ob);
 /* Stops the thread: transfers in flight get up to `drain_ms` to finish and
- * are recorded; nothing else is started. */
+ * are recorded; nothing else is started.  The handle may then be used with
+ * cor_outbound_flush (the CLI sends while it queues, then flushes). */
 void cor_outbound_stop(cor_outbound_t *ob, int64_t drain_ms);
 
 /* Without a thread (the CLI): handles the control mail waiting and sends
