@@ -91,10 +91,11 @@ preview(cor_cli_t *cli, const char *member, const char *group, const char *forma
 
 /* ---- send ---- */
 
-static void
+static bool
 kick(void *ob)
 {
     cor_outbound_kick(ob);
+    return true;
 }
 
 static int

@@ -11,6 +11,7 @@
 #include "archive-web/http.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "digest/scheduler.h"
 #include "mta-bridge/server.h"
 
 static void
@@ -46,6 +47,12 @@ lock_pid_file(cor_cli_t *cli)
     return fd;
 }
 
+static void
+kick_outbound(void *srv)
+{
+    cor_server_kick_outbound(srv);
+}
+
 int
 cmd_serve(cor_cli_t *cli, int argc, char **argv)
 {
@@ -53,6 +60,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     g_autofree char *http = NULL;
     gboolean no_archive = FALSE;
     gboolean no_outbound = FALSE;
+    gboolean no_digests = FALSE;
     g_autofree char *relay = NULL;
     GOptionEntry entries[] = {
         { "lmtp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &lmtp,
@@ -66,6 +74,8 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
           "smtp://HOST:PORT" },
         { "no-outbound", 0, 0, G_OPTION_ARG_NONE, &no_outbound,
           "send nothing: mail waits in the outbox (corridor outbox flush)", NULL },
+        { "no-digests", 0, 0, G_OPTION_ARG_NONE, &no_digests,
+          "make no digests (a timer runs corridor digest send instead)", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- run the daemon: LMTP intake and indexing");
@@ -77,7 +87,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         return 2;
     if (argc != 1)
         return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]"
-                         " [--relay URL] [--no-outbound] [--no-archive]");
+                         " [--relay URL] [--no-outbound] [--no-archive] [--no-digests]");
     /* opening the store once here creates nothing but migrates it */
     if (!cli_store(cli, false))
         return 1;
@@ -136,10 +146,17 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         if (s == COR_OK)
             cor_log_info("the archive is at http://%s/ (port %d)", listen, cor_http_port(web));
     }
+    /* digests at their slots: a thread of their own, sent by the outbound
+     * worker as each batch commits */
+    cor_digest_scheduler_t *digests = NULL;
+    if (s == COR_OK && !no_digests)
+        s = cor_digest_scheduler_start(cli->config, store_path, base_url, kick_outbound, srv,
+                                       &digests, &err);
     if (s != COR_OK)
         rc = cli_error("cannot start: %s", err ? err : cor_status_to_string(s));
     else if ((s = cor_server_run(srv)) != COR_OK)
         rc = cli_error("stopped on an error: %s", cor_status_to_string(s));
+    cor_digest_scheduler_stop(digests);
     cor_http_stop(web);
     cor_archive_runner_stop(runner);
     cor_server_free(srv);

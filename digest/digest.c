@@ -43,21 +43,52 @@ cor_digest_format_from_string(const char *s, cor_digest_format_t *out)
     return COR_ERR_INVALID;
 }
 
+static int64_t
+parse_time(const char *text, bool *ok)
+{
+    g_autofree char *t = g_strstrip(g_strdup(text));
+    char *end = NULL;
+    gint64 v = g_ascii_strtoll(t, &end, 10);
+    *ok = true;
+    if (*t && end && *end == '\0')
+        return v;
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(t, NULL);
+    if (dt)
+        return g_date_time_to_unix(dt);
+    *ok = false;
+    return 0;
+}
+
 int64_t
 cor_digest_now(void)
 {
+    bool ok = false;
+    const char *file = g_getenv("CORRIDOR_NOW_FILE");
+    if (file && *file) {
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(file, &text, NULL, NULL)) {
+            int64_t v = parse_time(text, &ok);
+            if (ok)
+                return v;
+        }
+        cor_log_warning("CORRIDOR_NOW_FILE '%s' holds no time: using the clock", file);
+    }
     const char *env = g_getenv("CORRIDOR_NOW");
     if (env && *env) {
-        char *end = NULL;
-        gint64 v = g_ascii_strtoll(env, &end, 10);
-        if (end && *end == '\0')
+        int64_t v = parse_time(env, &ok);
+        if (ok)
             return v;
-        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(env, NULL);
-        if (dt)
-            return g_date_time_to_unix(dt);
         cor_log_warning("CORRIDOR_NOW '%s' is not a time: using the clock", env);
     }
     return (int64_t) time(NULL);
+}
+
+bool
+cor_digest_clock_simulated(void)
+{
+    const char *file = g_getenv("CORRIDOR_NOW_FILE");
+    const char *env = g_getenv("CORRIDOR_NOW");
+    return (file && *file) || (env && *env);
 }
 
 /* ---- English dates ---- */
@@ -236,7 +267,7 @@ cor_digest_site_free(cor_digest_site_t *site)
 }
 
 void
-cor_digest_site_on_commit(cor_digest_site_t *site, void (*fn)(void *data), void *data)
+cor_digest_site_on_commit(cor_digest_site_t *site, bool (*fn)(void *data), void *data)
 {
     site->on_commit = fn;
     site->on_commit_data = data;
@@ -949,6 +980,58 @@ latest_slot(GTimeZone *tz, const char *time_, const char *day, int64_t now, char
     return 0;
 }
 
+/* The first slot of (`time`, `day`) that begins after `now`. */
+static int64_t
+next_slot_after(GTimeZone *tz, const char *time_, const char *day, int64_t now)
+{
+    unsigned h = 7, m = 0;
+    if (sscanf(time_, "%u:%u", &h, &m) != 2 || h > 23 || m > 59)
+        h = 7, m = 0;
+    int want = 0;
+    for (int i = 0; i < 7; i++)
+        if (strcmp(day, weekday_names[i]) == 0)
+            want = i + 1;
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
+    g_autoptr(GDateTime) today = g_date_time_to_timezone(utc, tz);
+    for (int ahead = 0; ahead <= 8; ahead++) {
+        g_autoptr(GDateTime) day_dt = g_date_time_add_days(today, ahead);
+        g_autoptr(GDateTime) slot = g_date_time_new(tz, g_date_time_get_year(day_dt),
+                                                    g_date_time_get_month(day_dt),
+                                                    g_date_time_get_day_of_month(day_dt),
+                                                    (gint) h, (gint) m, 0);
+        if (!slot || (want && g_date_time_get_day_of_week(slot) != want))
+            continue;
+        int64_t at = g_date_time_to_unix(slot);
+        if (at > now)
+            return at;
+    }
+    return now + 24 * 3600;  /* not reached: some day within 8 has the slot */
+}
+
+cor_status_t
+cor_digest_next_slot(cor_digest_site_t *site, cor_store_t *st, int64_t now, int64_t *next,
+                     char **err)
+{
+    *err = NULL;
+    *next = next_slot_after(site->tz, site->default_time, site->default_day, now);
+    g_autoptr(GPtrArray) groups = NULL;
+    if (cor_store_group_list(st, false, &groups) != COR_OK) {
+        *err = g_strdup(cor_store_error(st));
+        return COR_ERR_STORE;
+    }
+    for (guint i = 0; i < groups->len; i++) {
+        const cor_group_t *g = groups->pdata[i];
+        g_autoptr(cor_list_policy_t) pol = NULL;
+        g_autofree char *why = NULL;
+        if (cor_list_policy_load(st, site->cfg, g->id, &pol, &why) != COR_OK)
+            continue;  /* deleted meanwhile */
+        int64_t at = next_slot_after(site->tz, pol->digest_time, pol->digest_day, now);
+        if (at < *next)
+            *next = at;
+    }
+    return COR_OK;
+}
+
 cor_status_t
 cor_digest_slot(cor_digest_site_t *site, cor_store_t *st, const char *scope, int64_t now,
                 char **period, int64_t *began, char **err)
@@ -1045,7 +1128,6 @@ run(cor_digest_site_t *site, cor_store_t *st, const char *group, int64_t now, bo
      * write lock is never held for long: intake waits for it */
     int64_t txn_started = 0;
     guint in_txn = 0;
-    int64_t queued_before = 0;
     for (guint i = 0; i < people->len; i++) {
         const char *address = people->pdata[i];
         stats->people++;
@@ -1110,9 +1192,8 @@ run(cor_digest_site_t *site, cor_store_t *st, const char *group, int64_t now, bo
                 return s;
             }
             in_txn = 0;
-            if (site->on_commit && stats->queued > queued_before)
-                site->on_commit(site->on_commit_data);
-            queued_before = stats->queued;
+            if (site->on_commit && !site->on_commit(site->on_commit_data))
+                return COR_OK;  /* stopped: the rest wait for the next run */
         }
     }
     return COR_OK;

@@ -60,10 +60,13 @@ const char *cor_digest_format_to_string(cor_digest_format_t f);
 /* COR_ERR_INVALID for another name. */
 cor_status_t cor_digest_format_from_string(const char *s, cor_digest_format_t *out);
 
-/* The clock digests use: $CORRIDOR_NOW when set (seconds since the epoch,
- * or ISO 8601 with a zone, e.g. 2025-03-04T07:00:00Z — for tests), else the
- * time now. */
+/* The clock digests use: the time written in the file $CORRIDOR_NOW_FILE
+ * when set (read at every call, so a test can move a running daemon's
+ * clock), else $CORRIDOR_NOW when set (seconds since the epoch, or ISO 8601
+ * with a zone, e.g. 2025-03-04T07:00:00Z — for tests), else the time now. */
 int64_t cor_digest_now(void);
+/* True when one of those test clocks is set. */
+bool cor_digest_clock_simulated(void);
 
 /* ---- the site: what every digest shares ---- */
 
@@ -168,6 +171,12 @@ cor_status_t cor_digest_queue(cor_digest_site_t *site, cor_store_t *st, const ch
 cor_status_t cor_digest_slot(cor_digest_site_t *site, cor_store_t *st, const char *scope,
                              int64_t now, char **period, int64_t *began, char **err);
 
+/* When the next schedule slot of any scope begins after `now`: the
+ * earliest of the site's default schedule ([digest] time and day, which
+ * combined digests follow) and every group's digest_time/digest_day. */
+cor_status_t cor_digest_next_slot(cor_digest_site_t *site, cor_store_t *st, int64_t now,
+                                  int64_t *next, char **err);
+
 typedef struct cor_digest_run_stats {
     int64_t people;            /* addresses looked at */
     int64_t queued;            /* digests put in the outbox */
@@ -186,9 +195,10 @@ typedef struct cor_digest_run_stats {
 cor_status_t cor_digest_run(cor_digest_site_t *site, cor_store_t *st, const char *group,
                             int64_t now, bool all_now, cor_digest_run_stats_t *stats, char **err);
 
-/* Called (on the running thread) after each commit of cor_digest_run that
- * queued digests, so a sender can start on them while the rest are made
- * (the CLI and the daemon kick the outbound worker).  NULL: none. */
-void cor_digest_site_on_commit(cor_digest_site_t *site, void (*fn)(void *data), void *data);
+/* Called (on the running thread) after each commit of cor_digest_run, so a
+ * sender can start on what was queued while the rest are made (the CLI and
+ * the daemon kick the outbound worker).  Returning false stops the run
+ * there (what was committed stays; the next run goes on).  NULL: none. */
+void cor_digest_site_on_commit(cor_digest_site_t *site, bool (*fn)(void *data), void *data);
 
 #endif

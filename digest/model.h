@@ -43,7 +43,7 @@ struct cor_digest_site {
     GHashTable *excerpts;      /* messages.id (gint64*) -> dg_excerpt_t* */
     GHashTable *shared;        /* "group:after:upto:now" -> dg_shared_t* */
     GHashTable *policies;      /* group id (gint64*) -> cor_list_policy_t* */
-    void (*on_commit)(void *data);
+    bool (*on_commit)(void *data);
     void *on_commit_data;
 };
 

@@ -1118,6 +1118,13 @@ cor_server_run(cor_server_t *srv)
 }
 
 void
+cor_server_kick_outbound(cor_server_t *srv)
+{
+    if (srv && srv->outbound)
+        cor_outbound_kick(srv->outbound);
+}
+
+void
 cor_server_free(cor_server_t *srv)
 {
     if (!srv)

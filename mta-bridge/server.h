@@ -72,4 +72,8 @@ cor_status_t cor_server_run(cor_server_t *srv);
 
 void cor_server_free(cor_server_t *srv);
 
+/* New rows are in the outbox: the outbound worker looks now (any thread;
+ * nothing with no_outbound).  The digest scheduler calls it. */
+void cor_server_kick_outbound(cor_server_t *srv);
+
 #endif
