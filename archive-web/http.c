@@ -911,6 +911,8 @@ send_viewer_page(request_t *rq, struct MHD_Connection *c, const char *key)
 typedef struct hit_data {
     cor_stored_message_t *m;
     char *group;
+    char *group_label;             /* "NAME (restricted)" for an officer's restricted hit */
+    bool restricted;
     char *from;
     char *url;
     char *snippet;
@@ -922,6 +924,7 @@ hit_data_clear(void *p)
     hit_data_t *d = p;
     cor_stored_message_free(d->m);
     g_free(d->group);
+    g_free(d->group_label);
     g_free(d->from);
     g_free(d->url);
     g_free(d->snippet);
@@ -951,12 +954,22 @@ hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searche
     if (*s != COR_OK)
         return false;
     g_autoptr(GPtrArray) groups = NULL;
-    g_autoptr(GArray) threads = NULL;
-    if ((*s = cor_store_message_groups(st, row, &groups, &threads)) != COR_OK)
+    g_autoptr(GArray) threads = NULL, restricted = NULL;
+    /* an officer's hits include restricted places (they have no page: the
+     * group is labelled so, and the officer reads them with the records
+     * commands) */
+    bool officer = rq->viewer.kind == COR_VIEWER_OFFICER;
+    if ((*s = officer ? cor_store_message_places(st, row, &groups, &threads, &restricted)
+                      : cor_store_message_groups(st, row, &groups, &threads)) != COR_OK)
         return false;
-    for (guint i = 0; i < groups->len && !d->group; i++)
-        if (in_list(searched, g_ptr_array_index(groups, i)))
-            d->group = g_strdup(g_ptr_array_index(groups, i));
+    for (int pass = 0; pass < (officer ? 2 : 1) && !d->group; pass++)
+        for (guint i = 0; i < groups->len && !d->group; i++) {
+            bool r = restricted && g_array_index(restricted, gboolean, i);
+            if (r == (pass == 1) && in_list(searched, g_ptr_array_index(groups, i))) {
+                d->group = g_strdup(g_ptr_array_index(groups, i));
+                d->restricted = r;
+            }
+        }
     if (d->group == NULL)
         return false;
     d->url = cor_archive_message_url(d->group, d->m->message_id);
@@ -1077,6 +1090,8 @@ send_search(request_t *rq, struct MHD_Connection *c)
             .query = query,
             .groups = (const char *const *) searched->pdata,
             .n_groups = searched->len,
+            /* officers: restricted posts too, in every group they search */
+            .restricted_places = rq->viewer.kind == COR_VIEWER_OFFICER,
             .sort = COR_SEARCH_SORT_DATE_DESC,
             .offset = (size_t) (page - 1) * (size_t) per_page,
             .limit = (size_t) per_page,
@@ -1138,6 +1153,10 @@ send_search(request_t *rq, struct MHD_Connection *c)
             json_builder_add_string_value(b, d->m->message_id);
             json_builder_set_member_name(b, "group");
             json_builder_add_string_value(b, d->group);
+            if (d->restricted) {
+                json_builder_set_member_name(b, "restricted");
+                json_builder_add_boolean_value(b, TRUE);
+            }
             json_builder_set_member_name(b, "subject");
             json_builder_add_string_value(b, d->m->subject);
             json_builder_set_member_name(b, "from");
@@ -1158,8 +1177,10 @@ send_search(request_t *rq, struct MHD_Connection *c)
     g_autofree cor_archive_hit_t *hits = g_new0(cor_archive_hit_t, data->len + 1);
     for (guint i = 0; i < data->len; i++) {
         hit_data_t *d = &g_array_index(data, hit_data_t, i);
+        if (d->restricted)
+            d->group_label = g_strdup_printf("%s (restricted)", d->group);
         hits[i] = (cor_archive_hit_t){
-            .group = d->group,
+            .group = d->group_label ? d->group_label : d->group,
             .message_id = d->m->message_id,
             .subject = d->m->subject,
             .from = d->from,
@@ -1766,12 +1787,17 @@ read_settings(cor_http_t *h, const cor_config_t *cfg, char **err)
         }
         g_array_append_val(h->trusted_proxies, ip);
     }
+    /* [records] officers is the setting; [http] officers its older name,
+     * still read: the two lists add up */
     h->officers = g_ptr_array_new_with_free_func(g_free);
-    for (const char *const *p = cor_config_list(cfg, "http", "officers"); *p; p++) {
-        char *o = normalise_user(*p, h->user_domain);
-        if (o)
-            g_ptr_array_add(h->officers, o);
-    }
+    static const char *const officer_sections[] = { "records", "http" };
+    for (size_t i = 0; i < G_N_ELEMENTS(officer_sections); i++)
+        for (const char *const *p = cor_config_list(cfg, officer_sections[i], "officers"); *p;
+             p++) {
+            char *o = normalise_user(*p, h->user_domain);
+            if (o)
+                g_ptr_array_add(h->officers, o);
+        }
     int64_t n = cor_config_int(cfg, "http", "results_per_page");
     h->per_page = n <= 0 ? 20 : n > MAX_PER_PAGE ? MAX_PER_PAGE : (int) n;
     h->shutdown_ms = cor_config_int(cfg, "daemon", "shutdown_timeout") * 1000;

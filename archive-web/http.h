@@ -59,8 +59,10 @@
  * http.c): a peer listed in [http] trusted_proxies (addresses compared
  * parsed) that sends exactly one non-empty [http] trusted_header is the
  * signed-in user it names, with "@"[http] user_domain added when it has no
- * "@", lowercased; an [http] officers entry (normalised the same way) is an
- * officer; anyone else is staff with that address.  Every other request is
+ * "@", lowercased; a [records] officers entry (or one of its older name,
+ * [http] officers; normalised the same way) is an officer, whose search
+ * covers every group, restricted posts included; anyone else is staff with
+ * that address.  Every other request is
  * anonymous, whatever headers it carries.  What a viewer may see is decided
  * by core/visibility.h only.
  *

@@ -63,6 +63,12 @@ cor_ingest_options_t cli_ingest_options(cor_cli_t *cli, cli_progress_t *prog);
 /* Prints a JSON node as one compact line on stdout. */
 void cli_print_json(JsonNode *node);
 
+/* One search result as `corridor search` prints it: a line, or with `json`
+ * one object {message_id, thread_id, group, date, from, subject} (also
+ * `corridor foi|sar search`). */
+void cli_print_search_hit(const cor_stored_message_t *m, const char *group, int64_t thread,
+                          bool json);
+
 /* ISO 8601 in UTC ("2005-03-01T12:00:00Z") (transfer full). */
 char *cli_iso_date(int64_t t);
 

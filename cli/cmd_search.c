@@ -136,29 +136,7 @@ cmd_search(cor_cli_t *cli, int argc, char **argv)
                 }
         if (!gname)
             continue;
-        g_autofree char *date = cli_iso_date(m->date);
-        if (json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "message_id");
-            json_builder_add_string_value(b, m->message_id);
-            json_builder_set_member_name(b, "thread_id");
-            json_builder_add_int_value(b, thread);
-            json_builder_set_member_name(b, "group");
-            json_builder_add_string_value(b, gname);
-            json_builder_set_member_name(b, "date");
-            json_builder_add_string_value(b, date);
-            json_builder_set_member_name(b, "from");
-            json_builder_add_string_value(b, m->from_display);
-            json_builder_set_member_name(b, "subject");
-            json_builder_add_string_value(b, m->subject);
-            json_builder_end_object(b);
-            g_autoptr(JsonNode) root = json_builder_get_root(b);
-            cli_print_json(root);
-        } else {
-            printf("%.10s  %-12s %s; %s  <%s>\n", date, gname, m->from_display, m->subject,
-                   m->message_id);
-        }
+        cli_print_search_hit(m, gname, thread, json);
     }
     cor_search_results_free(r);
     cor_search_db_close(db);

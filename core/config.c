@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/store.h"
 
 /* Every tunable, declared once.  Keep docs/config.md in step: a test
  * compares the two. */
@@ -179,6 +180,8 @@ static const cor_tunable_t tunables[] = {
       "Posts dated longer ago than this are left out of digests (history imported into a group); 0: no limit." },
     { "digest", "templates", COR_CONFIG_STRING, "",
       "A folder whose digest.html replaces the built-in HTML template; empty: the built-in one." },
+    { "records", "officers", COR_CONFIG_LIST, "",
+      "Signed-in web users who are FOI/records officers: their search covers every group, private and restricted posts included." },
     { NULL, NULL, 0, NULL, NULL },
 };
 
@@ -192,6 +195,7 @@ cor_config_tunables(void)
  * LIST.  docs/config.md describes each. */
 static const cor_config_open_section_t open_sections[] = {
     { "follow", "Default-follow rules of 'corridor directory sync': DEPARTMENT = group, group..." },
+    { "retention", "Retention schedules: default = permanent, GROUP = 6y | 18m | 90d | permanent" },
     { NULL, NULL },
 };
 
@@ -260,7 +264,7 @@ parse_number(const char *text, cor_config_type_t type, int64_t *out)
         default: break;
         }
     }
-    if (*end != '\0')
+    if (*end != '\0' || n > INT64_MAX / mul)    /* "9999999999999G" is not a size */
         return false;
     *out = (int64_t) n * mul;
     return true;
@@ -286,6 +290,69 @@ cor_config_split_list(const char *text)
     g_strfreev(parts);
     g_ptr_array_add(kept, NULL);
     return (char **) g_ptr_array_free(kept, FALSE);
+}
+
+bool
+cor_config_parse_retention(const char *text, int64_t *count, char *unit)
+{
+    g_autofree char *copy = g_strstrip(g_strdup(text));
+    g_autofree char *t = g_ascii_strdown(copy, -1);
+    if (strcmp(t, "permanent") == 0) {
+        *count = 0;
+        *unit = 'p';
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long long n = g_ascii_isdigit(*t) ? strtoll(t, &end, 10) : -1;
+    /* at most 1,000 of anything: the dates stay within GDateTime's range */
+    if (n < 1 || n > 1000 || errno != 0 || end[0] == '\0' || end[1] != '\0' ||
+        strchr("ymwd", end[0]) == NULL)
+        return false;
+    *count = (int64_t) n;
+    *unit = end[0];
+    return true;
+}
+
+/* The line on which `key` first appears in [section] (0: not found). */
+static int
+key_line(const char *data, const char *section, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    bool inside = false;
+    for (int i = 0; lines[i]; i++) {
+        g_autofree char *l = g_strstrip(g_strdup(lines[i]));
+        if (*l == '[') {
+            char *end = strchr(l, ']');
+            inside = end && (size_t) (end - l - 1) == strlen(section) &&
+                     strncmp(l + 1, section, strlen(section)) == 0;
+            continue;
+        }
+        char *eq = strchr(l, '=');
+        if (!inside || *l == '#' || !eq)
+            continue;
+        *eq = '\0';
+        if (strcmp(g_strstrip(l), key) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* A [retention] entry: `default` or a group name, and one schedule.  An
+ * error sentence or NULL. */
+static char *
+check_retention(const char *key, const char *raw, const char *const *values)
+{
+    if (strcmp(key, "default") != 0 && !cor_group_name_valid(key))
+        return g_strdup_printf("'%s' is not a group name (lowercase letters, digits, '-', '_', '.')",
+                               key);
+    int64_t n;
+    char unit;
+    g_autofree char *shown = g_strstrip(g_strdup(raw ? raw : ""));
+    if (!values[0] || values[1] || !cor_config_parse_retention(values[0], &n, &unit))
+        return g_strdup_printf("'%s' is not a retention schedule (one of e.g. 6y, 18m, 4w, "
+                               "90d or permanent)", shown);
+    return NULL;
 }
 
 /* Parses `text` for tunable i into v.  Returns an error sentence or NULL. */
@@ -459,6 +526,15 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
             g_ptr_array_add(ks, NULL);
             g_hash_table_insert(cfg->open_values[o], g_strdup(*k),
                                 cor_config_split_list(raw ? raw : ""));
+            g_autofree char *bad = strcmp(*g, "retention") != 0 ? NULL :
+                check_retention(*k, raw, g_hash_table_lookup(cfg->open_values[o], *k));
+            if (bad) {
+                if (err)
+                    *err = g_strdup_printf("%s: line %d: [%s] %s: %s", path,
+                                           key_line(data, *g, *k), *g, *k, bad);
+                cor_config_free(cfg);
+                return COR_ERR_CONFIG;
+            }
         }
         for (char **k = keys; o < 0 && k && *k; k++) {
             int i = find(*g, *k);

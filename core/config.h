@@ -87,6 +87,10 @@ const char *const *cor_config_list(const cor_config_t *cfg, const char *section,
 /* Parses an INT, SIZE or DURATION value as the loader does ("25M", "5m").
  * False when it is not one. */
 bool cor_config_parse_number(const char *text, cor_config_type_t type, int64_t *out);
+/* A retention schedule, as [retention] values are written: "permanent"
+ * (*unit 'p', *count 0), or N (1 to 1000) followed by y (years), m
+ * (months, not minutes), w (weeks) or d (days).  False when it is not one. */
+bool cor_config_parse_retention(const char *text, int64_t *count, char *unit);
 /* Splits a LIST value at commas and semicolons, trimmed, empty items
  * dropped (transfer full, NULL-terminated). */
 char **cor_config_split_list(const char *text);

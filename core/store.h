@@ -751,7 +751,10 @@ cor_status_t cor_store_member_details(cor_store_t *st, int64_t group_id, GPtrArr
  * them.  *removed: the message rows deleted (their index documents are now
  * stale; searches skip rows the store no longer has, and the caller should
  * delete them from the index after the commit); *kept: the shared ones.
- * Both GArray of int64_t, transfer full. */
+ * Both GArray of int64_t, transfer full.  COR_ERR_HELD, and nothing
+ * deleted, when a post of the group is under a legal hold (or the group is)
+ * or selected for a records case: the error text names the holds or cases.
+ * Released holds on the group keep its name as their target. */
 cor_status_t cor_store_group_delete(cor_store_t *st, int64_t group_id, GArray **removed,
                                     GArray **kept);
 

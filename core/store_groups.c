@@ -160,13 +160,87 @@ exec_group(cor_store_t *st, const char *sql, int64_t id, const char *what)
     return cor_store_step_done(st, q, what);
 }
 
+/* One count and one list ("3, 5") from a query with the group id as ?1. */
+static cor_status_t
+count_and_list(cor_store_t *st, const char *sql, int64_t group_id, int64_t *n, char **list)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, sql);
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    int rc = sqlite3_step(q);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    *list = rc == SQLITE_ROW ? cor_store_col_text(q, 1) : g_strdup("");
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+        return cor_store_sqlite_error(st, rc, "cannot check the group's legal holds");
+    return COR_OK;
+}
+
+/* Records (store.h "Records"): a group whose posts are under a legal hold,
+ * or selected for a records case, is not deleted.  The messages_hold
+ * trigger would refuse the first in the middle of the deletion, and the
+ * case tables' foreign keys the second; this answers before anything
+ * changes, naming the holds or cases.  COR_ERR_HELD with the error text. */
+static cor_status_t
+group_delete_allowed(cor_store_t *st, int64_t group_id)
+{
+    int64_t n = 0;
+    g_autofree char *holds = NULL, *cases = NULL, *name = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT name FROM groups WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        name = cor_store_col_text(q, 0);
+    sqlite3_reset(q);
+    cor_status_t s = count_and_list(st,
+        "SELECT (SELECT count(DISTINCT h.msg) FROM held_messages h"
+        "        JOIN thread_nodes n ON n.msg = h.msg WHERE n.group_id = ?1),"
+        " (SELECT group_concat(hold, ', ') FROM (SELECT DISTINCT h.hold FROM held_messages h"
+        "        JOIN thread_nodes n ON n.msg = h.msg WHERE n.group_id = ?1"
+        "        UNION SELECT id FROM holds WHERE kind = 'group' AND group_id = ?1"
+        "        AND released IS NULL ORDER BY 1))",
+        group_id, &n, &holds);
+    if (s != COR_OK)
+        return s;
+    if (n > 0)
+        return cor_store_set_error(st, COR_ERR_HELD,
+            "group %s has %" G_GINT64_FORMAT " message%s under legal hold (hold %s); "
+            "release %s first ('corridor hold list', 'corridor hold release')",
+            name ? name : "?", n, n == 1 ? "" : "s", holds, n == 1 ? "it" : "them");
+    if (*holds)
+        return cor_store_set_error(st, COR_ERR_HELD,
+            "group %s is under legal hold (hold %s); release it first ('corridor hold release')",
+            name ? name : "?", holds);
+    s = count_and_list(st,
+        "SELECT (SELECT count(DISTINCT x.msg) FROM (SELECT msg FROM case_messages"
+        "        UNION SELECT msg FROM redactions) x"
+        "        JOIN thread_nodes n ON n.msg = x.msg WHERE n.group_id = ?1),"
+        " (SELECT group_concat(ref, ', ') FROM (SELECT DISTINCT c.ref FROM cases c"
+        "        JOIN case_messages cm ON cm.case_id = c.id"
+        "        JOIN thread_nodes n ON n.msg = cm.msg WHERE n.group_id = ?1 ORDER BY c.ref))",
+        group_id, &n, &cases);
+    if (s != COR_OK)
+        return s;
+    if (n > 0)
+        return cor_store_set_error(st, COR_ERR_HELD,
+            "group %s has %" G_GINT64_FORMAT " message%s selected for records case%s %s; "
+            "a case's records are kept", name ? name : "?", n, n == 1 ? "" : "s",
+            strchr(cases, ',') ? "s" : "", cases);
+    return COR_OK;
+}
+
 cor_status_t
 cor_store_group_delete(cor_store_t *st, int64_t group_id, GArray **removed, GArray **kept)
 {
     *removed = NULL;
     *kept = NULL;
     g_autoptr(GArray) gone = NULL, shared = NULL;
-    cor_status_t s = group_messages(st, group_id, false, &gone);
+    cor_status_t s = group_delete_allowed(st, group_id);
+    if (s != COR_OK)
+        return s;
+    s = group_messages(st, group_id, false, &gone);
     if (s == COR_OK)
         s = group_messages(st, group_id, true, &shared);
     if (s != COR_OK)
@@ -200,6 +274,11 @@ cor_store_group_delete(cor_store_t *st, int64_t group_id, GArray **removed, GArr
     for (guint i = 0; i < shared->len; i++)
         if ((s = cor_store_work_add(st, "index", g_array_index(shared, int64_t, i))) != COR_OK)
             return s;
+    /* released group holds keep their target (the group's name) but no
+     * longer point at the row (live ones refused the deletion above) */
+    if ((s = exec_group(st, "UPDATE holds SET group_id = NULL WHERE group_id = ?1", group_id,
+                        "cannot detach the group's released holds")) != COR_OK)
+        return s;
     /* the group row last: members, settings, held posts, control mail,
      * the outbox, tokens, opt-outs and bounce events cascade from it */
     if ((s = exec_group(st, "DELETE FROM groups WHERE id = ?1", group_id,

@@ -608,8 +608,9 @@ build_query(cor_search_db *h, const cor_search_query_t *q)
         return query;
     if (q->n_groups == 0)
         return Xapian::Query::MatchNothing;
-    /* visible places only: a restricted post is for officers (all_groups) */
-    const char *gp = VISIBLE_PREFIX;
+    /* visible places only: a restricted post is for officers (all_groups,
+     * or restricted_places with the groups they chose) */
+    const char *gp = q->restricted_places ? prefix_of(source::GROUPS) : VISIBLE_PREFIX;
     std::vector<Xapian::Query> groups;
     groups.reserve(q->n_groups);
     for (size_t i = 0; i < q->n_groups; i++)
@@ -714,6 +715,12 @@ html_snippet(const cor_search_results *r, const char *text, size_t len, size_t m
         default: out += static_cast<char>(c); break;
         }
     }
+    /* Xapian leaves a mark open when max_chars cuts the snippet inside a
+     * marked word ("<mark>from…"): close it, or the rest of the page is
+     * marked.  (The text itself cannot hold "<mark>": '<' is escaped.) */
+    size_t open = out.rfind(MARK_START);
+    if (open != std::string::npos && out.find(MARK_END, open) == std::string::npos)
+        out += MARK_END;
     return out;
 }
 

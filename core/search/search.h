@@ -144,6 +144,9 @@ typedef struct cor_search_query {
     const char *const *groups;       /* groups the searcher may see; */
     size_t n_groups;                 /* n_groups == 0 means *no* group */
     bool all_groups;                 /* true: ignore `groups` (FOI officers) */
+    bool restricted_places;          /* true: a restricted place in one of
+                                        `groups` matches too (an officer's
+                                        search scoped to groups) */
     cor_search_sort_t sort;
     size_t offset;
     size_t limit;                    /* 0: no limit */

@@ -1,0 +1,116 @@
+/* records/bundle.h — the disclosure bundle of a case: one ZIP file.
+ *
+ * Design notes
+ * ------------
+ * What is in it, for the case's messages numbered 0001, 0002, ... by date
+ * (then Message-ID, then store row):
+ *
+ *   originals/NNNN.eml         the stored original, byte for byte (its
+ *                              SHA-256 is the manifest's sha256)
+ *   html/NNNN.html             a printable copy: one self-contained,
+ *                              accessible page (no script, no remote
+ *                              anything, print CSS), the headers, the whole
+ *                              text, the attachments' names linked, and for
+ *                              HTML mail the formatting made safe by
+ *                              core/sanitize.h
+ *   attachments/NNNN/NAME      each attachment, decoded; NAME made safe
+ *                              (no folders, no control or reserved
+ *                              characters, at most 120 bytes, the same name
+ *                              twice gets " (2)")
+ *   redacted/NNNN.txt          for a message with accepted redactions: its
+ *   redacted/NNNN.html         readable text (records/readable.h) with each
+ *                              span replaced by "[Redacted – s.40(2)]"; the
+ *                              hidden text is not in the file at all (not
+ *                              hidden by CSS, not in an attribute, not in a
+ *                              title); attachments are not part of a
+ *                              redacted copy (their names are not listed)
+ *   README.txt                 for the requester: what this is, how to check
+ *                              a SHA-256, what a redaction and each
+ *                              exemption mean
+ *   manifest.csv, .json        one row per message: number, message_id,
+ *                              date, from, to, cc, subject, group, url,
+ *                              sha256, marking, size, redactions, and the
+ *                              paths of its files in the bundle
+ *   queries.csv, .json         the searches run for the case: when, by whom,
+ *                              the query, how many messages and bytes
+ *   redaction-log.csv          every accepted redaction: message, span,
+ *                              kind, exemption, operator, time — never the
+ *                              text
+ *
+ * manifest.csv and the other CSV files: UTF-8 without a byte order mark,
+ * RFC 4180 (CRLF, fields quoted when needed), a header row.  `group` is the
+ * groups holding the message, by name, separated by ';'.  `url` is the
+ * archive permalink (core/links.h) in the first of them (by name) where the
+ * archive shows the message — a public or staff group where it is accepted;
+ * for a message only in private groups, or kept only as restricted, it is
+ * empty: no archive page exists for it.  `marking` is the protective
+ * marking as written (filters/marking.h), "" when none.
+ *
+ * The requester's version (release): for a message with accepted
+ * redactions, its original, printable copy and attachments are left out
+ * (the README says so) and its manifest row's from, to, cc and subject are
+ * taken from the redacted text.  The officer's version has everything.
+ *
+ * Invariants:
+ *   1. Deterministic: the same case, redactions and options give the same
+ *      bytes.  Entries in a fixed order (each message's files in message
+ *      order, then README, manifests, queries, log), every entry's time is
+ *      the case's received date (00:00 UTC; the ZIP's DOS time field is
+ *      local time, so the command runs the export with TZ=UTC), mode 0644,
+ *      uid/gid 0 and no owner names, deflate at a fixed level.  Nothing
+ *      depends on the clock or the machine.
+ *   2. Durable and whole: the bundle is written to a temporary file next
+ *      to the target, fsync'd, renamed over it and the folder fsync'd; a
+ *      failure leaves no partial file under the target's name.
+ *   3. Audited: after the rename, one audit entry "export" (file name, its
+ *      SHA-256, counts, release or not) is committed; if that fails the
+ *      file is removed and the export fails: no bundle without its entry.
+ *   4. A redaction made on another rendering of the text (its text_sha256
+ *      differs) stops the export with an error naming it (redact.h note 1).
+ *   5. Consistent: everything is read in one read transaction.
+ *
+ * Ownership: *err transfer full.
+ */
+#ifndef COR_RECORDS_BUNDLE_H
+#define COR_RECORDS_BUNDLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "core/store.h"
+
+typedef struct cor_bundle_options {
+    const char *case_ref;
+    const char *out_path;      /* the .zip to write (replaced when it exists) */
+    bool release;              /* the requester's version (see above) */
+    const char *base_url;      /* the archive's base URL, ending in '/' */
+    const char *operator_name;
+    /* called after each message (may be NULL) */
+    void (*progress)(uint64_t done, uint64_t total, void *data);
+    void *progress_data;
+} cor_bundle_options_t;
+
+typedef struct cor_bundle_result {
+    char sha256[65];           /* of the ZIP file */
+    uint64_t bytes;            /* its size */
+    int64_t messages;          /* in the manifest */
+    int64_t redacted;          /* with a redacted copy */
+    int64_t withheld;          /* release: originals left out */
+    int64_t redactions;        /* accepted spans applied */
+    int64_t attachments;       /* attachment files written */
+    int64_t entries;           /* files in the ZIP */
+    int64_t audit_seq;         /* the audit entry written */
+} cor_bundle_result_t;
+
+/* Writes the bundle of case opt->case_ref to opt->out_path (design notes).
+ * COR_ERR_NOT_FOUND when there is no such case; COR_ERR_INVALID for a
+ * stale redaction; COR_ERR_IO when the file cannot be written. */
+cor_status_t cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt,
+                               cor_bundle_result_t *res, char **err);
+
+/* A file name made safe for a ZIP entry and any file system (design
+ * notes); `fallback` when nothing is left (transfer full).  For tests. */
+char *cor_bundle_safe_name(const char *name, const char *fallback);
+
+#endif

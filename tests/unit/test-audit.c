@@ -1,0 +1,408 @@
+/* Unit tests for records/audit.h: the hash is what audit.h says it is (a
+ * third party's recomputation agrees); an untouched trail verifies; each kind
+ * of tampering done behind the library's back (the triggers dropped first,
+ * as someone with the sqlite3 tool would) is found and the first bad entry
+ * named: an edited field, a deleted middle entry, deleted last entries (with
+ * and without the meta anchor rewritten), two entries swapped, an entry
+ * inserted at the end, an entry moved to another seq, a cut-short anchor
+ * file.  Also: a rolled-back transaction leaves neither row nor anchor line,
+ * the triggers refuse UPDATE and DELETE, the detail must be a JSON object,
+ * and officer-list changes are recorded once. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "records/audit.h"
+
+typedef struct fixture {
+    char *dir;
+    char *path;
+    cor_store_t *st;
+} fixture_t;
+
+static void
+append(cor_store_t *st, const char *action, const char *ref, const char *detail)
+{
+    g_autofree char *err = NULL;
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    int64_t seq = 0;
+    g_assert_cmpint(cor_audit_append(st, "alice", action, ref, detail, &seq, &err), ==, COR_OK);
+    g_assert_cmpint(seq, >, 0);
+    g_assert_cmpint(cor_store_commit(st), ==, COR_OK);
+}
+
+/* A store with `n` entries, closed again (the tampering uses its own handle). */
+static void
+setup(fixture_t *f, gconstpointer data)
+{
+    int n = GPOINTER_TO_INT(data);
+    f->dir = g_dir_make_tmp("corridor-audit-XXXXXX", NULL);
+    g_assert_nonnull(f->dir);
+    f->path = g_build_filename(f->dir, "corridor.db", NULL);
+    g_autofree char *err = NULL;
+    g_assert_cmpint(cor_store_open(f->path, true, &f->st, &err), ==, COR_OK);
+    for (int i = 1; i <= n; i++) {
+        g_autofree char *detail = g_strdup_printf("{\"query\":\"planning %d\",\"count\":%d}", i, i * 3);
+        append(f->st, i % 2 ? "foi.search" : "case.note", i % 3 ? "FOI-1" : "", detail);
+    }
+    cor_store_close(f->st);
+    f->st = NULL;
+}
+
+static void
+teardown(fixture_t *f, gconstpointer data)
+{
+    if (f->st)
+        cor_store_close(f->st);
+    g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(f->dir, name, NULL);
+        g_unlink(p);
+    }
+    g_rmdir(f->dir);
+    g_free(f->dir);
+    g_free(f->path);
+}
+
+/* Runs SQL on the store file directly, the protective triggers dropped first. */
+static void
+tamper(fixture_t *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, "DROP TRIGGER IF EXISTS audit_no_update;"
+                              "DROP TRIGGER IF EXISTS audit_no_delete;", NULL, NULL, &msg);
+    g_assert_cmpint(rc, ==, SQLITE_OK);
+    rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        g_test_message("%s: %s", sql, msg);
+    g_assert_cmpint(rc, ==, SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Verifies and returns the first bad seq (0 when the trail is intact). */
+static int64_t
+verify(fixture_t *f, char **problem)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    cor_audit_report_t r = { 0 };
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    int64_t bad = r.ok ? 0 : r.bad_seq;
+    if (!r.ok)
+        g_assert_cmpint(bad, >, 0);
+    g_test_message("verify: %s", r.ok ? "ok" : r.problem);
+    if (problem)
+        *problem = g_strdup(r.problem);
+    cor_audit_report_clear(&r);
+    return bad;
+}
+
+static void
+test_intact(fixture_t *f, gconstpointer data)
+{
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 6);
+    cor_audit_entry_t *first = all->pdata[0];
+    g_assert_cmpstr(first->prev, ==, COR_AUDIT_GENESIS);
+    /* the hash is SHA-256 over the documented encoding, recomputed by hand */
+    g_autofree char *at = g_strdup_printf("%" G_GINT64_FORMAT, first->at);
+    g_autofree char *enc = g_strdup_printf(
+        "corridor-audit-1\n1:1,%zu:%s,5:alice,10:foi.search,5:FOI-1,%zu:%s,64:%s,", strlen(at), at,
+        strlen(first->detail), first->detail, COR_AUDIT_GENESIS);
+    g_autofree char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, enc, -1);
+    g_assert_cmpstr(first->hash, ==, want);
+    for (guint i = 1; i < all->len; i++) {
+        cor_audit_entry_t *e = all->pdata[i], *p = all->pdata[i - 1];
+        g_assert_cmpint(e->seq, ==, p->seq + 1);
+        g_assert_cmpstr(e->prev, ==, p->hash);
+    }
+    /* by case */
+    g_autoptr(GPtrArray) one = NULL;
+    g_assert_cmpint(cor_audit_list(st, "FOI-1", &one, &err), ==, COR_OK);
+    g_assert_cmpuint(one->len, ==, 4);   /* seq 1, 2, 4, 5 */
+    /* the export form re-verifies as a third party would */
+    g_autoptr(GPtrArray) parsed = g_ptr_array_new_with_free_func((GDestroyNotify) cor_audit_entry_free);
+    for (guint i = 0; i < all->len; i++) {
+        g_autofree char *line = cor_audit_entry_json(all->pdata[i]);
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        cor_audit_entry_t *e = g_new0(cor_audit_entry_t, 1);
+        e->seq = json_object_get_int_member(o, "seq");
+        e->at = json_object_get_int_member(o, "at");
+        e->operator_name = g_strdup(json_object_get_string_member(o, "operator"));
+        e->action = g_strdup(json_object_get_string_member(o, "action"));
+        e->case_ref = g_strdup(json_object_get_string_member(o, "case_ref"));
+        e->detail = g_strdup(json_object_get_string_member(o, "detail"));
+        e->prev = g_strdup(json_object_get_string_member(o, "prev"));
+        e->hash = g_strdup(json_object_get_string_member(o, "hash"));
+        g_ptr_array_add(parsed, e);
+    }
+    cor_audit_report_t r = { 0 };
+    cor_audit_verify_entries(parsed, &r);
+    g_assert_true(r.ok);
+    g_assert_cmpint(r.entries, ==, 6);
+    cor_audit_report_clear(&r);
+    /* one changed character in the export is found */
+    cor_audit_entry_t *e3 = parsed->pdata[2];
+    e3->detail[2] = 'Q';
+    cor_audit_verify_entries(parsed, &r);
+    g_assert_false(r.ok);
+    g_assert_cmpint(r.bad_seq, ==, 3);
+    cor_audit_report_clear(&r);
+}
+
+static void
+test_edit(fixture_t *f, gconstpointer data)
+{
+    tamper(f, "UPDATE audit SET detail = '{\"query\":\"planning 3\",\"count\":0}' WHERE seq = 3");
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 3);
+    g_assert_nonnull(strstr(problem, "entry 3"));
+    g_assert_nonnull(strstr(problem, "hash"));
+}
+
+static void
+test_edit_operator_and_rehash_rest(fixture_t *f, gconstpointer data)
+{
+    /* editing a field AND its hash leaves the next entry's prev pointing at the
+     * old hash: found at the edited entry's successor or the anchors */
+    tamper(f, "UPDATE audit SET operator = 'mallory', hash = '"
+              "1111111111111111111111111111111111111111111111111111111111111111' WHERE seq = 2");
+    g_assert_cmpint(verify(f, NULL), ==, 2);
+}
+
+static void
+test_delete_middle(fixture_t *f, gconstpointer data)
+{
+    tamper(f, "DELETE FROM audit WHERE seq = 3");
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 3);
+    g_assert_nonnull(strstr(problem, "missing"));
+}
+
+static void
+test_delete_last(fixture_t *f, gconstpointer data)
+{
+    tamper(f, "DELETE FROM audit WHERE seq = 6");
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 6);
+    g_assert_nonnull(strstr(problem, "meta audit_head"));
+}
+
+static void
+test_delete_last_and_meta(fixture_t *f, gconstpointer data)
+{
+    /* someone who also rewrites the store's anchor: the file still knows */
+    tamper(f, "DELETE FROM audit WHERE seq >= 5;"
+              "UPDATE meta SET value = (SELECT seq || ' ' || hash FROM audit WHERE seq = 4)"
+              " WHERE key = 'audit_head'");
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 5);
+    g_assert_nonnull(strstr(problem, "anchor file"));
+}
+
+static void
+test_swap(fixture_t *f, gconstpointer data)
+{
+    /* swap the contents of entries 2 and 4 (every column but seq) */
+    tamper(f, "CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (2, 4);"
+              "UPDATE audit SET (at, operator, action, case_ref, detail, prev, hash) ="
+              " (SELECT at, operator, action, case_ref, detail, prev, hash FROM t WHERE seq = 4)"
+              " WHERE seq = 2;"
+              "UPDATE audit SET (at, operator, action, case_ref, detail, prev, hash) ="
+              " (SELECT at, operator, action, case_ref, detail, prev, hash FROM t WHERE seq = 2)"
+              " WHERE seq = 4;");
+    g_assert_cmpint(verify(f, NULL), ==, 2);
+}
+
+static void
+test_renumber(fixture_t *f, gconstpointer data)
+{
+    /* swap two rows by their seq numbers */
+    tamper(f, "UPDATE audit SET seq = -1 WHERE seq = 4;"
+              "UPDATE audit SET seq = 4 WHERE seq = 5;"
+              "UPDATE audit SET seq = 5 WHERE seq = -1;");
+    g_assert_cmpint(verify(f, NULL), ==, 4);
+}
+
+static void
+test_insert_end(fixture_t *f, gconstpointer data)
+{
+    /* a well-formed entry 7 added with the sqlite3 tool: its hash is right,
+     * but neither anchor knows it */
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    cor_audit_entry_t *last = all->pdata[all->len - 1];
+    char h[65];
+    cor_audit_hash(7, last->at, "mallory", "export", "", "{}", last->hash, h);
+    g_autofree char *sql = g_strdup_printf(
+        "INSERT INTO audit VALUES (7, %" G_GINT64_FORMAT ", 'mallory', 'export', '', '{}', '%s', '%s')",
+        last->at, last->hash, h);
+    tamper(f, sql);
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 7);
+    g_assert_nonnull(strstr(problem, "not anchored"));
+}
+
+static void
+test_insert_middle(fixture_t *f, gconstpointer data)
+{
+    /* make room by moving 4..6 up one, then put a new 4 in */
+    tamper(f, "UPDATE audit SET seq = seq + 100 WHERE seq >= 4;"
+              "UPDATE audit SET seq = seq - 99 WHERE seq >= 100;"
+              "INSERT INTO audit SELECT 4, at, 'mallory', 'view', '', '{}', hash, hash"
+              " FROM audit WHERE seq = 3;");
+    g_assert_cmpint(verify(f, NULL), ==, 4);
+}
+
+static void
+test_anchor_file_cut(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *anchor = g_strconcat(f->path, ".audit-anchor", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 7);   /* 6 lines and the final "" */
+    g_autofree char *cut = g_strdup_printf("%s\n%s\n%s\n", lines[0], lines[1], lines[2]);
+    g_assert_true(g_file_set_contents(anchor, cut, -1, NULL));
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 4);
+    g_assert_nonnull(strstr(problem, "anchor file"));
+    g_unlink(anchor);
+    g_clear_pointer(&problem, g_free);
+    g_assert_cmpint(verify(f, &problem), ==, 1);
+    g_assert_nonnull(strstr(problem, "missing"));
+}
+
+static void
+test_rollback_and_triggers(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_autofree char *before = NULL;
+    g_assert_true(g_file_get_contents(anchor, &before, NULL, NULL));
+
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_audit_append(st, "bob", "export", "FOI-1", NULL, NULL, &err), ==, COR_OK);
+    cor_store_rollback(st);
+    g_autofree char *after = NULL;
+    g_assert_true(g_file_get_contents(anchor, &after, NULL, NULL));
+    g_assert_cmpstr(before, ==, after);
+
+    /* outside a transaction, or with a detail that is not an object: refused */
+    g_assert_cmpint(cor_audit_append(st, "bob", "export", "", NULL, NULL, &err), ==,
+                    COR_ERR_INTERNAL);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_audit_append(st, "bob", "export", "", "[1]", NULL, &err), ==,
+                    COR_ERR_INVALID);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(cor_audit_append(st, "", "export", "", "{}", NULL, &err), ==, COR_ERR_INVALID);
+    g_clear_pointer(&err, g_free);
+    /* two entries in one transaction: the file gets the head once */
+    int64_t a = 0, b = 0;
+    g_assert_cmpint(cor_audit_append(st, "bob", "view", "FOI-1", "{\"n\":1}", &a, &err), ==, COR_OK);
+    g_assert_cmpint(cor_audit_append(st, "bob", "view", "FOI-1", "{\"n\":2}", &b, &err), ==, COR_OK);
+    g_assert_cmpint(b, ==, a + 1);
+    g_assert_cmpint(a, ==, 7);
+    g_assert_cmpint(cor_store_commit(st), ==, COR_OK);
+    g_clear_pointer(&after, g_free);
+    g_assert_true(g_file_get_contents(anchor, &after, NULL, NULL));
+    g_assert_true(g_str_has_suffix(after, "\n"));
+    g_assert_cmpuint(strlen(after), ==, strlen(before) + 2 + 64 + 1);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+
+    /* the triggers */
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, "UPDATE audit SET operator = 'x' WHERE seq = 1", NULL, NULL,
+                                 NULL), !=, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 1", NULL, NULL, NULL), !=,
+                    SQLITE_OK);
+    sqlite3_close(db);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+}
+
+static void
+test_officers(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    bool changed = true;
+    /* nobody configured and nothing recorded: nothing to say */
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_audit_sync_officers(st, "root", "", &changed, &err), ==, COR_OK);
+    g_assert_false(changed);
+    g_assert_cmpint(cor_audit_sync_officers(st, "root", "carol, alice", &changed, &err), ==, COR_OK);
+    g_assert_true(changed);
+    /* the same people in another order and spacing: no change */
+    g_assert_cmpint(cor_audit_sync_officers(st, "root", "alice carol,alice", &changed, &err), ==,
+                    COR_OK);
+    g_assert_false(changed);
+    g_assert_cmpint(cor_audit_sync_officers(st, "root", "alice", &changed, &err), ==, COR_OK);
+    g_assert_true(changed);
+    g_assert_cmpint(cor_store_commit(st), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    cor_audit_entry_t *last = all->pdata[all->len - 1];
+    g_assert_cmpstr(last->action, ==, "role.change");
+    g_assert_cmpstr(last->detail, ==,
+                    "{\"role\":\"records officer\",\"officers\":[\"alice\"],"
+                    "\"previous\":[\"alice\",\"carol\"]}");
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+}
+
+static void
+test_operator(void)
+{
+    g_autofree char *a = cor_records_operator("jo.bloggs");
+    g_assert_cmpstr(a, ==, "jo.bloggs");
+    g_autofree char *b = cor_records_operator(NULL);
+    g_assert_nonnull(b);
+    g_assert_cmpuint(strlen(b), >, 0);
+    g_autofree char *c = cor_records_operator("");
+    g_assert_cmpstr(c, ==, b);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    gconstpointer six = GINT_TO_POINTER(6);
+#define T(path, fn) g_test_add("/audit/" path, fixture_t, six, setup, fn, teardown)
+    T("intact", test_intact);
+    T("edit", test_edit);
+    T("edit-and-rehash", test_edit_operator_and_rehash_rest);
+    T("delete-middle", test_delete_middle);
+    T("delete-last", test_delete_last);
+    T("delete-last-and-meta", test_delete_last_and_meta);
+    T("swap", test_swap);
+    T("renumber", test_renumber);
+    T("insert-end", test_insert_end);
+    T("insert-middle", test_insert_middle);
+    T("anchor-file-cut", test_anchor_file_cut);
+    T("rollback-and-triggers", test_rollback_and_triggers);
+    T("officers", test_officers);
+#undef T
+    g_test_add_func("/audit/operator", test_operator);
+    return g_test_run();
+}
