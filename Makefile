@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make test       run every test; ends with "N passed, N failed"
 #   make test-asan  the unit and import tests under ASan + UBSan
+#   make fuzz       every libFuzzer harness for FUZZ_TIME s each (clang; build-fuzz/, docs/fuzzing.md)
 #   make run        build, create ./var, import the sample group, say how to search
 #   make bench      bench/import.sh (peers: notmuch, public-inbox)
 #   make bench-lmtp bench/lmtp.sh (LMTP intake; peers: Mailman 3, public-inbox-mda, notmuch insert)
@@ -60,6 +61,7 @@ include digest/Makefile.local
 include records/Makefile.local
 include cli/Makefile.local
 include tests/Makefile.local
+include fuzz/Makefile.local
 
 core_OBJS := $(core_SRCS:%.c=$(O)/%.o) $(core_CXXSRCS:%.cc=$(O)/%.o)
 cli_OBJS  := $(cli_SRCS:%.c=$(O)/%.o)
@@ -138,6 +140,11 @@ test-asan:
 	$(MAKE) O=build-asan SANITIZE=1 build-asan/corridor unit
 	CORRIDOR_BUILD=build-asan CORRIDOR_BIN=build-asan/corridor CORRIDOR_ASAN=1 sh tests/run.sh
 
+fuzz:
+	@echo 'building the fuzz targets in $(FUZZ_O)/ (clang, ASan, UBSan)'
+	@$(MAKE) -s --no-print-directory O=$(FUZZ_O) CC=clang CXX=clang++ FUZZ=1 fuzz-build
+	sh fuzz/run.sh $(FUZZ_O) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 run:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory corridor
@@ -166,6 +173,6 @@ bench-filters: $(O)/bench/filter-cost
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: flags all deps test test-asan run bench bench-lmtp bench-archive bench-fanout clean unit corridor
+.PHONY: flags all deps test test-asan fuzz run bench bench-lmtp bench-archive bench-fanout clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d) $(digest_OBJS:.o=.d) $(records_OBJS:.o=.d)

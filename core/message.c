@@ -1155,6 +1155,26 @@ is_attachment_part(GMimeObject *obj)
     return false;
 }
 
+/* A cut at `p` moved back, or forward, to the first byte of a UTF-8
+ * character: a line longer than COR_BODY_EDGE is cut there, never inside a
+ * character (fill_missing would turn the pieces into U+FFFD and the edge
+ * would grow past COR_BODY_EDGE). */
+static const char *
+utf8_back(const char *start, const char *p)
+{
+    while (p > start && ((unsigned char) *p & 0xC0) == 0x80)
+        p--;
+    return p;
+}
+
+static const char *
+utf8_forward(const char *p, const char *end)
+{
+    while (p < end && ((unsigned char) *p & 0xC0) == 0x80)
+        p++;
+    return p;
+}
+
 /* body_head and body_tail: up to COR_BODY_EDGE bytes of whole lines from
  * each end of `text` (replacing what was there). */
 static void
@@ -1171,11 +1191,15 @@ body_edges(cor_message_t *msg, const char *text, size_t len)
     const char *cut = text + COR_BODY_EDGE;
     while (cut > text && cut[-1] != '\n')
         cut--;
-    msg->body_head = g_strndup(text, (size_t) (cut > text ? cut - text : COR_BODY_EDGE));
+    if (cut == text)
+        cut = utf8_back(text, text + COR_BODY_EDGE);
+    msg->body_head = g_strndup(text, (size_t) (cut - text));
     const char *from = text + len - COR_BODY_EDGE;
     const char *nl = memchr(from, '\n', COR_BODY_EDGE);
     if (nl && nl + 1 < text + len)
         from = nl + 1;
+    else
+        from = utf8_forward(from, text + len);
     msg->body_tail = g_strndup(from, (size_t) (text + len - from));
 }
 
@@ -1237,12 +1261,12 @@ raw_edges(ctx_t *c, GMimePart *part)
         char *cut = ht + COR_BODY_EDGE;
         while (cut > ht && cut[-1] != '\n')
             cut--;
-        *(cut > ht ? cut : ht + COR_BODY_EDGE) = '\0';
+        *(cut > ht ? cut : (char *) utf8_back(ht, ht + COR_BODY_EDGE)) = '\0';
     }
     if (tlen > COR_BODY_EDGE) {
         const char *from = tt + tlen - COR_BODY_EDGE;
         const char *nl = memchr(from, '\n', COR_BODY_EDGE);
-        char *keep = g_strdup(nl && nl + 1 < tt + tlen ? nl + 1 : from);
+        char *keep = g_strdup(nl && nl + 1 < tt + tlen ? nl + 1 : utf8_forward(from, tt + tlen));
         g_free(tt);
         tt = keep;
     }
@@ -1371,9 +1395,11 @@ leaf(ctx_t *c, GMimePart *part, int index, int depth, bool text_wanted)
             }
             return;
         }
-        if (!text_wanted || c->summary)
-            return;       /* an alternative rendering not chosen, or no text wanted */
+        if (!text_wanted)
+            return;       /* an alternative rendering not chosen */
         if (is_html || strcmp(type, "text/plain") == 0) {
+            if (c->summary)
+                return;   /* no text wanted */
             size_t size;
             g_autofree char *text = part_text(c, part, index, is_html, &size);
             if (is_html) {
@@ -1554,7 +1580,7 @@ walk(ctx_t *c, GMimeObject *obj, int depth, bool text_wanted)
         ssize_t n = g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, null);
         a->size = n > 0 ? (uint64_t) n : 0;
         g_object_unref(null);
-        if (text_wanted)
+        if (text_wanted && !c->summary)
             forwarded_header(c, inner);
         walk(c, g_mime_message_get_mime_part(inner), depth + 1, text_wanted);
         return;
@@ -1580,7 +1606,13 @@ walk(ctx_t *c, GMimeObject *obj, int depth, bool text_wanted)
                 char *t = to_utf8(texts[i], strlen(texts[i]), NULL, &lossy);
                 size_t tl = strlen(t);
                 normalise_text(t, &tl);
-                append_body(c, t);
+                if (!c->summary) {
+                    append_body(c, t);
+                } else if ((c->flags & COR_PARSE_EDGES) && !c->edges_done) {
+                    /* a summary has no text: this is its first text part */
+                    c->edges_done = true;
+                    body_edges(c->msg, t, strlen(t));
+                }
                 g_free(t);
             }
         }

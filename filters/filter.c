@@ -800,6 +800,25 @@ cor_decision_clear(cor_decision_t *d)
     memset(d, 0, sizeof *d);
 }
 
+/* A filter's sentence may quote the message ("Auto-Submitted: ..."): it is
+ * made one line of valid UTF-8, since it goes into the log line, the reply
+ * and the held post's record (transfer full; takes `why`). */
+static char *
+one_line(char *why)
+{
+    if (!why)
+        return NULL;
+    if (!g_utf8_validate(why, -1, NULL)) {
+        char *v = g_utf8_make_valid(why, -1);
+        g_free(why);
+        why = v;
+    }
+    for (char *p = why; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return why;
+}
+
 cor_status_t
 cor_filter_decide(cor_store_t *st, const cor_filter_policy_t *policy,
                   const cor_filter_facts_t *facts, const char *rcpt, bool explain,
@@ -832,6 +851,7 @@ cor_filter_decide(cor_store_t *st, const cor_filter_policy_t *policy,
             cor_decision_clear(out);
             return s;
         }
+        why = one_line(why);
         cor_filter_step_t step = { def->name, v, why };
         g_array_append_val(out->trace, step);
         if (decided) {

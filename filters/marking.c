@@ -622,7 +622,7 @@ skip_label(const char *p, const char *end)
         size_t n = strlen(label_words[i]);
         if ((size_t) (w - p) < n || g_ascii_strncasecmp(w - n, label_words[i], n) != 0)
             continue;
-        if (w - n > p && g_ascii_isalpha(w[-n - 1]))
+        if (w - n > p && g_ascii_isalpha(*(w - n - 1)))   /* not w[-n - 1]: n is unsigned */
             continue;             /* "remarking:" */
         return q + 1;
     }
