@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 #include <microhttpd.h>
 
+#include "core/audit.h"
 #include "core/log.h"
 #include "core/message.h"
 #include "core/search/search.h"
@@ -88,7 +89,8 @@ struct cor_http {
     char *trusted_header;          /* "" : nobody signs in */
     GArray *trusted_proxies;       /* ip_t */
     char *user_domain;             /* without '@'; "" when none */
-    GPtrArray *officers;           /* normalised addresses */
+    char **officers;               /* cor_config_officers(); guarded by `lock`
+                                      (cor_http_set_officers replaces it) */
     int per_page;
     int64_t shutdown_ms;
 
@@ -100,7 +102,7 @@ struct cor_http {
     char *organisation;            /* [archive] organisation */
     char *list_domain;             /* GROUP-join@list_domain */
 
-    GMutex lock;                   /* guards `idle` */
+    GMutex lock;                   /* guards `idle` and `officers` */
     GPtrArray *idle;               /* handles_t* not lent out */
     gint in_flight;                /* requests begun and not completed */
     gint untrusted_logged;         /* the untrusted-header debug line was written */
@@ -201,25 +203,14 @@ ip_equal(const ip_t *a, const ip_t *b)
            memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* A user name as the trusted header or [http] officers give it, made into
- * the address group members are stored under: trimmed, "@user_domain"
- * added when it has no '@', lowercased.  NULL when empty or not UTF-8
- * (transfer full). */
+/* A user name as the trusted header gives it, made into the address group
+ * members are stored under: trimmed, "@user_domain" added when it has no
+ * '@', lowercased; NULL when empty or not UTF-8 (transfer full).  The same
+ * rule as the officer list's (cor_config_officers), so the two compare. */
 static char *
 normalise_user(const char *value, const char *domain)
 {
-    g_autofree char *v = g_strstrip(g_strdup(value));
-    if (*v == '\0' || !g_utf8_validate(v, -1, NULL))
-        return NULL;
-    for (const char *p = v; *p; p++)
-        if ((unsigned char) *p < 0x20 || *p == 0x7f)
-            return NULL;
-    if (strchr(v, '@') == NULL && domain && *domain) {
-        char *full = g_strconcat(v, "@", domain, NULL);
-        g_free(v);
-        v = full;
-    }
-    return g_utf8_strdown(v, -1);
+    return cor_config_user_address(value, domain);
 }
 
 /* An HTTP date (RFC 9110 IMF-fixdate; no locale involved). */
@@ -385,9 +376,9 @@ viewer_of(request_t *rq, struct MHD_Connection *c)
     rq->user = normalise_user(hc.value ? hc.value : "", h->user_domain);
     if (rq->user == NULL)
         return;
-    bool officer = false;
-    for (guint i = 0; i < h->officers->len && !officer; i++)
-        officer = strcmp(g_ptr_array_index(h->officers, i), rq->user) == 0;
+    g_mutex_lock(&h->lock);
+    bool officer = g_strv_contains((const char *const *) h->officers, rq->user);
+    g_mutex_unlock(&h->lock);
     rq->viewer.kind = officer ? COR_VIEWER_OFFICER : COR_VIEWER_STAFF;
     rq->viewer.address = rq->user;
 }
@@ -1046,6 +1037,60 @@ search_busy(request_t *rq, struct MHD_Connection *c, bool json)
     return busy(rq, c);
 }
 
+/* An officer's search is a records search (docs/records.md, "Officers on
+ * the web"): before its results are shown it gets one audit entry
+ * (core/audit.h): action "web.search", the officer's address as operator,
+ * detail {"query","group" ("" for every group),"page","count","peer"}, in
+ * a short write transaction of its own on the request's handle, which
+ * waits up to STORE_WRITE_BUSY_MS for another writer (the daemon's
+ * committer, a records command).  False, after logging an error, when the
+ * entry could not be written: the caller then shows nothing (503) rather
+ * than an unaudited search. */
+static bool
+audit_officer_search(request_t *rq, cor_store_t *st, const char *query, const char *group,
+                     int page, uint64_t total)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "query");
+    json_builder_add_string_value(b, query);
+    json_builder_set_member_name(b, "group");
+    json_builder_add_string_value(b, group ? group : "");
+    json_builder_set_member_name(b, "page");
+    json_builder_add_int_value(b, page);
+    json_builder_set_member_name(b, "count");
+    json_builder_add_int_value(b, (gint64) total);
+    json_builder_set_member_name(b, "peer");
+    json_builder_add_string_value(b, rq->peer);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    g_autofree char *detail = json_generator_to_data(gen, NULL);
+
+    g_autofree char *err = NULL;
+    int64_t seq = 0;
+    cor_store_set_busy_timeout(st, STORE_WRITE_BUSY_MS);
+    cor_status_t s = cor_store_begin(st);
+    if (s == COR_OK)
+        s = cor_audit_append(st, rq->user, "web.search", "", detail, &seq, &err);
+    else
+        err = g_strdup(cor_store_error(st));
+    if (s == COR_OK && (s = cor_store_commit(st)) != COR_OK)
+        err = g_strdup(cor_store_error(st));
+    if (s != COR_OK && cor_store_in_transaction(st))
+        cor_store_rollback(st);
+    cor_store_set_busy_timeout(st, STORE_BUSY_MS);
+    if (s != COR_OK) {
+        cor_log_error("http %s: officer %s's search refused: cannot write its audit entry: %s",
+                      rq->peer, rq->user, err && *err ? err : cor_status_to_string(s));
+        return false;
+    }
+    cor_log_debug("http %s: officer %s's search is audit entry %" PRId64, rq->peer, rq->user,
+                  seq);
+    return true;
+}
+
 static enum MHD_Result
 send_search(request_t *rq, struct MHD_Connection *c)
 {
@@ -1126,6 +1171,16 @@ send_search(request_t *rq, struct MHD_Connection *c)
             }
         }
     }
+    /* an officer's search is shown only once it is in the audit trail */
+    if (*query && !query_error && rq->viewer.kind == COR_VIEWER_OFFICER &&
+        !audit_officer_search(rq, st, query, group, page, total))
+        return json ? send_json_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                      "the search could not be recorded in the audit trail, "
+                                      "try again")
+                    : send_error(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, "Search not recorded",
+                                 "Your search could not be written to the records audit "
+                                 "trail, so its results are not shown. Try again in a "
+                                 "moment; if this goes on, tell the administrator.");
     unsigned code = query_error ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK;
 
     if (json) {
@@ -1224,15 +1279,20 @@ unsubscribe_uri(const char *uri)
     return strcmp(path, "/u") == 0 || g_str_has_prefix(path, "/u/");
 }
 
-/* "/u/TOKEN" → TOKEN (32 hex digits, lowercased) into out; false for any
- * other path under /u. */
+/* "/u/TOKEN" → TOKEN (32 hex digits, lowercased) into out; also
+ * "/u/TOKEN/digest" (a combined digest's link: *digest true, when `digest`
+ * is not NULL); false for any other path under /u. */
 static bool
-parse_token(const char *path, char out[TOKEN_LEN + 1])
+parse_token(const char *path, char out[TOKEN_LEN + 1], bool *digest)
 {
     if (!g_str_has_prefix(path, "/u/"))
         return false;
     const char *t = path + 3;
-    if (strlen(t) != TOKEN_LEN)
+    bool d = digest && strlen(t) == TOKEN_LEN + strlen("/digest") &&
+             strcmp(t + TOKEN_LEN, "/digest") == 0;
+    if (digest)
+        *digest = d;
+    if (strlen(t) != TOKEN_LEN && !d)
         return false;
     for (int i = 0; i < TOKEN_LEN; i++) {
         if (!g_ascii_isxdigit(t[i]))
@@ -1424,6 +1484,81 @@ unsubscribe_post(request_t *rq, struct MHD_Connection *c, cor_store_t *st, const
     return send_unsubscribe_page(rq, c, "left.html", token, g, m->m.address);
 }
 
+/* /u/TOKEN/digest: the List-Unsubscribe link of a combined digest (one
+ * digest for all of a person's digest-mode groups; TOKEN is their token in
+ * one of them).  GET and HEAD show which groups it covers and change
+ * nothing; POST with List-Unsubscribe=One-Click stops the digest: every
+ * digest-mode membership of the address becomes mode 'none' (no mail; still
+ * a member, the archive as before), in one transaction.  The same page
+ * answers both, worded for before or after. */
+static enum MHD_Result
+digest_stop(request_t *rq, struct MHD_Connection *c, cor_store_t *st, const char *token,
+            const char *address, bool post)
+{
+    cor_http_t *h = rq->http;
+    if (post && !one_click_body(c, rq->form))
+        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "Nothing has changed",
+                          "This address stops a digest only when the request carries "
+                          "List-Unsubscribe=One-Click (RFC 8058), as the button on its "
+                          "page sends it. Open the link in a browser to see that page.");
+    g_autoptr(GPtrArray) ms = NULL;
+    cor_status_t s = COR_OK;
+    if (post) {
+        cor_store_set_busy_timeout(st, STORE_WRITE_BUSY_MS);
+        s = cor_store_begin(st);
+    }
+    if (s == COR_OK)
+        s = cor_store_digest_memberships(st, address, &ms);
+    for (guint i = 0; post && s == COR_OK && i < ms->len; i++) {
+        const cor_digest_membership_t *m = ms->pdata[i];
+        s = cor_store_member_set(st, m->group_id, address, NULL, "none", NULL);
+    }
+    if (post && s == COR_OK)
+        s = cor_store_commit(st);
+    if (post) {
+        if (s != COR_OK && cor_store_in_transaction(st))
+            cor_store_rollback(st);
+        cor_store_set_busy_timeout(st, STORE_BUSY_MS);
+    }
+    if (s != COR_OK)
+        return failed(rq, c, s, cor_store_error(st));
+    if (post)
+        cor_log_info("http %s: %s stopped their combined digest by one-click (%u group%s)",
+                     rq->peer, address, ms->len, ms->len == 1 ? "" : "s");
+    g_autoptr(cor_tctx_t) x = cor_tctx_new();
+    g_autofree char *rel = g_strconcat("u/", token, "/digest", NULL);
+    cor_tval_t *v = rnd_page_scope(x, &h->site, rel,
+                                   post ? "Your digest has stopped" : "Stop your digest");
+    cor_tval_t *crumbs = cor_tval_set_list(x, v, "breadcrumbs");
+    cor_tval_t *it = cor_tval_list_add_object(x, crumbs);
+    cor_tval_set_static(x, it, "href", "index.html");
+    cor_tval_set_static(x, it, "text", "All groups");
+    g_autofree char *masked = masked_address(address);
+    cor_tval_set_str(x, v, "address", masked);
+    cor_tval_set_bool(x, v, "stopped", post);
+    cor_tval_t *list = cor_tval_set_list(x, v, "groups");
+    for (guint i = 0; i < ms->len; i++) {
+        const cor_digest_membership_t *m = ms->pdata[i];
+        cor_tval_t *g = cor_tval_list_add_object(x, list);
+        cor_tval_set_str(x, g, "title", *m->title ? m->title : m->group);
+        cor_tval_set_printf(x, g, "request", "%s-request@%s", m->group, h->list_domain);
+    }
+    cor_tval_set_static(x, v, "action", "digest");   /* relative: this very URL */
+    cor_tval_set_static(x, v, "one_click_key", ONE_CLICK_KEY);
+    cor_tval_set_static(x, v, "one_click_value", ONE_CLICK_VALUE);
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    s = cor_tmpl_render(h->tmpl, "digest-stop.html", v, body, &err);
+    if (s != COR_OK) {
+        g_string_free(body, TRUE);
+        return failed(rq, c, s, err);
+    }
+    struct MHD_Response *r = buffer_response(body, HTML);
+    if (r)
+        MHD_add_response_header(r, "X-Robots-Tag", "noindex, nofollow");
+    return queue(rq, c, MHD_HTTP_OK, r, CACHE_NONE);
+}
+
 /* /u/TOKEN: GET and HEAD show the confirmation page and change nothing
  * (mail scanners follow links); POST with List-Unsubscribe=One-Click
  * removes the member.  No sign-in, cookie or redirect is involved. */
@@ -1431,7 +1566,8 @@ static enum MHD_Result
 send_unsubscribe(request_t *rq, struct MHD_Connection *c, const char *path, bool post)
 {
     char token[TOKEN_LEN + 1];
-    if (!parse_token(path, token))
+    bool digest = false;
+    if (!parse_token(path, token, &digest))
         return unknown_token(rq, c);
     cor_store_t *st = request_store(rq);
     if (st == NULL)
@@ -1442,6 +1578,8 @@ send_unsubscribe(request_t *rq, struct MHD_Connection *c, const char *path, bool
         return unknown_token(rq, c);
     if (s != COR_OK)
         return failed(rq, c, s, cor_store_error(st));
+    if (digest)
+        return digest_stop(rq, c, st, token, m->m.address, post);
     if (post) {
         if (!one_click_body(c, rq->form))
             return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "Nothing has changed",
@@ -1703,8 +1841,7 @@ http_free(cor_http_t *h)
     g_mutex_clear(&h->lock);
     if (h->trusted_proxies)
         g_array_free(h->trusted_proxies, TRUE);
-    if (h->officers)
-        g_ptr_array_free(h->officers, TRUE);
+    g_strfreev(h->officers);
     g_free(h->listen);
     g_free(h->store_path);
     g_free(h->index_path);
@@ -1787,21 +1924,26 @@ read_settings(cor_http_t *h, const cor_config_t *cfg, char **err)
         }
         g_array_append_val(h->trusted_proxies, ip);
     }
-    /* [records] officers is the setting; [http] officers its older name,
-     * still read: the two lists add up */
-    h->officers = g_ptr_array_new_with_free_func(g_free);
-    static const char *const officer_sections[] = { "records", "http" };
-    for (size_t i = 0; i < G_N_ELEMENTS(officer_sections); i++)
-        for (const char *const *p = cor_config_list(cfg, officer_sections[i], "officers"); *p;
-             p++) {
-            char *o = normalise_user(*p, h->user_domain);
-            if (o)
-                g_ptr_array_add(h->officers, o);
-        }
+    /* [records] officers and its older name [http] officers, made one list
+     * in one place (the list the audit trail records) */
+    h->officers = g_strdupv((char **) cor_config_officers(cfg));
     int64_t n = cor_config_int(cfg, "http", "results_per_page");
     h->per_page = n <= 0 ? 20 : n > MAX_PER_PAGE ? MAX_PER_PAGE : (int) n;
     h->shutdown_ms = cor_config_int(cfg, "daemon", "shutdown_timeout") * 1000;
     return load_templates(h, cfg, err);
+}
+
+void
+cor_http_set_officers(cor_http_t *h, const cor_config_t *cfg)
+{
+    if (h == NULL || cfg == NULL)
+        return;
+    char **now = g_strdupv((char **) cor_config_officers(cfg));
+    g_mutex_lock(&h->lock);
+    char **old = h->officers;
+    h->officers = now;
+    g_mutex_unlock(&h->lock);
+    g_strfreev(old);
 }
 
 cor_status_t

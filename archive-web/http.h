@@ -59,10 +59,11 @@
  * http.c): a peer listed in [http] trusted_proxies (addresses compared
  * parsed) that sends exactly one non-empty [http] trusted_header is the
  * signed-in user it names, with "@"[http] user_domain added when it has no
- * "@", lowercased; a [records] officers entry (or one of its older name,
- * [http] officers; normalised the same way) is an officer, whose search
- * covers every group, restricted posts included; anyone else is staff with
- * that address.  Every other request is
+ * "@", lowercased (cor_config_user_address); a user in
+ * cor_config_officers() ([records] officers and its deprecated older name
+ * [http] officers, normalised by the same rule) is an officer, whose search
+ * covers every group, restricted posts included, and is audited (invariant
+ * 6); anyone else is staff with that address.  Every other request is
  * anonymous, whatever headers it carries.  What a viewer may see is decided
  * by core/visibility.h only.
  *
@@ -87,21 +88,33 @@
  *  5. GET and HEAD never change anything (mail scanners and link previews
  *     follow links).  The only write is a one-click POST under /u/: one
  *     transaction that either removes the member and records the opt-out,
- *     or changes nothing (404, 400, 413, 503).
+ *     or changes nothing (404, 400, 413, 503).  (An officer's search appends
+ *     to the audit trail, invariant 6: a record of the request, not a
+ *     change of anything it shows.)
+ *  6. An officer's search (a non-empty query that ran, any group, HTML or
+ *     JSON, each page) is a records search: its results are shown only
+ *     after its audit entry is committed (core/audit.h; action
+ *     "web.search", the officer's address as operator, detail {"query",
+ *     "group" ("" for every group), "page", "count", "peer"}).  When the
+ *     entry cannot be written (the store busy beyond 5 s, the anchor file
+ *     not writable, ...) the error is logged and the answer is 503 with
+ *     nothing found: never an unaudited officer's search.  Other viewers'
+ *     searches are not audited.
  *
  * Threads: libmicrohttpd's own pool of `threads` threads answers requests;
  * the page functions of cor_archive_t are called from them concurrently.
  * Each request borrows a store handle and a read-only index handle from a
  * small pool (mutex-protected; one pair per thread at most) and gives them
  * back at its end.  The store handles are ordinary read-write connections
- * that only read, except for a one-click leave: BEGIN IMMEDIATE, which waits
- * up to 5 s (busy_timeout) for the daemon's committer or any other writer,
- * then 503.  The index handle is reopened at the revision of
+ * that only read, except for a one-click leave and an officer's search
+ * audit entry: BEGIN IMMEDIATE, which waits up to 5 s (busy_timeout) for
+ * the daemon's committer or any other writer, then 503.  The index handle is reopened at the revision of
  * each search (a cheap check when nothing changed), so new mail is found
  * without a restart; after an index error it is closed and opened afresh.
  *
  * Settings are read from `config` once, at start; a restart applies changed
- * [http] settings.  The one-click pages are rendered from a template set of
+ * [http] settings, except the officer list, which cor_http_set_officers
+ * replaces (`corridor serve` does on SIGHUP).  The one-click pages are rendered from a template set of
  * the listener's own, loaded at start as cor_archive_open loads the
  * archive's (built-in unsubscribe.html and left.html with the shared
  * head.html/foot.html/crumbs.html, then [archive] templates), with
@@ -142,6 +155,11 @@ typedef struct cor_http_options {
  * COR_ERR_INVALID for missing options.  *out transfer full (cor_http_stop);
  * *err transfer full. */
 cor_status_t cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err);
+
+/* Replaces the officer list with cor_config_officers(cfg) (`cfg` read
+ * during the call only); requests that start afterwards use the new one.
+ * Any thread.  NULL `h` or `cfg`: nothing. */
+void cor_http_set_officers(cor_http_t *h, const cor_config_t *cfg);
 
 /* The bound port (the one chosen, for port 0). */
 int cor_http_port(const cor_http_t *h);

@@ -72,7 +72,7 @@ audit_export(cor_cli_t *cli, const char *out, const char *op)
     g_autofree char *opname = cor_records_operator(op);
     g_autofree char *err = NULL;
     /* the export is itself a records action: its entry is the last one exported */
-    if (cor_records_begin(st, opname, cor_config_list(cli->config, "records", "officers"), &err)
+    if (cor_records_begin(st, opname, cor_config_officers(cli->config), &err)
         != COR_OK)
         return cli_error("%s", err);
     g_autoptr(JsonBuilder) b = json_builder_new();

@@ -23,7 +23,7 @@ begin(cor_cli_t *cli, const char *op)
     if (!st)
         return NULL;
     g_autofree char *err = NULL;
-    if (cor_records_begin(st, op, cor_config_list(cli->config, "records", "officers"), &err)
+    if (cor_records_begin(st, op, cor_config_officers(cli->config), &err)
         != COR_OK) {
         cli_error("%s", err ? err : cor_store_error(st));
         return NULL;

@@ -24,7 +24,7 @@ records_store(cor_cli_t *cli, const char *operator_name)
     if (!st)
         return NULL;
     g_autofree char *err = NULL;
-    if (cor_records_begin(st, operator_name, cor_config_list(cli->config, "records", "officers"),
+    if (cor_records_begin(st, operator_name, cor_config_officers(cli->config),
                           &err) != COR_OK) {
         cli_error("%s", err ? err : cor_store_error(st));
         return NULL;

@@ -1,5 +1,6 @@
 /* cli/cmd_config.c — `corridor config show`: every tunable with its
- * effective value, from the one table in core/config.c. */
+ * effective value, from the one table in core/config.c, then the open
+ * sections ([follow], [retention]) with the keys the file gives them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,24 @@ cmd_config(cor_cli_t *cli, int argc, char **argv)
                *t->default_value ? t->default_value : "empty");
         printf("%s = %s%s\n", t->key, cor_config_value_text(cli->config, t->section, t->key),
                cor_config_is_set(cli->config, t->section, t->key) ? "" : "");
+        if (strcmp(t->section, "records") == 0 && strcmp(t->key, "officers") == 0) {
+            g_autofree char *in_force =
+                g_strjoinv(", ", (char **) cor_config_officers(cli->config));
+            printf("# in force (with [http] officers and user_domain): %s\n",
+                   *in_force ? in_force : "nobody");
+        }
+    }
+    /* the open sections: keys the administrator names, each value a list */
+    for (const cor_config_open_section_t *o = cor_config_open_sections(); o->section; o++) {
+        printf("\n[%s]\n# %s\n", o->section, o->help);
+        const char *const *keys = cor_config_open_keys(cli->config, o->section);
+        if (!*keys)
+            printf("# (none set)\n");
+        for (const char *const *k = keys; *k; k++) {
+            g_autofree char *v =
+                g_strjoinv(", ", (char **) cor_config_open_list(cli->config, o->section, *k));
+            printf("%s = %s\n", *k, v);
+        }
     }
     return 0;
 }

@@ -56,7 +56,7 @@ case_search(cor_cli_t *cli, const char *kind, const char *ref, const char *query
         return cli_error("%s", err);
 
     g_autofree char *opname = cor_records_operator(op);
-    if (cor_records_begin(st, opname, cor_config_list(cli->config, "records", "officers"), &err)
+    if (cor_records_begin(st, opname, cor_config_officers(cli->config), &err)
         != COR_OK)
         return cli_error("%s", err);
     g_autoptr(cor_case_t) c = NULL;

@@ -26,7 +26,7 @@ static int
 sync_officers(cor_cli_t *cli, cor_store_t *st, const char *op)
 {
     g_autofree char *officers =
-        g_strjoinv(",", (char **) cor_config_list(cli->config, "records", "officers"));
+        g_strjoinv(",", (char **) cor_config_officers(cli->config));
     g_autofree char *err = NULL;
     cor_status_t s = cor_store_begin(st);
     if (s == COR_OK)

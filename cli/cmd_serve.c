@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "digest/scheduler.h"
 #include "mta-bridge/server.h"
+#include "records/audit.h"
 
 static void
 on_committed(void *data)
@@ -53,6 +54,60 @@ kick_outbound(void *srv)
     cor_server_kick_outbound(srv);
 }
 
+/* The records officers (cor_config_officers) in the audit trail, as every
+ * records command records them (records/audit.h design note 5): a change
+ * since the last role.change entry becomes a new one, in a short write
+ * transaction on `st`.  The operator is the daemon's user.  -1 after
+ * logging when it could not be written. */
+static int
+sync_officers(cor_store_t *st, const cor_config_t *cfg, const char *when)
+{
+    g_autofree char *op = cor_records_operator(NULL);
+    g_autofree char *list = g_strjoinv(",", (char **) cor_config_officers(cfg));
+    g_autofree char *err = NULL;
+    bool changed = false;
+    cor_status_t s = cor_store_begin(st);
+    if (s == COR_OK)
+        s = cor_audit_sync_officers(st, op, list, &changed, &err);
+    if (s == COR_OK)
+        s = cor_store_commit(st);
+    if (s != COR_OK) {
+        if (cor_store_in_transaction(st))
+            cor_store_rollback(st);
+        cor_log_error("%s: cannot record the records officers in the audit trail: %s", when,
+                      err ? err : cor_store_error(st));
+        return -1;
+    }
+    if (changed)
+        cor_log_info("%s: the records officers are now '%s' (recorded in the audit trail)", when,
+                     list);
+    return 0;
+}
+
+/* SIGHUP: the officer list is recorded, then the web uses it; when it
+ * cannot be recorded the web keeps the old one. */
+typedef struct reload_ctx {
+    const char *store_path;
+    cor_http_t *web;
+} reload_ctx_t;
+
+static void
+on_reloaded(const cor_config_t *cfg, void *data)
+{
+    reload_ctx_t *rc = data;
+    g_autoptr(cor_store_t) st = NULL;
+    g_autofree char *err = NULL;
+    if (cor_store_open(rc->store_path, false, &st, &err) != COR_OK) {
+        cor_log_error("reload: cannot open the store to record the records officers: %s", err);
+        return;
+    }
+    cor_store_set_busy_timeout(st, cor_config_int(cfg, "store", "busy_timeout") * 1000);
+    if (sync_officers(st, cfg, "reload") == 0)
+        cor_http_set_officers(rc->web, cfg);
+    else
+        cor_log_error("reload: the web keeps the records officers it had");
+}
+
 int
 cmd_serve(cor_cli_t *cli, int argc, char **argv)
 {
@@ -88,13 +143,18 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     if (argc != 1)
         return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]"
                          " [--relay URL] [--no-outbound] [--no-archive] [--no-digests]");
-    /* opening the store once here creates nothing but migrates it */
+    /* opening the store once here creates nothing but migrates it; a
+     * changed officer list goes into the audit trail before the web uses it */
     if (!cli_store(cli, false))
         return 1;
-    cor_store_close(g_steal_pointer(&cli->store));
     int pidfd = lock_pid_file(cli);
     if (pidfd < 0)
         return 1;
+    if (sync_officers(cli->store, cli->config, "start") != 0) {
+        close(pidfd);
+        return cli_error("cannot start: the records officers cannot be recorded");
+    }
+    cor_store_close(g_steal_pointer(&cli->store));
     cor_log_set_ident("corridor");
 
     g_autofree char *store_path = cli_store_path(cli);
@@ -111,6 +171,9 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     };
     g_autofree char *base_url = cor_config_base_url(cli->config, http);
     opt.base_url = base_url;
+    reload_ctx_t reload = { .store_path = store_path };
+    opt.reloaded = on_reloaded;
+    opt.reloaded_data = &reload;
     /* the archive: kept current by the renderer thread, served by HTTP */
     cor_archive_t *archive = NULL;
     cor_archive_runner_t *runner = NULL;
@@ -143,6 +206,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
             .archive = archive,
         };
         s = cor_http_start(&ho, &web, &err);
+        reload.web = web;
         if (s == COR_OK)
             cor_log_info("the archive is at http://%s/ (port %d)", listen, cor_http_port(web));
     }

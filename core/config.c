@@ -90,7 +90,7 @@ static const cor_tunable_t tunables[] = {
     { "http", "user_domain", COR_CONFIG_STRING, "",
       "Domain added to a signed-in user name without one, to match group members." },
     { "http", "officers", COR_CONFIG_LIST, "",
-      "Signed-in users who are FOI/records officers and see every group." },
+      "Deprecated: the older name of [records] officers, still read (the two lists add up)." },
     { "http", "results_per_page", COR_CONFIG_INT, "20",
       "Search results per page." },
     { "filters", "chain", COR_CONFIG_LIST,
@@ -181,7 +181,7 @@ static const cor_tunable_t tunables[] = {
     { "digest", "templates", COR_CONFIG_STRING, "",
       "A folder whose digest.html replaces the built-in HTML template; empty: the built-in one." },
     { "records", "officers", COR_CONFIG_LIST, "",
-      "Signed-in web users who are FOI/records officers: their search covers every group, private and restricted posts included." },
+      "FOI/records officers, as the web names signed-in users ([http] user_domain added): their web search covers every group, private and restricted posts included, and is audited." },
     { NULL, NULL, 0, NULL, NULL },
 };
 
@@ -219,6 +219,7 @@ struct cor_config {
      * and key → list (owned) */
     GPtrArray *open_keys[G_N_ELEMENTS(open_sections)];
     GHashTable *open_values[G_N_ELEMENTS(open_sections)];
+    char **officers;      /* cor_config_officers(), made at load (owned) */
 };
 
 static int
@@ -408,6 +409,7 @@ cor_config_free(cor_config_t *cfg)
         if (cfg->open_values[i])
             g_hash_table_unref(cfg->open_values[i]);
     }
+    g_strfreev(cfg->officers);
     g_free(cfg->path);
     g_free(cfg);
 }
@@ -460,6 +462,65 @@ second_key_line(const char *data, const char *section, const char *key)
     return 0;
 }
 
+char *
+cor_config_user_address(const char *value, const char *domain)
+{
+    g_autofree char *v = g_strstrip(g_strdup(value ? value : ""));
+    if (*v == '\0' || !g_utf8_validate(v, -1, NULL))
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char) *p <= 0x20 || *p == 0x7f)
+            return NULL;   /* no address has a space or a control character */
+    while (domain && *domain == '@')
+        domain++;
+    if (strchr(v, '@') == NULL && domain && *domain) {
+        char *full = g_strconcat(v, "@", domain, NULL);
+        g_free(v);
+        v = full;
+    }
+    return g_utf8_strdown(v, -1);
+}
+
+static gint
+cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* cfg->officers from [records] officers and its older name [http]
+ * officers (config.h, cor_config_officers). */
+static void
+make_officers(cor_config_t *cfg)
+{
+    static const char *const sections[] = { "records", "http" };
+    const char *domain = cor_config_string(cfg, "http", "user_domain");
+    GPtrArray *all = g_ptr_array_new();
+    for (size_t i = 0; i < G_N_ELEMENTS(sections); i++)
+        for (const char *const *p = cor_config_list(cfg, sections[i], "officers"); *p; p++) {
+            char *o = cor_config_user_address(*p, domain);
+            if (o)
+                g_ptr_array_add(all, o);
+        }
+    g_ptr_array_sort(all, cmp_str);
+    guint kept = 0;
+    for (guint i = 0; i < all->len; i++) {
+        if (kept > 0 && strcmp(all->pdata[kept - 1], all->pdata[i]) == 0)
+            g_free(all->pdata[i]);
+        else
+            all->pdata[kept++] = all->pdata[i];
+    }
+    g_ptr_array_set_size(all, kept);
+    g_ptr_array_add(all, NULL);
+    g_strfreev(cfg->officers);
+    cfg->officers = (char **) g_ptr_array_free(all, FALSE);
+}
+
+const char *const *
+cor_config_officers(const cor_config_t *cfg)
+{
+    return (const char *const *) cfg->officers;
+}
+
 cor_status_t
 cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **err)
 {
@@ -476,6 +537,7 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
                                                     (GDestroyNotify) g_strfreev);
     }
     if (path == NULL) {
+        make_officers(cfg);
         *out = cfg;
         return COR_OK;
     }
@@ -484,6 +546,7 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
     g_autoptr(GError) gerr = NULL;
     if (!g_file_get_contents(path, &data, &len, &gerr)) {
         if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) && !must_exist) {
+            make_officers(cfg);
             *out = cfg;
             return COR_OK;
         }
@@ -556,6 +619,7 @@ cor_config_load(const char *path, bool must_exist, cor_config_t **out, char **er
             cfg->values[i].set = true;
         }
     }
+    make_officers(cfg);
     *out = cfg;
     return COR_OK;
 }

@@ -84,6 +84,22 @@ bool cor_config_bool(const cor_config_t *cfg, const char *section, const char *k
 /* NULL-terminated list (transfer none). */
 const char *const *cor_config_list(const cor_config_t *cfg, const char *section, const char *key);
 
+/* The records (FOI/SAR) officers: [records] officers and its deprecated
+ * older name [http] officers, the two lists added up, each entry made into
+ * an address as the web makes a signed-in user's name
+ * (cor_config_user_address with [http] user_domain), entries that are not
+ * one dropped, duplicates removed, sorted (byte order).  The one list both
+ * the web's officer role and the audit trail's role.change entries use.
+ * Made at load; NULL-terminated, may be empty (transfer none). */
+const char *const *cor_config_officers(const cor_config_t *cfg);
+
+/* A user name as the web's trusted header (or an officers entry) gives it,
+ * made into the address group members are stored under: trimmed,
+ * "@" `domain` added when it has no '@' and `domain` (leading '@'s
+ * ignored) is not empty or NULL, lowercased.  NULL when empty, not UTF-8
+ * or holding a space or a control character inside (transfer full). */
+char *cor_config_user_address(const char *value, const char *domain);
+
 /* Parses an INT, SIZE or DURATION value as the loader does ("25M", "5m").
  * False when it is not one. */
 bool cor_config_parse_number(const char *text, cor_config_type_t type, int64_t *out);

@@ -169,7 +169,7 @@
  *   audit(seq, at, operator, action, case_ref, detail, prev, hash)
  *       append-only (triggers refuse UPDATE and DELETE), hash-chained: each
  *       entry's hash covers its fields and the previous entry's hash
- *       (records/audit.h says exactly how); `corridor audit verify` finds
+ *       (core/audit.h says exactly how); `corridor audit verify` finds
  *       any edit, deletion or reordering, also with the triggers dropped.
  *
  * Concurrency: one writer (this handle, used by one thread at a time);

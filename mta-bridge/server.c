@@ -85,6 +85,8 @@ struct cor_server {
 
     void (*committed)(void *data);
     void *committed_data;
+    void (*reloaded)(const cor_config_t *cfg, void *data);
+    void *reloaded_data;
     cor_outbound_t *outbound;   /* NULL with no_outbound */
 
     /* counters, for STATUS= and the log */
@@ -903,6 +905,8 @@ on_sighup(gpointer data)
         for (GList *l = srv->conns; l; l = l->next)
             cor_lmtp_session_set_limits(((conn_t *) l->data)->lmtp, &srv->set.limits);
         cor_log_info("configuration reloaded from '%s'", srv->config_path ? srv->config_path : "(defaults)");
+        if (srv->reloaded)
+            srv->reloaded(cfg, srv->reloaded_data);
         cor_config_free(cfg);
     }
     sd_notify(0, "READY=1");
@@ -976,6 +980,8 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->index_path = g_strdup(opt->index_path);
     srv->committed = opt->committed;
     srv->committed_data = opt->committed_data;
+    srv->reloaded = opt->reloaded;
+    srv->reloaded_data = opt->reloaded_data;
     if (!opt->no_outbound) {
         g_autofree char *base = opt->base_url ? g_strdup(opt->base_url) : cor_config_base_url(cfg, NULL);
         cor_status_t os = cor_outbound_new(opt->store_path, cfg, opt->relay, base, &srv->outbound, err);

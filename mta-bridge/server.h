@@ -30,7 +30,8 @@
  * the process exits 0.  What the index has not caught up with stays queued.
  *
  * SIGHUP reloads the configuration file: limits, timeouts, domains, host
- * name, log level.  Listeners stay as they are (restart to change them).
+ * name, log level, then calls the `reloaded` callback.  Listeners stay as
+ * they are (restart to change them).
  */
 #ifndef COR_SERVER_H
 #define COR_SERVER_H
@@ -53,6 +54,11 @@ typedef struct cor_server_options {
      * NULL): how derived work in other folders (the archive) hears of it */
     void (*committed)(void *data);
     void *committed_data;
+    /* called on the main thread after SIGHUP reloaded the configuration
+     * (may be NULL; `cfg` borrowed for the call): how parts in other
+     * folders (the web's officer list, the records audit trail) hear of it */
+    void (*reloaded)(const cor_config_t *cfg, void *data);
+    void *reloaded_data;
     /* the outbound worker (outbound.h): the relay (NULL: [outbound] relay),
      * the base URL of generated links; `no_outbound` leaves the outbox for
      * `corridor outbox flush` */

@@ -27,7 +27,7 @@
  * login user's name (getpwuid(geteuid())), else "uid-N".  Transfer full. */
 char *cor_records_operator(const char *option);
 
-/* ---- the audit trail (records/audit.c) ---- */
+/* ---- the audit trail (core/audit.h, the same declaration) ---- */
 
 /* Appends one entry inside the caller's open transaction (cor_store_begin).
  * action: a short verb ("case.open", "foi.search", "export", "hold.place",

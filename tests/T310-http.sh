@@ -5,7 +5,11 @@
 # and 304, search as HTML and JSON, malformed queries, and who sees what:
 # anonymous, staff, a private group's member (by address and via
 # [http] user_domain), an officer, and a signed-in header from a peer that
-# is not a trusted proxy.
+# is not a trusted proxy.  Officers' searches are records searches: each is
+# in the audit trail before it is shown (or refused with 503 when it cannot
+# be written: the anchor file unwritable, the store locked), others' are
+# not; the officer list is recorded at start and on SIGHUP, and the web
+# follows it.
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/lib-daemon.sh"
 A=$TMP/state/archive
@@ -316,6 +320,93 @@ check_eq "$(get /g/staffroom/ -H "$H")" 200 "staff group"
 test_case "an empty or doubled trusted header is anonymous"
 check_eq "$(get /g/staffroom/ -H 'X-Remote-User: ')" 404 "empty"
 check_eq "$(get /g/staffroom/ -H 'X-Remote-User: bob' -H 'X-Remote-User: foi')" 404 "two headers"
+
+# aq SQL: a query on the store (the audit trail)
+aq() { sqlite3 "$TMP/state/corridor.db" "$1"; }
+last_search() { aq "SELECT operator || '|' || case_ref || '|' || detail FROM audit WHERE action = 'web.search' ORDER BY seq DESC LIMIT 1"; }
+n_searches() { aq "SELECT count(*) FROM audit WHERE action = 'web.search'"; }
+
+test_case "serve recorded the officer list at start: [http] officers (deprecated name) with user_domain"
+check_eq "$(aq "SELECT operator || ' ' || detail FROM audit WHERE action = 'role.change' ORDER BY seq")" \
+    "$(id -un) {\"role\":\"records officer\",\"officers\":[\"foi@council.test\"],\"previous\":[]}" \
+    "one role.change"
+check_eq "$(cor config show | grep '^# in force')" \
+    "# in force (with [http] officers and user_domain): foi@council.test" "config show"
+
+test_case "an officer's web search is in the audit trail before it is shown; others' are not"
+n0=$(n_searches)
+check_eq "$(json '/search?q=cobraprivate&format=json' -H 'X-Remote-User: FOI')" "1 casework" "officer, JSON"
+check_eq "$(last_search)" \
+    'foi@council.test||{"query":"cobraprivate","group":"","page":1,"count":1,"peer":"127.0.0.1"}' \
+    "entry: every group"
+check_eq "$(get '/search?q=caching&group=planning&page=2' -H 'X-Remote-User: foi')" 200 "officer, HTML"
+check_eq "$(last_search)" \
+    'foi@council.test||{"query":"caching","group":"planning","page":2,"count":1,"peer":"127.0.0.1"}' \
+    "entry: one group, page 2"
+check_eq "$(n_searches)" $((n0 + 2)) "two officer searches, two entries"
+check_eq "$(get '/search?q=' -H 'X-Remote-User: foi')" 200 "officer, empty query"
+check_eq "$(get '/search?q=foo:bar' -H 'X-Remote-User: foi')" 400 "officer, malformed query"
+check_eq "$(get '/search?q=cobraprivate' -H 'X-Remote-User: bob')" 200 "staff"
+check_eq "$(get '/search?q=cobraprivate' -H 'X-Remote-User: carol')" 200 "member"
+check_eq "$(get '/search?q=cobraprivate')" 200 "anonymous"
+check_eq "$(get '/search?q=cobraprivate' -H 'X-Remote-User: bob' -H 'X-Remote-User: foi')" 200 \
+    "two headers: anonymous"
+check_eq "$(n_searches)" $((n0 + 2)) "nothing searched, or not by an officer: no entry"
+check_eq "$(cor audit list | grep -c ' web.search ')" $((n0 + 2)) "audit list shows them"
+out=$(cor audit verify); rc=$?
+check_eq "$rc" 0 "verify while the daemon runs: $out"
+
+test_case "an officer's search that cannot be audited is refused (503, no results); others are served"
+anchor=$TMP/state/corridor.db.audit-anchor
+mv "$anchor" "$TMP/anchor.saved" && mkdir "$anchor"    # the anchor line cannot be written
+check_eq "$(get '/search?q=cobraprivate&format=json' -H 'X-Remote-User: foi')" 503 "JSON"
+check_eq "$(cat "$TMP/body")" '{"error":"the search could not be recorded in the audit trail, try again"}' "JSON body"
+check_eq "$(get '/search?q=cobraprivate' -H 'X-Remote-User: foi')" 503 "HTML"
+grep -q 'Search not recorded' "$TMP/body" || fail "no explanation in the page"
+grep -q 'Note cobraprivate' "$TMP/body" && fail "a result shown unaudited"
+check_eq "$(json '/search?q=caching&format=json' -H 'X-Remote-User: bob')" "2 planning staffroom" "staff"
+grep -q "officer foi@council.test's search refused: cannot write its audit entry" "$TMP/serve.log" ||
+    fail "the refusal is not logged"
+rmdir "$anchor" && mv "$TMP/anchor.saved" "$anchor"
+check_eq "$(n_searches)" $((n0 + 2)) "no entry"
+hold_store_lock "$TMP/state/corridor.db" 7    # another writer, longer than the 5 s the web waits
+check_eq "$(get '/search?q=cobraprivate&format=json' -H 'X-Remote-User: foi')" 503 "store locked"
+check_eq "$(json '/search?q=caching&format=json' -H 'X-Remote-User: bob')" "2 planning staffroom" \
+    "staff, store locked"
+wait "$LOCKER"
+check_eq "$(json '/search?q=cobraprivate&format=json' -H 'X-Remote-User: foi')" "1 casework" "lock gone"
+check_eq "$(n_searches)" $((n0 + 3)) "one more entry"
+out=$(cor audit verify); rc=$?
+check_eq "$rc" 0 "verify: $out"
+
+test_case "SIGHUP: a changed officer list is recorded, then the web uses it"
+cat >"$TMP/state/corridor.conf" <<CONF
+[records]
+officers = Lead
+[http]
+user_domain = council.test
+CONF
+kill -HUP "$SERVE_PID"
+wait_for 10 grep -q "reload: the records officers are now 'lead@council.test'" "$TMP/serve.log" ||
+    fail "no reload line"
+check_eq "$(aq "SELECT detail FROM audit WHERE action = 'role.change' ORDER BY seq DESC LIMIT 1")" \
+    '{"role":"records officer","officers":["lead@council.test"],"previous":["foi@council.test"]}' "role.change"
+check_eq "$(json '/search?q=cobraprivate&format=json' -H 'X-Remote-User: lead')" "1 casework" "the new officer"
+check_eq "$(last_search | cut -d'|' -f1)" lead@council.test "audited as the new officer"
+check_eq "$(json '/search?q=cobraprivate&format=json' -H 'X-Remote-User: foi')" "0 " "the old one is staff now"
+check_eq "$(n_searches)" $((n0 + 4)) "one more entry"
+cat >"$TMP/state/corridor.conf" <<CONF
+[http]
+user_domain = council.test
+officers = foi
+CONF
+kill -HUP "$SERVE_PID"
+wait_for 10 grep -q "reload: the records officers are now 'foi@council.test'" "$TMP/serve.log" ||
+    fail "no second reload line"
+check_eq "$(json '/search?q=cobraprivate&format=json' -H 'X-Remote-User: foi')" "1 casework" "back again"
+check_eq "$(aq "SELECT count(*) FROM audit WHERE action = 'role.change'")" 3 "three lists, three entries"
+out=$(cor audit verify); rc=$?
+check_eq "$rc" 0 "verify: $out"
 serve_stop
 
 test_case "the trusted header from a peer that is not a trusted proxy is ignored"

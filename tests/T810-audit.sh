@@ -8,7 +8,8 @@
 # exits non-zero naming the first bad entry (and which anchor disagrees).
 # The triggers refuse the same edits while they are there.  `audit export`
 # is re-verified by an independent script written from docs/records.md,
-# which also finds an edited export line.
+# which also finds an edited export line.  The officer list recorded is the
+# one the web uses ([records] and the deprecated [http] officers, as addresses).
 . "$(dirname "$0")/lib.sh"
 D=$SRC/tests/data/records/core
 export CORRIDOR_NOW=2024-04-08T12:00:00Z
@@ -142,4 +143,20 @@ check_eq "$(cat "$TMP/bad.out")" "bad entry 5" "an edited export line (the note,
 check_eq "$(cor audit list --case SAR-8 | head -1 | awk '{print $1, $3, $4, $5}')" "8 bob case.open SAR-8" "list --case"
 out=$(cor audit verify); rc=$?
 check_eq "$rc" 0 "still intact: $out"
+
+test_case "one officer list: a records command records [records] and the deprecated [http] officers as the web compares them"
+printf '[records]\nofficers = foi, Lead\n[http]\nofficers = FOI@northshire.gov.uk, bob\nuser_domain = northshire.gov.uk\n' \
+    >"$TMP/state/corridor.conf"
+check_eq "$(cor config show | grep '^# in force')" \
+    "# in force (with [http] officers and user_domain): bob@northshire.gov.uk, foi@northshire.gov.uk, lead@northshire.gov.uk" \
+    "config show"
+cor case note FOI-7 "officers changed" --operator auditor >/dev/null || fail "case note"
+check_eq "$(sqlite3 "$TMP/state/corridor.db" "SELECT operator || ' ' || detail FROM audit WHERE action = 'role.change' ORDER BY seq DESC LIMIT 1")" \
+    'auditor {"role":"records officer","officers":["bob@northshire.gov.uk","foi@northshire.gov.uk","lead@northshire.gov.uk"],"previous":["foi"]}' \
+    "role.change"
+cor case note FOI-7 "again" --operator auditor >/dev/null || fail "case note"
+check_eq "$(sqlite3 "$TMP/state/corridor.db" "SELECT count(*) FROM audit WHERE action = 'role.change'")" 2 \
+    "the same list again: no new entry"
+out=$(cor audit verify); rc=$?
+check_eq "$rc" 0 "intact: $out"
 test_done

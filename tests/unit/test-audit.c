@@ -7,7 +7,11 @@
  * inserted at the end, an entry moved to another seq, a cut-short anchor
  * file.  Also: a rolled-back transaction leaves neither row nor anchor line,
  * the triggers refuse UPDATE and DELETE, the detail must be a JSON object,
- * and officer-list changes are recorded once. */
+ * and officer-list changes are recorded once.  The append primitive
+ * (core/audit.h, used by the web too): appends from several connections on
+ * several threads at once make one intact chain with one anchor line per
+ * commit, in order; an anchor file that cannot be written refuses the
+ * commit and leaves the trail as it was. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -371,6 +375,103 @@ test_officers(fixture_t *f, gconstpointer data)
     g_assert_cmpint(verify(f, NULL), ==, 0);
 }
 
+/* Several connections append at once, as the web's request threads, the
+ * daemon and a records command do: one chain, one anchor line per commit in
+ * commit order, verify intact. */
+enum { WRITERS = 4, APPENDS = 25 };
+
+typedef struct writer {
+    const char *path;
+    int id;
+} writer_t;
+
+static gpointer
+write_entries(gpointer data)
+{
+    writer_t *w = data;
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(w->path, false, &st, &err), ==, COR_OK);
+    g_autofree char *op = g_strdup_printf("officer-%d@council.test", w->id);
+    for (int i = 0; i < APPENDS; i++) {
+        g_autofree char *detail = g_strdup_printf("{\"query\":\"q%d\",\"count\":%d}", i, w->id);
+        g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+        g_assert_cmpint(cor_audit_append(st, op, "web.search", NULL, detail, NULL, &err), ==,
+                        COR_OK);
+        g_assert_cmpint(cor_store_commit(st), ==, COR_OK);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent(fixture_t *f, gconstpointer data)
+{
+    writer_t w[WRITERS];
+    GThread *t[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        w[i] = (writer_t){ f->path, i };
+        t[i] = g_thread_new("writer", write_entries, &w[i]);
+    }
+    for (int i = 0; i < WRITERS; i++)
+        g_thread_join(t[i]);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 6 + WRITERS * APPENDS);
+    /* the anchor file: one line per commit (6 + WRITERS * APPENDS), the
+     * n-th line naming entry n with its hash */
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, all->len + 1);   /* the last is "" */
+    for (guint i = 0; i < all->len; i++) {
+        cor_audit_entry_t *e = all->pdata[i];
+        g_autofree char *want = g_strdup_printf("%" G_GINT64_FORMAT " %s", e->seq, e->hash);
+        g_assert_cmpstr(lines[i], ==, want);
+    }
+}
+
+/* An anchor file that cannot be written refuses the commit: no entry, no
+ * meta anchor, and the trail still verifies once the file is back. */
+static void
+test_anchor_unwritable(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_autofree char *saved = g_strconcat(anchor, ".saved", NULL);
+    g_assert_cmpint(g_rename(anchor, saved), ==, 0);
+    g_assert_cmpint(g_mkdir(anchor, 0700), ==, 0);   /* open(O_WRONLY) fails: EISDIR */
+    g_autofree char *meta_before = NULL;
+    g_assert_cmpint(cor_store_meta_get(st, "audit_head", &meta_before), ==, COR_OK);
+
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_audit_append(st, "foi@council.test", "web.search", "", "{}", NULL, &err),
+                    ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(st), !=, COR_OK);
+    if (cor_store_in_transaction(st))
+        cor_store_rollback(st);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 6);
+    g_autofree char *meta_after = NULL;
+    g_assert_cmpint(cor_store_meta_get(st, "audit_head", &meta_after), ==, COR_OK);
+    g_assert_cmpstr(meta_after, ==, meta_before);
+
+    g_assert_cmpint(g_rmdir(anchor), ==, 0);
+    g_assert_cmpint(g_rename(saved, anchor), ==, 0);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+    /* and the handle appends again */
+    append(st, "web.search", "", "{}");
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+}
+
 static void
 test_operator(void)
 {
@@ -402,6 +503,8 @@ main(int argc, char **argv)
     T("anchor-file-cut", test_anchor_file_cut);
     T("rollback-and-triggers", test_rollback_and_triggers);
     T("officers", test_officers);
+    T("concurrent-appends", test_concurrent);
+    T("anchor-unwritable", test_anchor_unwritable);
 #undef T
     g_test_add_func("/audit/operator", test_operator);
     return g_test_run();
