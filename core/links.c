@@ -34,6 +34,12 @@ cor_link_unsubscribe_url(const char *base_url, const char *token)
 }
 
 char *
+cor_link_digest_stop_url(const char *base_url, const char *token)
+{
+    return g_strdup_printf("%su/%s/digest", base_url, token);
+}
+
+char *
 cor_link_verp_sender(const char *group, const char *list_domain, const char *address)
 {
     const char *at = address ? strrchr(address, '@') : NULL;

@@ -22,6 +22,8 @@ char *cor_link_message_url(const char *base_url, const char *group, const char *
 char *cor_link_group_url(const char *base_url, const char *group);
 /* BASE "u/TOKEN" */
 char *cor_link_unsubscribe_url(const char *base_url, const char *token);
+/* BASE "u/TOKEN/digest": stops a combined digest (one click, RFC 8058) */
+char *cor_link_digest_stop_url(const char *base_url, const char *token);
 /* GROUP-bounces+LOCAL=DOMAIN@LISTDOMAIN for `address`, GROUP-bounces@LISTDOMAIN
  * when it has no '@' */
 char *cor_link_verp_sender(const char *group, const char *list_domain, const char *address);

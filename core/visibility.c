@@ -13,8 +13,17 @@ cor_visibility_can_see(cor_store_t *st, const cor_viewer_t *viewer, const cor_gr
     case COR_VIEWER_ANONYMOUS:
         *allowed = g->visibility == COR_VISIBILITY_PUBLIC;
         return COR_OK;
+    case COR_VIEWER_GUEST:
+        if (g->visibility == COR_VISIBILITY_PUBLIC) {
+            *allowed = true;
+            return COR_OK;
+        }
+        if (g->visibility == COR_VISIBILITY_STAFF)
+            return COR_OK;
+        /* a private group: as staff, when they are a member */
+        G_GNUC_FALLTHROUGH;
     case COR_VIEWER_STAFF:
-        if (g->visibility != COR_VISIBILITY_PRIVATE) {
+        if (viewer->kind == COR_VIEWER_STAFF && g->visibility != COR_VISIBILITY_PRIVATE) {
             *allowed = true;
             return COR_OK;
         }

@@ -26,6 +26,11 @@ typedef enum cor_viewer_kind {
     COR_VIEWER_STAFF,          /* public and staff groups, plus private ones
                                   where `address` is a member */
     COR_VIEWER_OFFICER,        /* every group */
+    COR_VIEWER_GUEST,          /* someone outside the organisation (an address
+                                  not in the staff domains) known by
+                                  `address`: public groups, plus private ones
+                                  where they are a member; never 'staff'
+                                  groups, even as a member (digests) */
 } cor_viewer_kind_t;
 
 typedef struct cor_viewer {

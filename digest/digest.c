@@ -472,6 +472,8 @@ section_free(gpointer p)
     g_free(s->schedule);
     if (s->threads)
         g_ptr_array_unref(s->threads);
+    if (s->own)
+        shared_free(s->own);
     g_free(s);
 }
 
@@ -484,6 +486,7 @@ cor_digest_free(cor_digest_t *d)
     g_free(d->name);
     g_free(d->scope);
     g_free(d->title);
+    g_free(d->stop_url);
     if (d->sections)
         g_ptr_array_unref(d->sections);
     if (d->groups)
@@ -504,8 +507,13 @@ collect_post(const cor_store_digest_post_t *p, void *data)
 {
     collect_t *c = data;
     const cor_digest_site_t *site = c->d->site;
-    if (site->max_age > 0 && p->date < c->d->now - site->max_age)
-        return COR_OK;  /* history (an import), not news: [digest] max_age */
+    /* history (an import), not news: [digest] max_age — never less than a
+     * weekly digest's week and a day */
+    int64_t max_age = site->max_age;
+    if (max_age > 0 && c->sec->weekly && max_age < 8 * 86400)
+        max_age = 8 * 86400;
+    if (max_age > 0 && p->date < c->d->now - max_age)
+        return COR_OK;
     dg_thread_t *t = g_hash_table_lookup(c->by_thread, &p->thread);
     if (!t) {
         t = g_new0(dg_thread_t, 1);
@@ -574,6 +582,49 @@ new_section(cor_digest_t *d, cor_store_t *st, const cor_digest_membership_t *m,
     sec->last_at = m->last_at;
     *out = sec;
     return COR_OK;
+}
+
+/* A copy of `sh` without the posts whose messages.id is in `shown`
+ * (gint64* set), for one digest only; NULL when it has none of them (use
+ * `sh` itself).  Threads left empty go.  Transfer full (shared_free). */
+static dg_shared_t *
+shared_without(const dg_shared_t *sh, GHashTable *shown)
+{
+    bool any = false;
+    for (guint t = 0; t < sh->threads->len && !any; t++) {
+        const dg_thread_t *th = sh->threads->pdata[t];
+        for (guint k = 0; k < th->posts->len && !any; k++)
+            any = g_hash_table_contains(shown, &((dg_post_t *) th->posts->pdata[k])->msg);
+    }
+    if (!any)
+        return NULL;
+    dg_shared_t *v = g_new0(dg_shared_t, 1);
+    v->threads = g_ptr_array_new_with_free_func(thread_free);
+    v->authors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint t = 0; t < sh->threads->len; t++) {
+        const dg_thread_t *th = sh->threads->pdata[t];
+        dg_thread_t *c = NULL;
+        for (guint k = 0; k < th->posts->len; k++) {
+            dg_post_t *p = th->posts->pdata[k];
+            if (g_hash_table_contains(shown, &p->msg))
+                continue;
+            if (!c) {
+                c = g_new0(dg_thread_t, 1);
+                *c = *th;
+                c->subject = g_strdup(th->subject);
+                c->posts = g_ptr_array_new();  /* the posts stay `sh`'s */
+                g_ptr_array_add(v->threads, c);
+                if (c->earlier == 0)
+                    v->new_threads++;
+            }
+            g_ptr_array_add(c->posts, p);
+            v->posts++;
+            if (g_hash_table_add(seen, p->from_addr))
+                g_ptr_array_add(v->authors, g_strdup(p->from_addr));
+        }
+    }
+    return v;
 }
 
 /* The threads of `sec`'s group with posts (sec->after, d->upto] (see
@@ -646,7 +697,11 @@ build(cor_digest_t *d, cor_store_t *st, char **err)
     bool all = strcmp(d->scope, "*") == 0;
     d->combined = all;
     d->from = d->upto;
-    cor_viewer_t viewer = { COR_VIEWER_STAFF, d->address };
+    /* someone outside the staff domains reads as a guest: never a
+     * staff-only group, even one they were added to */
+    const char *const *staff = cor_config_list(site->cfg, "filters", "staff_domains");
+    bool outside = staff && staff[0] && *staff[0] && !cor_address_in_domains(d->address, staff);
+    cor_viewer_t viewer = { outside ? COR_VIEWER_GUEST : COR_VIEWER_STAFF, d->address };
     for (guint i = 0; i < ms->len; i++) {
         const cor_digest_membership_t *m = ms->pdata[i];
         if (!all && strcmp(m->group, d->scope) != 0)
@@ -679,18 +734,29 @@ build(cor_digest_t *d, cor_store_t *st, char **err)
                    : g_strdup_printf("%s is not in digest mode in %s", d->address, d->scope);
         return COR_ERR_NOT_FOUND;
     }
+    if (all) {
+        /* its one-click stop link names the person by their token in one
+         * of its groups (the first that has one) */
+        for (guint i = 0; i < ms->len && !d->stop_url; i++) {
+            const cor_digest_membership_t *m = ms->pdata[i];
+            if (*m->token)
+                d->stop_url = cor_link_digest_stop_url(site->base_url, m->token);
+        }
+    }
     /* a combined digest goes on the site's schedule; a group's on its own */
     d->weekly = all ? strcmp(site->default_day, "daily") != 0
                     : ((dg_section_t *) d->groups->pdata[0])->weekly;
 
     GHashTable *people = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) shown = g_hash_table_new(g_int64_hash, g_int64_equal);
     for (guint i = 0; i < d->groups->len; i++) {
         dg_section_t *sec = d->groups->pdata[i];
         /* everyone who gets this group's posts (after, upto] now sees the
          * same threads: made once per run (dg_shared_t) */
         g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
-                                               G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
-                                               sec->group_id, sec->after, d->upto, d->now);
+                                               G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%d",
+                                               sec->group_id, sec->after, d->upto, d->now,
+                                               sec->weekly);
         dg_shared_t *sh = g_hash_table_lookup(site->shared, key);
         if (!sh) {
             if ((s = shared_build(d, st, sec, &sh, err)) != COR_OK)
@@ -698,6 +764,20 @@ build(cor_digest_t *d, cor_store_t *st, char **err)
             g_hash_table_insert(site->shared, g_steal_pointer(&key), sh);
         }
         sec->shared = sh;
+        /* a post sent to two of a person's groups is shown once, in the
+         * first of them (by name): later sections get a view without it */
+        if (all && i > 0) {
+            dg_shared_t *view = shared_without(sh, shown);
+            if (view) {
+                sec->own = view;
+                sec->shared = sh = view;
+            }
+        }
+        for (guint t = 0; all && t < sh->threads->len; t++) {
+            const dg_thread_t *th = sh->threads->pdata[t];
+            for (guint k = 0; k < th->posts->len; k++)
+                g_hash_table_add(shown, &((dg_post_t *) th->posts->pdata[k])->msg);
+        }
         sec->threads = g_ptr_array_ref(sh->threads);
         d->counts.posts += sh->posts;
         d->counts.threads += sh->threads->len;

@@ -94,6 +94,11 @@ text_footer(GString *out, const cor_digest_t *d)
             g_string_append_c(out, '\n');
         text_footer_group(out, d->groups->pdata[i], d->combined);
     }
+    if (d->stop_url) {
+        g_string_append_c(out, '\n');
+        wrap(out, "", "Stop this digest (no mail from these groups; you stay a member):");
+        g_string_append_printf(out, "  %s\n", d->stop_url);
+    }
 }
 
 /* The threads of one section as text: the same for every member who gets
@@ -318,6 +323,8 @@ cor_digest_html(const cor_digest_t *d, char **out, char **err)
             return hs;
         cor_tval_set_html(c, so, "section_html", html);
     }
+    if (d->stop_url)
+        cor_tval_set_str(c, root, "stop_url", d->stop_url);
     cor_tval_t *groups = cor_tval_set_list(c, root, "groups");
     for (guint i = 0; i < d->groups->len; i++)
         set_section_links(c, cor_tval_list_add_object(c, groups), d->groups->pdata[i]);
@@ -552,9 +559,13 @@ cor_digest_message(const cor_digest_t *d, cor_store_t *st, cor_digest_format_t f
                                                first->request));
         g_ptr_array_add(extra, g_strdup_printf("List-Archive: <%s>", first->archive_url));
     } else {
-        /* a combined digest speaks for no one group: its own List-Id, and
-         * each group's links in the footer */
+        /* a combined digest speaks for no one group: its own List-Id, each
+         * group's links in the footer, and a one-click link that stops it */
         g_ptr_array_add(extra, g_strdup_printf("List-Id: Your digest <digest.%s>", site->domain));
+        if (d->stop_url) {
+            g_ptr_array_add(extra, g_strdup_printf("List-Unsubscribe: <%s>", d->stop_url));
+            g_ptr_array_add(extra, g_strdup("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        }
     }
     g_ptr_array_add(extra, g_strdup("Precedence: list"));
     g_ptr_array_add(extra, NULL);

@@ -41,7 +41,7 @@ struct cor_digest_site {
     char *default_day;         /* [digest] day */
     cor_tmpl_set_t *tmpl;
     GHashTable *excerpts;      /* messages.id (gint64*) -> dg_excerpt_t* */
-    GHashTable *shared;        /* "group:after:upto:now" -> dg_shared_t* */
+    GHashTable *shared;        /* "group:after:upto:now:weekly" -> dg_shared_t* */
     GHashTable *policies;      /* group id (gint64*) -> cor_list_policy_t* */
     bool (*on_commit)(void *data);
     void *on_commit_data;
@@ -84,7 +84,10 @@ typedef struct dg_section {
     bool weekly;
     int64_t after;             /* its posts have seq > after */
     int64_t last_at;
-    dg_shared_t *shared;       /* borrowed from the site's cache */
+    dg_shared_t *shared;       /* borrowed from the site's cache, or `own` */
+    dg_shared_t *own;          /* a view of it for this digest alone (a
+                                  combined digest leaves out a post shown in
+                                  an earlier section), or NULL */
     GPtrArray *threads;        /* shared->threads (a reference) */
 } dg_section_t;
 
@@ -102,6 +105,7 @@ struct cor_digest {
     GPtrArray *sections;       /* borrowed from groups: those with posts */
     cor_digest_counts_t counts;
     char *title;               /* "Planning digest, Tuesday 4 March 2025" */
+    char *stop_url;            /* combined: BASE/u/TOKEN/digest (one click), or NULL */
 };
 
 /* English dates in the site's time zone, whatever the locale (transfer full):

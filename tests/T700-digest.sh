@@ -203,10 +203,12 @@ import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
 print(m["From"]); print(m["List-Id"]); print(m["List-Unsubscribe"]); print(m["Auto-Submitted"])
 PY
+hr_token=$(q "SELECT token FROM members m JOIN groups g ON g.id = m.group_id
+              WHERE g.name = 'hr' AND m.address = '$ann'")
 check_eq "$(cat "$TMP/combined.hdr")" "Group digest <hr-request@lists.northshire.gov.uk>
 Your digest <digest.lists.northshire.gov.uk>
-None
-auto-generated" "combined headers"
+<https://lists.northshire.gov.uk/u/$hr_token/digest>
+auto-generated" "combined headers (its List-Unsubscribe stops the combined digest)"
 out=$(cor digest send --queue-only)
 check_eq "$out" "digests: 1 queued, 0 with nothing new, 1 made before (2 people)" "combined sent"
 check_eq "$(q "SELECT scope || ' ' || posts FROM digests ORDER BY id DESC LIMIT 1")" "* 2" "recorded as *"
