@@ -9,7 +9,8 @@
 //                     JavaScript), then left with the keyboard alone: Tab to
 //                     the button, Enter; the form posts to the same address
 //                     and the answer says the member has left
-//       AXE_URL       another member's /u/TOKEN: axe-core (WCAG 2.0/2.1 A
+//       AXE_URL       another member's /u/TOKEN (or a combined digest's
+//                     /u/TOKEN/digest): axe-core (WCAG 2.0/2.1 A
 //                     and AA, 2.2 AA) on the page, then on the answer to its
 //                     button
 //       WRONG_URL     an unknown token: 404, the archive's look, axe-core
@@ -233,7 +234,7 @@ async function run(keyboardUrl, axeUrl, wrongUrl, outdir) {
             const resp = await submit(ap, () => ap.locator('main form button').click());
             if (resp.status() !== 200)
                 return `HTTP ${resp.status()} after the button`;
-            if (!/^You have left ./.test(await h1(ap) || ''))
+            if (!/^(You have left .|Your digest has stopped)/.test(await h1(ap) || ''))
                 return `h1 after leaving: ${await h1(ap)}`;
             return (await axeViolations(ap)).concat(apProblems());
         });
