@@ -230,8 +230,8 @@ strip_subject(const char *s)
 }
 
 static const char *const verbs[] = {
-    "help", "join", "subscribe", "leave", "unsubscribe", "mode", "who", "confirm", "approve",
-    "reject",
+    "help", "join", "subscribe", "leave", "unsubscribe", "mode", "digest", "who", "confirm",
+    "approve", "reject",
 };
 
 /* The command word at the start of `line` (a static string), or NULL; *arg
@@ -287,6 +287,10 @@ help_text(request_t *rq)
         "  mode each         every message as it is posted\n"
         "  mode digest       one digest a day\n"
         "  mode none         no mail; read the archive instead\n"
+        "  digest combined   one digest for all your groups in digest mode\n"
+        "  digest separate   one digest per group (the default)\n"
+        "  digest format F   multipart (text and HTML, the default), rfc1153\n"
+        "                    (plain text) or mime (the messages attached)\n"
         "  who               the members (owners and moderators only)\n"
         "  help              this text\n\n"
         "The archive: %sg/%s/\n",
@@ -323,6 +327,14 @@ do_join(request_t *rq)
         g_string_append_printf(rq->reply,
             "%s is a private group: only its owners can add members.\n"
             "Write to %s-owner@%s to ask.\n", rq->g->name, rq->g->name, rq->domain);
+        return COR_OK;
+    }
+    const char *const *staff = cor_config_list(rq->c->cfg, "filters", "staff_domains");
+    if (rq->g->visibility == COR_VISIBILITY_STAFF && staff && staff[0] && *staff[0] &&
+        !staff_address(rq->c->cfg, rq->sender)) {
+        g_string_append_printf(rq->reply,
+            "%s is open to staff only: %s is not a staff address.\n"
+            "Write to %s-owner@%s to ask.\n", rq->g->name, rq->sender, rq->g->name, rq->domain);
         return COR_OK;
     }
     if (staff_address(rq->c->cfg, rq->sender)) {
@@ -442,6 +454,56 @@ do_mode(request_t *rq, const char *arg)
         return s;
     cor_log_info("command: %s set mode %s in %s", rq->sender, mode, rq->g->name);
     g_string_append_printf(rq->reply, "Your delivery mode in %s is now %s.\n", rq->g->name, mode);
+    return COR_OK;
+}
+
+/* digest combined|separate, digest format multipart|rfc1153|mime: the
+ * sender's digest choices (store.h digest_prefs), for all their groups */
+static cor_status_t
+do_digest(request_t *rq, const char *arg)
+{
+    g_autoptr(cor_member_detail_t) m = NULL;
+    if (!member_role(rq, &m)) {
+        g_string_append_printf(rq->reply, "%s is not a member of %s; send \"join\" first.\n",
+                               rq->sender, rq->g->name);
+        return COR_OK;
+    }
+    g_autofree char *a = g_ascii_strdown(arg ? arg : "", -1);
+    g_auto(GStrv) w = g_strsplit_set(a, " \t", -1);
+    const char *first = w[0] ? w[0] : "";
+    const char *second = first[0] && w[1] ? w[1] : "";
+    for (size_t i = 1; w[i] && !*second; i++)
+        second = w[i];
+    bool combined = false;
+    const char *format = NULL;
+    cor_status_t s = COR_OK;
+    if (strcmp(first, "combined") == 0 || strcmp(first, "separate") == 0) {
+        combined = strcmp(first, "combined") == 0;
+        s = cor_store_digest_prefs_set(rq->st, rq->sender, &combined, NULL);
+    } else if (strcmp(first, "format") == 0 &&
+               (strcmp(second, "multipart") == 0 || strcmp(second, "rfc1153") == 0 ||
+                strcmp(second, "mime") == 0)) {
+        format = second;
+        s = cor_store_digest_prefs_set(rq->st, rq->sender, NULL, format);
+    } else {
+        g_string_append(rq->reply, "Send \"digest combined\", \"digest separate\" or \"digest "
+                                   "format multipart|rfc1153|mime\".\n");
+        return COR_OK;
+    }
+    if (s != COR_OK)
+        return s;
+    cor_log_info("command: %s set digest %s%s", rq->sender, format ? "format " : "", format ? format : first);
+    if (format)
+        g_string_append_printf(rq->reply, "Your digests now come as %s.\n",
+                               strcmp(format, "multipart") == 0 ? "text and HTML (multipart)"
+                               : strcmp(format, "rfc1153") == 0 ? "one plain-text message (RFC 1153)"
+                               : "the messages themselves, attached (MIME digest)");
+    else
+        g_string_append_printf(rq->reply, "%s\nA group sends you digests when your mode there is "
+                                          "digest (\"mode digest\").\n",
+                               combined ? "You now get one digest a day for all your groups in "
+                                          "digest mode."
+                                        : "You now get one digest per group.");
     return COR_OK;
 }
 
@@ -604,6 +666,8 @@ plausible(const char *verb, const char *arg, const cor_group_t *g, const char *d
         n += *words[i] != '\0';
     if (strcmp(verb, "mode") == 0)
         return n == 1;
+    if (strcmp(verb, "digest") == 0)   /* digest combined | digest format mime */
+        return n == 1 || (n == 2 && g_ascii_strncasecmp(arg, "format", 6) == 0);
     /* join, subscribe, leave, unsubscribe, who: nothing, or little more */
     g_autofree char *address = g_strdup_printf("%s@%s", g->name, domain);
     for (size_t i = 0; words[i]; i++) {
@@ -730,6 +794,8 @@ handle_request(cor_control_t *c, cor_store_t *st, const cor_control_mail_t *cm, 
         s = do_leave(&rq);
     } else if (strcmp(verb, "mode") == 0) {
         s = do_mode(&rq, arg);
+    } else if (strcmp(verb, "digest") == 0) {
+        s = do_digest(&rq, arg);
     } else if (strcmp(verb, "who") == 0) {
         s = do_who(&rq);
     } else if (strcmp(verb, "approve") == 0 || strcmp(verb, "reject") == 0) {

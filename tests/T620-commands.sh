@@ -50,6 +50,7 @@ cor group create planning --title "Planning team" --owner boss@council.test >/de
 cor member add planning ann@council.test --name "Ann Example" >/dev/null
 cor group create hr --title "HR casework" --visibility private --owner boss@council.test >/dev/null ||
     fail "group create hr"
+cor group create intranet --title "Staff news" --visibility staff >/dev/null || fail "group create intranet"
 sink_start "$SINK" "$SINK_PORT" || fail "smtp-sink"
 serve_start --no-archive || fail "corridor did not start"
 postfix_start "$PF" || fail "postfix did not start"
@@ -295,6 +296,33 @@ send gil@council.test hr-join@lists.test >/dev/null
 settle
 check_eq "$(member gil@council.test hr)" "" "not a member of hr"
 check_eq "$(grep -l -i -x "X-Rcpt-Args: <gil@council.test>" "$SINK"/* | xargs grep -l "private group" | wc -l)" 2 "told twice"
+
+test_case "a staff-only group refuses joins from outside the staff domains"
+send zed@agency.test intranet-request@lists.test join >/dev/null
+settle
+check_eq "$(member zed@agency.test intranet)" "" "not a member"
+check_eq "$(q "SELECT count(*) FROM tokens WHERE address = 'zed@agency.test'")" 0 "no confirmation offered"
+reply_to zed@agency.test "open to staff only" >/dev/null || fail "not told why"
+send hal@council.test intranet-request@lists.test join >/dev/null
+settle
+check_eq "$(member hal@council.test intranet)" "each,email" "a staff address joins"
+
+test_case "digest combined / separate / format: a member's digest choices by mail"
+send hal@council.test intranet-request@lists.test "digest combined" >/dev/null
+settle
+check_eq "$(q "SELECT combined || ',' || format FROM digest_prefs WHERE address = 'hal@council.test'")" "1,multipart" "combined"
+reply_to hal@council.test "one digest a day for all your groups" >/dev/null || fail "no answer to digest combined"
+send hal@council.test intranet-request@lists.test "" "digest format rfc1153" >/dev/null
+settle
+check_eq "$(q "SELECT combined || ',' || format FROM digest_prefs WHERE address = 'hal@council.test'")" "1,rfc1153" "format"
+reply_to hal@council.test "RFC 1153" >/dev/null || fail "no answer to digest format"
+send hal@council.test intranet-request@lists.test "digest sideways" >/dev/null
+settle
+check_eq "$(q "SELECT combined || ',' || format FROM digest_prefs WHERE address = 'hal@council.test'")" "1,rfc1153" "unchanged"
+reply_to hal@council.test 'Send "digest combined"' >/dev/null || fail "no usage answer"
+send nobody@agency.test intranet-request@lists.test "digest combined" >/dev/null
+settle
+check_eq "$(q "SELECT count(*) FROM digest_prefs WHERE address = 'nobody@agency.test'")" 0 "a non-member changes nothing"
 
 serve_stop
 test_done
