@@ -1782,13 +1782,47 @@ parse_listen(const char *address, struct sockaddr_storage *ss, socklen_t *len, c
     return false;
 }
 
+/* 127.0.0.0/8 or ::1 */
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *) ss)->sin_addr.s_addr) >> 24) == 127;
+    return ss->ss_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *) ss)->sin6_addr);
+}
+
+/* The port and family a listening socket is bound to. */
+static void
+bound_port(int fd, int *port, int *family)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    *port = 0;
+    if (getsockname(fd, (struct sockaddr *) &bound, &blen) == 0) {
+        *family = bound.ss_family;
+        *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
+                                                 : ((struct sockaddr_in6 *) &bound)->sin6_port);
+    }
+}
+
+/* A listening socket on `address`, or -2 (bad or refused address) or -1
+ * (cannot bind) with *err. */
 static int
-bind_listener(const char *address, int *port, int *family, char **err)
+bind_listener(const char *address, bool allow_remote, int *port, int *family, char **err)
 {
     struct sockaddr_storage ss;
     socklen_t len = 0;
     if (!parse_listen(address, &ss, &len, err))
         return -2;
+    /* the archive sits behind a front web server on this machine, which
+     * does TLS and sign-in: nothing else is exposed unless told */
+    if (!allow_remote && !is_loopback(&ss)) {
+        *err = g_strdup_printf("HTTP listen address '%s' is not loopback (127.0.0.0/8, [::1]): "
+                               "put nginx or Apache in front, or set [http] allow_remote = true",
+                               address);
+        return -2;
+    }
     *family = ss.ss_family;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -1806,13 +1840,24 @@ bind_listener(const char *address, int *port, int *family, char **err)
         close(fd);
         return -1;
     }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof bound;
-    *port = 0;
-    if (getsockname(fd, (struct sockaddr *) &bound, &blen) == 0)
-        *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *) &bound)->sin_port
-                                                 : ((struct sockaddr_in6 *) &bound)->sin6_port);
+    bound_port(fd, port, family);
     return fd;
+}
+
+/* [http] allow_remote of `cfg` (NULL: the default, false). */
+static bool
+allow_remote(const cor_config_t *cfg)
+{
+    return cfg && cor_config_bool(cfg, "http", "allow_remote");
+}
+
+cor_status_t
+cor_http_bind(const char *listen, const cor_config_t *cfg, int *fd, char **err)
+{
+    int port, family = AF_INET;
+    *err = NULL;
+    *fd = bind_listener(listen, allow_remote(cfg), &port, &family, err);
+    return *fd >= 0 ? COR_OK : *fd == -2 ? COR_ERR_CONFIG : COR_ERR_IO;
 }
 
 /* True when openat2 works here (kernel >= 5.6 and no seccomp filter). */
@@ -1958,8 +2003,11 @@ cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
         if (err)
             *err = g_strdup("cor_http_start: listen, store_path, index_path and archive "
                             "are required");
+        if (o && o->listen_fd > 0)
+            close(o->listen_fd);
         return COR_ERR_INVALID;
     }
+    int fd = o->listen_fd > 0 ? o->listen_fd : -1;
     cor_http_t *h = g_new0(cor_http_t, 1);
     g_mutex_init(&h->lock);
     h->idle = g_ptr_array_new_with_free_func((GDestroyNotify) free_handles);
@@ -1970,12 +2018,18 @@ cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err)
     h->public_dir = g_strdup(cor_archive_public_dir(o->archive));
     h->restricted_dir = g_strdup(cor_archive_restricted_dir(o->archive));
     cor_status_t s = read_settings(h, o->config, &e);
-    if (s != COR_OK)
+    if (s != COR_OK) {
+        if (fd >= 0)
+            close(fd);   /* a listen_fd is ours, also on failure */
         goto fail;
+    }
     h->use_openat2 = probe_openat2(h->public_dir);
 
     int family = AF_INET;
-    int fd = bind_listener(o->listen, &h->port, &family, &e);
+    if (fd >= 0)
+        bound_port(fd, &h->port, &family);
+    else
+        fd = bind_listener(o->listen, allow_remote(o->config), &h->port, &family, &e);
     if (fd < 0) {
         s = fd == -2 ? COR_ERR_CONFIG : COR_ERR_IO;
         goto fail;

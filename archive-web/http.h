@@ -147,14 +147,26 @@ typedef struct cor_http_options {
     cor_archive_t *archive;      /* page functions and the two trees (borrowed:
                                     must outlive the listener) */
     int threads;                 /* request threads; 0: 2 */
+    int listen_fd;               /* > 0: the socket cor_http_bind returned for
+                                    `listen` (taken over, also on failure), for
+                                    a daemon that binds as root and serves after
+                                    dropping it; 0: cor_http_start binds */
 } cor_http_options_t;
 
 /* Checks the settings, binds the address and starts answering.  Fails with
  * COR_ERR_CONFIG for a bad listen address or [http] trusted_proxies entry,
+ * or an address that is not loopback (127.0.0.0/8, ::1) while [http]
+ * allow_remote is false,
  * COR_ERR_IO naming the address when it cannot be bound (port taken),
  * COR_ERR_INVALID for missing options.  *out transfer full (cor_http_stop);
  * *err transfer full. */
 cor_status_t cor_http_start(const cor_http_options_t *o, cor_http_t **out, char **err);
+
+/* Binds and listens on `listen` as cor_http_start would, with the same
+ * checks ([http] allow_remote from `cfg`; NULL: defaults), and returns the
+ * socket in *fd (transfer full: close it, or pass it as listen_fd).
+ * COR_ERR_CONFIG or COR_ERR_IO as cor_http_start; *err transfer full. */
+cor_status_t cor_http_bind(const char *listen, const cor_config_t *cfg, int *fd, char **err);
 
 /* Replaces the officer list with cor_config_officers(cfg) (`cfg` read
  * during the call only); requests that start afterwards use the new one.

@@ -49,6 +49,7 @@ MH_MID=${BENCH_MHONARC_MID:-50000}
 MH_FULL=${BENCH_MHONARC_FULL:-0}
 PORT=${BENCH_PORT:-17080}
 CORRIDOR=${CORRIDOR_BIN:-./corridor}
+export CORRIDOR_ALLOW_ROOT=1   # run as root, serve refuses without it (docs/security.md)
 GROUP=linux-mips
 RCPT=$GROUP@lists.example.test    # the local part names the group
 

@@ -37,6 +37,7 @@ W=${BENCH_DIR:-$root/bench/out/fanout}
 PORT=${BENCH_PORT:-17124}
 TOOLS=${BENCH_TOOLS:-corridor mlmmj}
 CORRIDOR=${CORRIDOR_BIN:-./corridor}
+export CORRIDOR_ALLOW_ROOT=1   # run as root, serve refuses without it (docs/security.md)
 case $CORRIDOR in /*) ;; *) CORRIDOR=$root/$CORRIDOR ;; esac
 LMTP_PORT=$PORT
 SINK_PORT=$((PORT + 1))

@@ -53,6 +53,7 @@ PORT=${BENCH_PORT:-17024}
 FILTER_ROUNDS=${BENCH_FILTER_ROUNDS:-2}
 MM_PORT=$((PORT + 10))
 CORRIDOR=${CORRIDOR_BIN:-./corridor}
+export CORRIDOR_ALLOW_ROOT=1   # run as root, serve refuses without it (docs/security.md)
 GROUP=bench
 RCPT=bench@lists.example.test    # corridor: local part = group; Mailman: the list
 

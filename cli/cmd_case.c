@@ -41,7 +41,7 @@ finish(cor_store_t *st, cor_status_t s, const char *err)
     }
     if (cor_store_commit(st) != COR_OK) {
         cor_store_rollback(st);
-        return cli_error("cannot commit: %s", cor_store_error(st));
+        return cli_error("%s", cor_store_error(st));
     }
     return 0;
 }
@@ -115,6 +115,13 @@ case_json_fields(JsonBuilder *b, const cor_case_t *c, cor_day_t today)
         json_builder_add_string_value(b, c->stopped_on);
     else
         json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "stop_kind");
+    if (*c->stop_kind)
+        json_builder_add_string_value(b, c->stop_kind);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "clock_from");
+    json_builder_add_string_value(b, c->clock_from);
     json_builder_set_member_name(b, "days_stopped");
     json_builder_add_int_value(b, c->days_stopped);
     json_builder_set_member_name(b, "person");
@@ -368,10 +375,13 @@ case_show(cor_cli_t *cli, int argc, char **argv)
     if (*c->person)
         printf("person:        %s\n", c->person);
     printf("received:      %s\n", c->received);
+    if (strcmp(c->clock_from, c->received) != 0)
+        printf("counted from:  %s (the clock restarted)\n", c->clock_from);
     printf("due:           %s (%s)\n", c->due, left);
-    printf("status:        %s%s%s\n", c->status, *c->stopped_on ? " since " : "", c->stopped_on);
+    printf("status:        %s%s%s%s%s%s\n", c->status, *c->stopped_on ? " since " : "",
+           c->stopped_on, *c->stop_kind ? " (" : "", c->stop_kind, *c->stop_kind ? ")" : "");
     if (c->days_stopped)
-        printf("clock stopped: %" G_GINT64_FORMAT " %s in all\n", c->days_stopped,
+        printf("clock stopped: %" G_GINT64_FORMAT " %s not counted\n", c->days_stopped,
                c->type == COR_REQUEST_SAR ? "days" : "working days");
     printf("opened:        %s by %s\n", opened, c->opened_by);
     printf("messages:      %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " bytes)\n", c->messages,
@@ -400,21 +410,36 @@ case_show(cor_cli_t *cli, int argc, char **argv)
 static int
 case_stop_clock(cor_cli_t *cli, int argc, char **argv)
 {
-    g_autofree char *on = NULL, *reason = NULL, *op = NULL;
+    g_autofree char *on = NULL, *reason = NULL, *op = NULL, *kind = NULL;
     GOptionEntry entries[] = {
-        { "on", 0, 0, G_OPTION_ARG_STRING, &on, "the day the clock stops (default today)",
+        { "kind", 0, 0, G_OPTION_ARG_STRING, &kind,
+          "clarification (default): asked the requester what they want; fee: sent a fees notice",
+          "clarification|fee" },
+        { "on", 0, 0, G_OPTION_ARG_STRING, &on,
+          "the day the clock stops: the day you asked or sent the notice (default today)",
           "YYYY-MM-DD" },
-        { "reason", 0, 0, G_OPTION_ARG_STRING, &reason,
-          "why (clarification asked, fee notice sent...)", "TEXT" },
+        { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "what was asked or charged", "TEXT" },
         OPERATOR_OPTION(op),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) ctx = context("REF --reason TEXT - stop a case's clock", NULL,
-                                            entries);
+    g_autoptr(GOptionContext) ctx = context(
+        "REF [--kind clarification|fee] --reason TEXT - stop a case's clock",
+        "What happens when it resumes ('case resume REF --on DAY', the day the answer or\n"
+        "the fee arrived) depends on the kind (docs/records.md):\n"
+        "  clarification  FOI/EIR: the 20 working days start again after that day\n"
+        "                 (FOIA s.1(3), s.10(6); FOISA s.10(1)(b); EIR reg 9(4));\n"
+        "                 SAR: the days from the stop to that day do not count.\n"
+        "  fee            FOI/EIR: the working days from the notice to the payment do not\n"
+        "                 count (FOIA s.10(2), FOISA s.10(2)); SAR: the month starts again\n"
+        "                 from the payment.", entries);
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     if (argc != 2 || !reason)
-        return cli_error("usage: corridor case stop-clock REF [--on YYYY-MM-DD] --reason TEXT");
+        return cli_error("usage: corridor case stop-clock REF [--kind clarification|fee]"
+                         " [--on YYYY-MM-DD] --reason TEXT");
+    cor_stop_kind_t k = COR_STOP_CLARIFICATION;
+    if (kind && !cor_stop_kind_from_string(kind, &k))
+        return cli_error("bad --kind '%s' (clarification or fee)", kind);
     cor_day_t day;
     if (!date_or_today(on, "--on", &day))
         return 1;
@@ -423,12 +448,13 @@ case_stop_clock(cor_cli_t *cli, int argc, char **argv)
     if (!st)
         return 1;
     g_autofree char *err = NULL;
-    cor_status_t s = cor_case_stop_clock(st, opname, argv[1], day, reason, &err);
+    cor_status_t s = cor_case_stop_clock(st, opname, argv[1], k, day, reason, &err);
     int rc = finish(st, s, err);
     if (rc == 0) {
         char d[11];
         cor_cal_format(day, d);
-        printf("clock of case %s stopped on %s\n", argv[1], d);
+        printf("clock of case %s stopped on %s for a %s\n", argv[1], d,
+               k == COR_STOP_FEE ? "fee" : "clarification");
     }
     return rc;
 }
@@ -620,7 +646,7 @@ cmd_case(cor_cli_t *cli, int argc, char **argv)
                 " [--person ADDRESS]\n"
                 "  list [--all] [--json]\n"
                 "  show REF [--json]\n"
-                "  stop-clock REF [--on YYYY-MM-DD] --reason TEXT\n"
+                "  stop-clock REF [--kind clarification|fee] [--on YYYY-MM-DD] --reason TEXT\n"
                 "  resume REF [--on YYYY-MM-DD]\n"
                 "  note REF TEXT\n"
                 "  close REF\n"

@@ -45,10 +45,14 @@ cmd_case_export(cor_cli_t *cli, int argc, char **argv)
     g_autofree char *out = NULL;
     g_autofree char *op = NULL;
     gboolean release = FALSE, quiet = FALSE;
+    g_auto(GStrv) attachments = NULL;
     GOptionEntry entries[] = {
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "the ZIP file to write", "FILE.zip" },
         { "release", 0, 0, G_OPTION_ARG_NONE, &release,
-          "the requester's version: redacted messages only as redacted copies", NULL },
+          "the requester's version: each message as its (redacted) text, no originals", NULL },
+        { "attachment", 0, 0, G_OPTION_ARG_STRING_ARRAY, &attachments,
+          "release: also release this attachment, reviewed (repeat for more)",
+          "MESSAGE/N" },
         { "operator", 0, 0, G_OPTION_ARG_STRING, &op, "who is acting (default: the login user)",
           "NAME" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress bar", NULL },
@@ -61,14 +65,21 @@ cmd_case_export(cor_cli_t *cli, int argc, char **argv)
         "HTML copy of each, the attachments, redacted copies where redactions were accepted,\n"
         "manifest.csv/.json (with each original's SHA-256), the case's searches, the\n"
         "redaction log and a README for the requester.  The same case exported twice gives\n"
-        "the same bytes.  With --release, messages with redactions are given only as their\n"
-        "redacted copies (the original, the unredacted copy and the attachments are left out).\n"
+        "the same bytes.\n"
+        "With --release, the requester's version: every message only as its readable text\n"
+        "(the headers, Message-ID, attachment names and text that 'case redact --propose'\n"
+        "scans) with the accepted redactions applied; no originals, no formatting, no\n"
+        "attachments but those released with --attachment MESSAGE/N (message 0002's\n"
+        "\"Attachment 1:\" line is 0002/1): release an attachment only after reading it.\n"
         "The export is recorded in the audit trail with the file's SHA-256.");
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     if (argc != 2 || !out)
-        return cli_error("usage: corridor case export REF --out FILE.zip [--release] "
-                         "[--operator NAME]");
+        return cli_error("usage: corridor case export REF --out FILE.zip [--release "
+                         "[--attachment MESSAGE/N]...] [--operator NAME]");
+    if (attachments && !release)
+        return cli_error("--attachment goes with --release (the officer's bundle has every "
+                         "attachment)");
     g_autofree char *operator_name = cor_records_operator(op);
     cor_store_t *st = records_store(cli, operator_name);
     if (!st)
@@ -87,6 +98,7 @@ cmd_case_export(cor_cli_t *cli, int argc, char **argv)
         .release = release,
         .base_url = base,
         .operator_name = operator_name,
+        .attachments = (const char *const *) attachments,
         .progress = cli_progress_cb,
         .progress_data = &prog,
     };
@@ -185,6 +197,33 @@ redact_list(cor_store_t *st, const char *ref, const char *state, bool json,
     cor_status_t s = cor_redact_list(st, ref, state, &list, &err);
     if (s != COR_OK)
         return cli_error("%s", err);
+    /* showing the spans shows the text: the view is recorded first, and
+     * nothing is shown when it cannot be (as case show does) */
+    {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "op");
+        json_builder_add_string_value(b, "list");
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, state ? state : "any");
+        json_builder_set_member_name(b, "count");
+        json_builder_add_int_value(b, list->len);
+        json_builder_end_object(b);
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        json_generator_set_root(gen, root);
+        g_autofree char *detail = json_generator_to_data(gen, NULL);
+        if ((s = cor_store_begin(st)) != COR_OK)
+            return cli_error("cannot record the view (nothing shown): %s", cor_store_error(st));
+        s = cor_audit_append(st, operator_name, "redact", ref, detail, NULL, &err);
+        if (s == COR_OK && (s = cor_store_commit(st)) != COR_OK)
+            err = g_strdup(cor_store_error(st));
+        if (s != COR_OK) {
+            cor_store_rollback(st);
+            return cli_error("cannot record the view (nothing shown): %s",
+                             err ? err : cor_status_to_string(s));
+        }
+    }
     int64_t msg = 0;
     g_autofree char *text = NULL;
     char sha[65] = "";
@@ -195,7 +234,7 @@ redact_list(cor_store_t *st, const char *ref, const char *state, bool json,
             msg = r->msg;
             g_clear_pointer(&text, g_free);
             g_clear_pointer(&err, g_free);
-            if (cor_readable_load(st, msg, 0, &text, sha, NULL, &err) != COR_OK)
+            if (cor_readable_load(st, msg, 0, &text, sha, NULL, NULL, &err) != COR_OK)
                 return cli_error("%s", err);
             if (!json)
                 printf("message %04d <%s>\n", r->number, r->message_id);
@@ -214,6 +253,8 @@ redact_list(cor_store_t *st, const char *ref, const char *state, bool json,
             json_builder_add_string_value(b, num);
             json_builder_set_member_name(b, "message_id");
             json_builder_add_string_value(b, r->message_id);
+            json_builder_set_member_name(b, "msg");
+            json_builder_add_int_value(b, r->msg);
             json_builder_set_member_name(b, "start");
             json_builder_add_int_value(b, r->start);
             json_builder_set_member_name(b, "end");
@@ -247,19 +288,6 @@ redact_list(cor_store_t *st, const char *ref, const char *state, bool json,
         printf("%u redaction%s: %" G_GINT64_FORMAT " proposed, %" G_GINT64_FORMAT " accepted, %"
                G_GINT64_FORMAT " rejected\n", list->len, list->len == 1 ? "" : "s", counts[0],
                counts[1], counts[2]);
-    /* showing the spans shows the text: a view, audited */
-    if (cor_store_begin(st) != COR_OK)
-        return cli_error("cannot record the view: %s", cor_store_error(st));
-    g_autofree char *detail = g_strdup_printf("{\"op\":\"list\",\"state\":\"%s\",\"count\":%u}",
-                                              state ? state : "any", list->len);
-    g_clear_pointer(&err, g_free);
-    s = cor_audit_append(st, operator_name, "redact", ref, detail, NULL, &err);
-    if (s == COR_OK)
-        s = cor_store_commit(st);
-    if (s != COR_OK) {
-        cor_store_rollback(st);
-        return cli_error("cannot record the view: %s", err ? err : cor_store_error(st));
-    }
     return 0;
 }
 
@@ -288,7 +316,8 @@ cmd_case_redact(cor_cli_t *cli, int argc, char **argv)
           "accept every proposed redaction", NULL },
         { "reject", 0, 0, G_OPTION_ARG_STRING_ARRAY, &reject, "reject redactions", "ID" },
         { "message", 0, 0, G_OPTION_ARG_STRING, &message,
-          "a manual span in this message of the case", "MESSAGE-ID" },
+          "a manual span in this message of the case: its number (0002), id:ROW or Message-ID",
+          "MESSAGE" },
         { "text", 0, 0, G_OPTION_ARG_STRING, &text, "manual: the exact text to redact", "TEXT" },
         { "occurrence", 0, 0, G_OPTION_ARG_INT, &occurrence,
           "manual: only the N-th place the text occurs", "N" },
@@ -300,27 +329,30 @@ cmd_case_redact(cor_cli_t *cli, int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "REF --propose|--list|--accept ID...|--accept-all|--reject ID...|--message MESSAGE-ID "
+        "REF --propose|--list|--accept ID...|--accept-all|--reject ID...|--message MESSAGE "
         "- redactions for a case's export");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(ctx,
-        "Redactions are spans of a message's readable text (its From, To, Cc, Date and\n"
-        "Subject lines, a blank line, then the whole text) hidden in the case's export, each\n"
-        "with an exemption.  The stored original never changes.\n"
+        "Redactions are spans of a message's readable text (its From, To, Cc, Reply-To,\n"
+        "Date, Subject, Message-ID and Attachment lines, a blank line, then the whole text)\n"
+        "hidden in the case's export, each with an exemption.  The stored original never\n"
+        "changes.\n"
         "  --propose [--exemption CODE] [--name \"FULL NAME\"]...\n"
         "      proposes mail addresses, UK phone numbers, National Insurance numbers,\n"
         "      postcodes, staff names (members' names) and the SAR subject's address and names\n"
         "  --list [--state STATE] [--json]        what is proposed, accepted and rejected\n"
         "  --accept ID... | --accept-all | --reject ID...\n"
-        "  --message MESSAGE-ID --text \"exact text\" [--occurrence N|--all] --exemption CODE\n"
-        "  --message MESSAGE-ID --span START-END --exemption CODE\n"
-        "      a manual span, accepted at once\n"
+        "  --message MESSAGE --text \"exact text\" [--occurrence N|--all] --exemption CODE\n"
+        "  --message MESSAGE --span START-END --exemption CODE\n"
+        "      a manual span, accepted at once; MESSAGE is the message's number in the case\n"
+        "      (0002, as --list and the bundle number them), id:ROW (the store's row) or its\n"
+        "      Message-ID (refused when two messages of the case have it)\n"
         "Every change is recorded in the audit trail (without the redacted text).");
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     if (argc < 2)
         return cli_error("usage: corridor case redact REF --propose|--list|--accept ID...|"
-                         "--accept-all|--reject ID...|--message MESSAGE-ID ...");
+                         "--accept-all|--reject ID...|--message MESSAGE ...");
     const char *ref = argv[1];
     int actions = !!propose + !!list + !!(accept || accept_all) + !!reject + !!message;
     if (accept && accept_all)
@@ -401,9 +433,11 @@ cmd_case_redact(cor_cli_t *cli, int argc, char **argv)
             continue;
         g_autoptr(GArray) ids = NULL;
         g_clear_pointer(&err, g_free);
+        g_autofree char *mid = NULL;
+        int number = 0;
         s = cor_redact_manual(st, ref, operator_name, message, pass == 0 ? text : NULL,
                               all ? 0 : occurrence ? occurrence : -1, start, end, exemption,
-                              &ids, &err);
+                              &ids, &mid, &number, &err);
         if (s != COR_OK) {
             rc = cli_error("%s", err);
             break;
@@ -412,9 +446,9 @@ cmd_case_redact(cor_cli_t *cli, int argc, char **argv)
         for (guint i = 0; i < ids->len; i++)
             g_string_append_printf(list_ids, "%s%" G_GINT64_FORMAT, i ? ", " : "",
                                    g_array_index(ids, int64_t, i));
-        g_autofree char *mid = cli_message_id(message);
-        printf("redacted %u span%s (%s) in <%s>: %s %s\n", ids->len, ids->len == 1 ? "" : "s",
-               exemption, mid, ids->len == 1 ? "id" : "ids", list_ids->str);
+        printf("redacted %u span%s (%s) in <%s>: %s %s (message %04d)\n", ids->len,
+               ids->len == 1 ? "" : "s", exemption, mid, ids->len == 1 ? "id" : "ids",
+               list_ids->str, number);
         g_string_free(list_ids, TRUE);
     }
     return rc;

@@ -11,6 +11,7 @@
  * the command that repairs it. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "archive-web/archive.h"
@@ -444,7 +445,7 @@ retention_plan(cor_cli_t *cli, int argc, char **argv)
         return 0;
     }
     printf("plan %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " message%s to dispose of, %"
-           G_GINT64_FORMAT " held (kept); another operator approves it with "
+           G_GINT64_FORMAT " held (kept); another person approves it with "
            "'corridor retention approve %" G_GINT64_FORMAT "'\n",
            plan->id, plan->n_planned, plan->n_planned == 1 ? "" : "s", plan->n_held, plan->id);
     return 0;
@@ -454,25 +455,35 @@ static int
 retention_approve(cor_cli_t *cli, int argc, char **argv)
 {
     g_autofree char *operator_opt = NULL;
+    gboolean single = FALSE;
     GOptionEntry entries[] = {
         { "operator", 0, 0, G_OPTION_ARG_STRING, &operator_opt, "Act as this operator (default: the login user)", "NAME" },
+        { "single-officer", 0, 0, G_OPTION_ARG_NONE, &single,
+          "Approve your own plan (only with [records] single_officer = true)", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("PLAN-ID - approve a disposal plan");
     g_option_context_set_description(ctx,
-        "The approver must not be the operator who made the plan.  Audited.");
+        "The approver must be another person than the one who made the plan: another\n"
+        "login (the audit trail records each entry's login) and another --operator name.\n"
+        "A council with one records officer sets [records] single_officer = true and\n"
+        "approves with --single-officer; the approval and the certificate say so.  Audited.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
     int64_t id = argc == 2 ? parse_id(argv[1]) : 0;
     if (id == 0)
-        return cli_error("usage: corridor retention approve PLAN-ID [--operator NAME]");
+        return cli_error("usage: corridor retention approve PLAN-ID [--operator NAME]"
+                         " [--single-officer]");
+    if (single && !cor_config_bool(cli->config, "records", "single_officer"))
+        return cli_error("--single-officer needs [records] single_officer = true in the"
+                         " configuration (docs/config.md)");
     g_autofree char *op = cor_records_operator(operator_opt);
     cor_store_t *st = records_store(cli, op);
     if (!st)
         return 1;
     g_autofree char *err = NULL;
-    cor_status_t s = cor_retention_approve(st, op, id, (int64_t) time(NULL), &err);
+    cor_status_t s = cor_retention_approve(st, op, id, (int64_t) time(NULL), single, &err);
     if (s != COR_OK)
         return cli_error("cannot approve plan %" G_GINT64_FORMAT ": %s", id,
                          err ? err : cor_status_to_string(s));
@@ -604,6 +615,9 @@ retention_run(cor_cli_t *cli, int argc, char **argv)
                held_now ? "held now, " : "", it->note);
     }
     fflush(stdout);
+    /* the index and archive files this writes must stay writable by the
+     * daemon and the other officers (the group: docs/records.md) */
+    umask(umask(0) & ~(mode_t) S_IRWXG);
     int rc = 0;
     if (out && write_certificate(out, plan->certificate) != 0)
         rc = 1;

@@ -368,6 +368,36 @@ static const char *const migrations[] = {
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
     "  SELECT RAISE(ABORT, 'the audit trail is append-only');"
     " END;",
+    /* 6 → 7: records fixes (store.h "Records", v7) — each audit entry's
+     * login (hash version 2, core/audit.h); a case's clock start and the
+     * kind of a stop (clarification restarts the count, a fee pauses it:
+     * records/calendar.h), a clock stopped before v7 resuming as a
+     * clarification; and the group-hold backstop: held_messages finds a
+     * group's posts through thread_nodes.msg, so those links may not be
+     * cleared, moved or deleted (nor the group row) while a group hold is
+     * live. */
+    "ALTER TABLE audit ADD COLUMN login_uid INTEGER;"
+    "ALTER TABLE audit ADD COLUMN login TEXT;"
+    "ALTER TABLE cases ADD COLUMN clock_from TEXT;"
+    "UPDATE cases SET clock_from = received;"
+    "ALTER TABLE cases ADD COLUMN stop_kind TEXT;"
+    "UPDATE cases SET stop_kind = 'clarification' WHERE status = 'stopped';"
+    "CREATE TRIGGER thread_nodes_hold_delete BEFORE DELETE ON thread_nodes"
+    "  WHEN old.msg IS NOT NULL AND EXISTS (SELECT 1 FROM holds h WHERE h.kind = 'group'"
+    "   AND h.group_id = old.group_id AND h.released IS NULL) BEGIN"
+    "  SELECT RAISE(ABORT, 'message under legal hold (group hold)');"
+    " END;"
+    "CREATE TRIGGER thread_nodes_hold_update BEFORE UPDATE OF msg, group_id ON thread_nodes"
+    "  WHEN old.msg IS NOT NULL AND (new.msg IS NOT old.msg OR new.group_id IS NOT old.group_id)"
+    "   AND EXISTS (SELECT 1 FROM holds h WHERE h.kind = 'group'"
+    "   AND h.group_id = old.group_id AND h.released IS NULL) BEGIN"
+    "  SELECT RAISE(ABORT, 'message under legal hold (group hold)');"
+    " END;"
+    "CREATE TRIGGER groups_hold BEFORE DELETE ON groups"
+    "  WHEN EXISTS (SELECT 1 FROM holds h WHERE h.kind = 'group' AND h.group_id = old.id"
+    "   AND h.released IS NULL) BEGIN"
+    "  SELECT RAISE(ABORT, 'group under legal hold');"
+    " END;",
 };
 
 int
@@ -392,6 +422,7 @@ cor_store_set_error(cor_store_t *st, cor_status_t status, const char *fmt, ...)
 cor_status_t
 cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
 {
+    int saved_errno = errno;   /* the failed call's, if it was a system call */
     cor_status_t status;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -403,12 +434,32 @@ cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM:    status = COR_ERR_IO; break;
+    case SQLITE_PERM:
+        status = COR_ERR_IO;
+        /* SQLite says SQLITE_FULL only for ENOSPC; a quota or a file size
+         * limit (RLIMIT_FSIZE) is a failed write, SQLITE_IOERR_WRITE.  Its
+         * errno is not always kept (sqlite3_system_errno is 0 after a
+         * failed WAL write at COMMIT), but is still errno when we are
+         * called straight after the failing call, as every caller does. */
+        if (st->db && sqlite3_extended_errcode(st->db) == SQLITE_IOERR_WRITE) {
+            int e = sqlite3_system_errno(st->db);
+            if (e == 0)
+                e = saved_errno;
+            if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+                status = COR_ERR_DISK_FULL;
+        }
+        break;
     case SQLITE_CONSTRAINT:
         /* only a duplicate key means "exists"; any other constraint is an
          * internal fault, which must not bounce a message for good */
         status = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
                      ? COR_ERR_EXISTS : COR_ERR_STORE;
+        /* the legal-hold triggers (messages_hold, thread_nodes_hold_*,
+         * groups_hold) say "under legal hold" */
+        if (st->db && (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_TRIGGER ||
+                       rc == SQLITE_CONSTRAINT_TRIGGER) &&
+            strstr(sqlite3_errmsg(st->db), "under legal hold"))
+            status = COR_ERR_HELD;
         break;
     default:             status = COR_ERR_STORE; break;
     }
@@ -559,9 +610,19 @@ cor_store_begin(cor_store_t *st)
 cor_status_t
 cor_store_commit(cor_store_t *st)
 {
-    cor_status_t s = exec(st, "COMMIT", "cannot commit");
-    if (s != COR_OK)
-        cor_store_rollback(st);
+    /* A commit hook that refuses the commit (core/audit.c: the audit anchor
+     * file could not be written) records why on the handle first; keep that
+     * rather than SQLite's "constraint failed". */
+    g_clear_pointer(&st->error, g_free);
+    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return COR_OK;
+    cor_status_t s;
+    if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_COMMITHOOK && st->error)
+        s = COR_ERR_IO;
+    else
+        s = cor_store_sqlite_error(st, rc, "cannot commit");
+    cor_store_rollback(st);
     return s;
 }
 

@@ -136,7 +136,7 @@
  *       members.digest_from when that is larger.  A trigger deletes a
  *       group's rows (scope = its name) with the group.
  *
- * Records (v6; records/ owns the code, records/records.h the API):
+ * Records (v6, v7; records/ owns the code, records/records.h the API):
  *   cases(id, ref UNIQUE, type foi|eir|sar, jurisdiction, received, due,
  *         status open|stopped|closed, stopped_on, days_stopped, person,
  *         opened_by, opened, closed)
@@ -171,6 +171,26 @@
  *       entry's hash covers its fields and the previous entry's hash
  *       (core/audit.h says exactly how); `corridor audit verify` finds
  *       any edit, deletion or reordering, also with the triggers dropped.
+ *   audit.login_uid, audit.login                                      [v7]
+ *       the login that wrote the entry (core/audit.h note 1): the uid the
+ *       person logged in as and its name.  NULL in entries written before
+ *       v7, whose hash is version 1; an entry with a login has hash
+ *       version 2, which covers both (core/audit.h note 2).
+ *   cases.clock_from, cases.stop_kind                                 [v7]
+ *       clock_from 'YYYY-MM-DD': the day the statutory count runs from —
+ *       received, or the day a clarification arrived (FOI/EIR) or a SAR's
+ *       fee was paid, which restart it (records/calendar.h); v7 set it to
+ *       received.  stop_kind 'clarification' or 'fee' while stopped
+ *       (NULL otherwise); v7 made a clock stopped before it a
+ *       'clarification'.
+ *   triggers thread_nodes_hold_delete, thread_nodes_hold_update,
+ *            groups_hold                                              [v7]
+ *       held_messages finds a group hold's messages through
+ *       thread_nodes.msg, so while a group hold is live those links may
+ *       not be deleted, cleared or moved to another group, nor the group
+ *       row deleted: with messages_hold, "UPDATE thread_nodes SET msg =
+ *       NULL ...; DELETE FROM messages ..." fails too.  Their errors say
+ *       "under legal hold" (COR_ERR_HELD).
  *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by

@@ -88,6 +88,12 @@ struct cor_server {
     void (*reloaded)(const cor_config_t *cfg, void *data);
     void *reloaded_data;
     cor_outbound_t *outbound;   /* NULL with no_outbound */
+    bool no_outbound;
+    char *relay, *base_url;       /* for cor_outbound_new in cor_server_open */
+    bool opened;                  /* cor_server_open has run */
+    bool own_sockets;             /* Unix sockets we create go to socket_uid/gid */
+    uid_t socket_uid;
+    gid_t socket_gid;
 
     /* counters, for STATUS= and the log */
     uint64_t n_delivered, n_sessions;
@@ -786,6 +792,16 @@ bind_listener(cor_server_t *srv, const char *spec, const cor_config_t *cfg, list
             g_object_unref(sock);
             return COR_ERR_IO;
         }
+        /* bound as root for a daemon that then drops to its own user: the
+         * socket is that user's, as if it had made it */
+        if (srv->own_sockets && chown(l->unlink_path, srv->socket_uid, srv->socket_gid) != 0) {
+            *err = g_strdup_printf("cannot give '%s' to uid %ld gid %ld: %s", l->unlink_path,
+                                   (long) srv->socket_uid, (long) srv->socket_gid,
+                                   g_strerror(errno));
+            listener_free(l);
+            g_object_unref(sock);
+            return COR_ERR_IO;
+        }
     }
     l->sock = sock;
     *out = l;
@@ -982,14 +998,12 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
     srv->committed_data = opt->committed_data;
     srv->reloaded = opt->reloaded;
     srv->reloaded_data = opt->reloaded_data;
-    if (!opt->no_outbound) {
-        g_autofree char *base = opt->base_url ? g_strdup(opt->base_url) : cor_config_base_url(cfg, NULL);
-        cor_status_t os = cor_outbound_new(opt->store_path, cfg, opt->relay, base, &srv->outbound, err);
-        if (os != COR_OK) {
-            cor_server_free(srv);
-            return os;
-        }
-    }
+    srv->no_outbound = opt->no_outbound;
+    srv->relay = g_strdup(opt->relay);
+    srv->base_url = g_strdup(opt->base_url);
+    srv->own_sockets = opt->own_sockets;
+    srv->socket_uid = opt->socket_uid;
+    srv->socket_gid = opt->socket_gid;
     settings_load(&srv->set, cfg);
     srv->commit_batch = (gint) srv->set.commit_batch;
     srv->listeners = g_ptr_array_new_with_free_func((GDestroyNotify) listener_free);
@@ -1007,11 +1021,10 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
                         "accepted (for benchmarks only)");
     }
 
-    cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
-    if (s != COR_OK)
-        return s;
-    cor_store_set_busy_timeout(srv->reader, srv->set.busy_timeout_ms);
-
+    /* the listeners only: nothing in the state directory is opened before
+     * cor_server_open, so that a daemon started as root binds, drops its
+     * privileges, and only then opens (and creates) files */
+    cor_status_t s;
     if ((s = systemd_listeners(srv, err)) != COR_OK)
         return s;
     const char *const *specs = opt->listen;
@@ -1036,11 +1049,40 @@ cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg, cor_ser
 }
 
 cor_status_t
+cor_server_open(cor_server_t *srv, const cor_config_t *cfg, char **err)
+{
+    *err = NULL;
+    if (!srv->no_outbound && !srv->outbound) {
+        g_autofree char *base = srv->base_url ? g_strdup(srv->base_url)
+                                              : cor_config_base_url(cfg, NULL);
+        cor_status_t os = cor_outbound_new(srv->store_path, cfg, srv->relay, base,
+                                           &srv->outbound, err);
+        if (os != COR_OK)
+            return os;
+    }
+    if (!srv->reader) {
+        cor_status_t s = cor_store_open(srv->store_path, false, &srv->reader, err);
+        if (s != COR_OK)
+            return s;
+        cor_store_set_busy_timeout(srv->reader, srv->set.busy_timeout_ms);
+    }
+    srv->opened = true;
+    return COR_OK;
+}
+
+cor_status_t
 cor_server_run(cor_server_t *srv)
 {
+    if (!srv->opened) {
+        cor_log_error("cor_server_run: cor_server_open was not called");
+        return COR_ERR_INVALID;
+    }
     srv->ctx = g_main_context_ref_thread_default();
     srv->loop = g_main_loop_new(srv->ctx, FALSE);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (RLIMIT_FSIZE) must fail the write, not kill the
+     * daemon: the store then answers 452 4.3.1 like a full disk */
+    signal(SIGXFSZ, SIG_IGN);
 
     /* the writer and the indexer each have their own store handle */
     cor_store_t *wst = NULL, *ist = NULL, *cst = NULL;
@@ -1153,6 +1195,8 @@ cor_server_free(cor_server_t *srv)
     g_cond_clear(&srv->index_cond);
     settings_clear(&srv->set);
     g_free(srv->config_path);
+    g_free(srv->relay);
+    g_free(srv->base_url);
     g_free(srv->store_path);
     g_free(srv->index_path);
     g_free(srv);

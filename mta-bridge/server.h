@@ -32,11 +32,18 @@
  * SIGHUP reloads the configuration file: limits, timeouts, domains, host
  * name, log level, then calls the `reloaded` callback.  Listeners stay as
  * they are (restart to change them).
+ *
+ * Start-up is in three steps so that a daemon started as root can drop its
+ * privileges between binding and opening files (core/privilege.h):
+ * cor_server_new binds the listeners and opens nothing else;
+ * cor_server_open opens the store and the outbound worker; cor_server_run
+ * starts the threads and serves.
  */
 #ifndef COR_SERVER_H
 #define COR_SERVER_H
 
 #include <glib.h>
+#include <sys/types.h>
 
 #include "core/config.h"
 #include "core/status.h"
@@ -65,15 +72,30 @@ typedef struct cor_server_options {
     const char *relay;
     const char *base_url;
     bool no_outbound;
+    /* `own_sockets`: the Unix sockets corridor creates are given to
+     * socket_uid:socket_gid after binding (a daemon bound as root that
+     * drops to that user and group) */
+    bool own_sockets;
+    uid_t socket_uid;
+    gid_t socket_gid;
 } cor_server_options_t;
 
-/* Opens the store, binds the listeners (and takes systemd's sockets).
- * `cfg` is the configuration loaded by the caller (transfer none).
- * *err transfer full. */
+/* Binds the listeners ([lmtp] listen or opt->listen; TCP only on loopback
+ * unless [lmtp] allow_remote) and takes systemd's sockets; opens no file in
+ * the state directory.  `cfg` is the configuration loaded by the caller
+ * (transfer none).  On failure *out may still be set: free it.  *err
+ * transfer full. */
 cor_status_t cor_server_new(const cor_server_options_t *opt, const cor_config_t *cfg,
                             cor_server_t **out, char **err);
 
-/* Runs until SIGTERM/SIGINT and a clean shutdown.  COR_OK then. */
+/* Opens the store and makes the outbound worker (which reads [outbound]
+ * password_file), as the user the daemon serves as.  Call once after
+ * cor_server_new, before cor_server_run.  `cfg` as for cor_server_new, and
+ * it must outlive `srv` (the outbound worker reads it).  *err transfer full. */
+cor_status_t cor_server_open(cor_server_t *srv, const cor_config_t *cfg, char **err);
+
+/* Runs until SIGTERM/SIGINT and a clean shutdown.  COR_OK then;
+ * COR_ERR_INVALID without cor_server_open. */
 cor_status_t cor_server_run(cor_server_t *srv);
 
 void cor_server_free(cor_server_t *srv);

@@ -27,9 +27,14 @@
 
 /* ==== the page template ==== */
 
-/* One self-contained page for both copies: no script, no external
- * resource, print CSS.  `body` and `formatted` are markup the code made
- * (escaped text, sanitised HTML); everything else is escaped. */
+/* One self-contained page for the officer's printable copy (made from the
+ * original: its headers, text, attachments and safe formatting) and for a
+ * copy made from the readable text (`copy`: the redacted copy, and every
+ * message of a release): no script, no external resource, print CSS.
+ * `body` and `formatted` are markup the code made (escaped text, sanitised
+ * HTML); everything else is escaped.  A copy's page shows nothing that is
+ * not in its (redacted) text but the case reference, the message's number
+ * and the released attachments' (redacted) names. */
 static const char page_template[] =
     "<!DOCTYPE html>\n"
     "<html lang=\"en-GB\">\n"
@@ -65,16 +70,27 @@ static const char page_template[] =
     "<body>\n"
     "<main>\n"
     "<p class=\"caption\">Case {{case}}, message {{number}} of {{total}}</p>\n"
-    "{{#redacted}}\n"
-    "<h1>Redacted copy of message {{number}}</h1>\n"
-    "<p class=\"notice\">Some information in this message has been redacted (removed). Each "
-    "redaction reads &ldquo;[Redacted &ndash; <i>exemption</i>]&rdquo; and names the exemption "
-    "that applies; README.txt explains them.{{#attachments_n}} This message had {{attachments_n}} "
-    "attachment(s); they are not part of this copy.{{/attachments_n}}</p>\n"
+    "{{#copy}}\n"
+    "<h1>{{heading}}</h1>\n"
+    "{{#redacted}}<p class=\"notice\">Some information in this message has been redacted "
+    "(removed). Each redaction reads &ldquo;[Redacted &ndash; <i>exemption</i>]&rdquo; and names "
+    "the exemption that applies; README.txt explains them.</p>\n{{/redacted}}"
+    "{{#attachments_n}}<p class=\"notice\">This message had {{attachments_n}} attachment(s), "
+    "listed in its text. {{#has_attachments}}Those listed under &ldquo;Attachments "
+    "released&rdquo; are part of this copy; the others are not.{{/has_attachments}}"
+    "{{^has_attachments}}They are not part of this copy.{{/has_attachments}}</p>\n"
+    "{{/attachments_n}}"
     "<h2>The message</h2>\n"
     "<pre>{{body}}</pre>\n"
-    "{{/redacted}}\n"
-    "{{^redacted}}\n"
+    "{{#has_attachments}}\n"
+    "<h2>Attachments released</h2>\n"
+    "<ul>\n"
+    "{{#attachments}}<li><a href=\"../{{path}}\">{{name}}</a> ({{type}}, {{size}} bytes)</li>\n"
+    "{{/attachments}}"
+    "</ul>\n"
+    "{{/has_attachments}}\n"
+    "{{/copy}}\n"
+    "{{^copy}}\n"
     "<h1>{{subject}}</h1>\n"
     "<dl class=\"meta\">\n"
     "<dt>From</dt><dd>{{from}}</dd>\n"
@@ -101,7 +117,7 @@ static const char page_template[] =
     "<h2>The message as it was formatted</h2>\n"
     "<div class=\"formatted\">{{formatted}}</div>\n"
     "{{/formatted}}\n"
-    "{{/redacted}}\n"
+    "{{/copy}}\n"
     "</main>\n"
     "</body>\n"
     "</html>\n";
@@ -470,22 +486,30 @@ manifest_row_free(manifest_row_t *r)
     g_free(r);
 }
 
-/* A header's value from the header block of a (redacted) readable text:
- * "Name: value" lines up to the first empty line ("" when absent). */
+/* The value of the readable text's header `name` (attachment `part`) with
+ * the spans applied to it; NULL when the text has no such header.
+ * *changed: a span covers some of it. */
 static char *
-text_header(const char *text, const char *name)
+field_value(const char *text, const GArray *fields, const char *name, guint part,
+            const GArray *spans, bool *changed)
 {
-    size_t nl = strlen(name);
-    for (const char *p = text; *p && *p != '\n';) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            eol = p + strlen(p);
-        if ((size_t) (eol - p) > nl + 1 && strncmp(p, name, nl) == 0 && p[nl] == ':' &&
-            p[nl + 1] == ' ')
-            return g_strndup(p + nl + 2, (gsize) (eol - p - nl - 2));
-        p = *eol ? eol + 1 : eol;
+    if (changed)
+        *changed = false;
+    for (guint i = 0; i < fields->len; i++) {
+        const cor_readable_field_t *f = &g_array_index(fields, cor_readable_field_t, i);
+        if (strcmp(f->name, name) != 0 || f->part != part)
+            continue;
+        GString *out = g_string_new(NULL);
+        for (guint k = 0; k < spans->len; k++) {
+            const cor_redact_span_t *sp = &g_array_index(spans, cor_redact_span_t, k);
+            if (changed && sp->start < f->end && sp->end > f->start)
+                *changed = true;
+        }
+        cor_redact_apply_range(text, strlen(text), (const cor_redact_span_t *) (void *) spans->data,
+                               spans->len, f->start, f->end, out);
+        return g_string_free(out, FALSE);
     }
-    return g_strdup("");
+    return NULL;
 }
 
 typedef struct export_ctx {
@@ -496,18 +520,62 @@ typedef struct export_ctx {
     zip_out_t *z;
     guint total;
     cor_bundle_result_t *res;
+    GHashTable *wanted;            /* release: "NNNN/K" → 1 (asked) or 2 (written) */
+    cor_redact_phrases_t *phrases; /* every accepted span's text */
 } export_ctx_t;
 
 static cor_status_t
-render_page(export_ctx_t *x, cor_tctx_t *tc, cor_tval_t *scope, const char *path, char **err)
+render_page(export_ctx_t *x, cor_tval_t *scope, const char *path, char **err)
 {
     GString *page = g_string_sized_new(8192);
     cor_status_t s = cor_tmpl_render(x->tmpl, "page.html", scope, page, err);
     if (s == COR_OK)
         s = zip_add_str(x->z, path, page, err);
     g_string_free(page, TRUE);
-    (void) tc;
     return s;
+}
+
+/* Writes attachment `a` as attachments/NUM/NAME (NAME made safe and unique
+ * in `used`), adds its path to the row and its link to the page's list. */
+static cor_status_t
+add_attachment(export_ctx_t *x, manifest_row_t *r, const char *num, guint k,
+               const cor_attachment_t *a, const char *shown_name, GHashTable *used,
+               cor_tctx_t *tc, cor_tval_t *scope, cor_tval_t **alist, char **err)
+{
+    g_autofree char *fallback = g_strdup_printf("attachment-%u%s", k, type_ext(a->content_type));
+    g_autofree char *base = cor_bundle_safe_name(shown_name, fallback);
+    g_autofree char *name = g_strdup(base);
+    g_autofree char *folded = g_utf8_casefold(name, -1);
+    for (int n = 2; g_hash_table_contains(used, folded); n++) {
+        const char *dot = strrchr(base, '.');
+        size_t stem = dot && dot != base ? (size_t) (dot - base) : strlen(base);
+        g_free(name);
+        name = g_strdup_printf("%.*s (%d)%s", (int) stem, base, n, base + stem);
+        g_free(folded);
+        folded = g_utf8_casefold(name, -1);
+    }
+    g_hash_table_add(used, g_steal_pointer(&folded));
+    char *path = g_strdup_printf("attachments/%s/%s", num, name);
+    gsize alen = 0;
+    const void *adata = a->data ? g_bytes_get_data(a->data, &alen) : "";
+    cor_status_t s = zip_add(x->z, path, adata, alen, err);
+    if (s != COR_OK) {
+        g_free(path);
+        return s;
+    }
+    g_ptr_array_add(r->attachments, path);
+    x->res->attachments++;
+    if (!*alist) {
+        *alist = cor_tval_set_list(tc, scope, "attachments");
+        cor_tval_set_bool(tc, scope, "has_attachments", true);
+    }
+    cor_tval_t *ai = cor_tval_list_add_object(tc, *alist);
+    g_autofree char *href = cor_link_percent_encode(path, "/");
+    cor_tval_set_str(tc, ai, "path", href);
+    cor_tval_set_str(tc, ai, "name", name);
+    cor_tval_set_str(tc, ai, "type", a->content_type);
+    cor_tval_set_int(tc, ai, "size", (int64_t) alen);
+    return COR_OK;
 }
 
 static cor_status_t
@@ -515,11 +583,13 @@ export_message(export_ctx_t *x, const msg_row_t *m, int number, manifest_row_t *
                char **err)
 {
     cor_store_t *st = x->st;
+    const bool release = x->opt->release;
     g_autofree char *text = NULL;
     char text_sha[65];
     g_autoptr(cor_message_t) msg = NULL;
+    g_autoptr(GArray) fields = g_array_new(FALSE, FALSE, sizeof(cor_readable_field_t));
     cor_status_t s = cor_readable_load(st, m->id, COR_PARSE_KEEP_PARTS | COR_PARSE_KEEP_HTML,
-                                       &text, text_sha, &msg, err);
+                                       &text, text_sha, &msg, fields, err);
     if (s != COR_OK)
         return s;
     g_autoptr(GBytes) raw = NULL;
@@ -531,34 +601,61 @@ export_message(export_ctx_t *x, const msg_row_t *m, int number, manifest_row_t *
     gsize raw_len = 0;
     const char *raw_data = g_bytes_get_data(raw, &raw_len);
 
-    /* the redacted copy first: whether there is one decides what else goes in */
+    /* the accepted spans and the copy made from the readable text */
+    g_autoptr(GArray) spans = NULL;
+    if ((s = cor_redact_accepted(st, x->c->id, m->id, text_sha, &spans, err)) != COR_OK)
+        return s;
     GString *rtxt = g_string_new(NULL), *rhtml = g_string_new(NULL);
-    int64_t nspans = 0;
-    s = cor_redact_message(st, x->c->id, m->id, text, text_sha, rtxt, rhtml, &nspans, err);
+    g_autofree char *aerr = NULL;
+    s = cor_redact_apply(text, strlen(text), (const cor_redact_span_t *) (void *) spans->data,
+                         spans->len, rtxt, rhtml, &aerr);
     if (s != COR_OK) {
+        *err = g_strdup_printf("message <%s>: %s", m->message_id, aerr);
         g_string_free(rtxt, TRUE);
         g_string_free(rhtml, TRUE);
         return s;
     }
-    bool redacted = nspans > 0;
-    bool withhold = redacted && x->opt->release;
+    for (guint k = 0; k < spans->len; k++) {
+        const cor_redact_span_t *sp = &g_array_index(spans, cor_redact_span_t, k);
+        cor_redact_phrases_add(x->phrases, text + sp->start, sp->end - sp->start, sp->exemption);
+    }
+    const int64_t nspans = spans->len;
+    const bool redacted = nspans > 0;
     g_autofree char *num = g_strdup_printf("%04d", number);
+    g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(cor_tctx_t) tc = cor_tctx_new();
+    cor_tval_t *scope = cor_tval_object(tc);
+    cor_tval_t *alist = NULL;
 
     manifest_row_t *r = g_new0(manifest_row_t, 1);
     r->number = number;
     r->attachments = g_ptr_array_new_with_free_func(g_free);
-    r->message_id = g_strdup(m->message_id);
     r->sha256 = g_strdup(m->sha256);
     r->size = m->size;
     r->redactions = nspans;
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(msg->date);
     r->date = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
-    if (withhold) {
-        r->from = text_header(rtxt->str, "From");
-        r->to = text_header(rtxt->str, "To");
-        r->cc = text_header(rtxt->str, "Cc");
-        r->subject = text_header(rtxt->str, "Subject");
+    if (release) {
+        /* what the manifest says about a released message comes from its
+         * released text: nothing the scanner did not read, every
+         * redaction applied */
+        bool date_changed = false;
+        r->message_id = field_value(text, fields, "Message-ID", 0, spans, NULL);
+        r->from = field_value(text, fields, "From", 0, spans, NULL);
+        r->to = field_value(text, fields, "To", 0, spans, NULL);
+        r->cc = field_value(text, fields, "Cc", 0, spans, NULL);
+        r->subject = field_value(text, fields, "Subject", 0, spans, NULL);
+        g_autofree char *date = field_value(text, fields, "Date", 0, spans, &date_changed);
+        if (date_changed) {
+            g_free(r->date);
+            r->date = g_steal_pointer(&date);
+        }
+        char **strs[] = { &r->message_id, &r->from, &r->to, &r->cc, &r->subject };
+        for (size_t k = 0; k < G_N_ELEMENTS(strs); k++)
+            if (!*strs[k])
+                *strs[k] = g_strdup("");
     } else {
+        r->message_id = g_strdup(m->message_id);
         r->from = g_strdup(msg->from);
         r->to = g_strdup(msg->to);
         r->cc = g_strdup(msg->cc);
@@ -566,6 +663,11 @@ export_message(export_ctx_t *x, const msg_row_t *m, int number, manifest_row_t *
     }
     if ((s = message_places(st, x->opt->base_url, m, &r->group, &r->url, err)) != COR_OK)
         goto out;
+    if (release && redacted) {
+        /* the permalink names the Message-ID and opens the unredacted page */
+        g_free(r->url);
+        r->url = g_strdup("");
+    }
     {
         g_autoptr(cor_headers_t) h = cor_headers_parse(raw_data, raw_len);
         cor_marking_scan_t scan = { 0 };
@@ -574,53 +676,19 @@ export_message(export_ctx_t *x, const msg_row_t *m, int number, manifest_row_t *
                               : scan.text ? scan.text : cor_marking_kind_to_string(scan.kind));
         cor_marking_scan_clear(&scan);
     }
-    if (!withhold) {
-        /* the original, byte for byte */
+
+    if (!release) {
+        /* the officer's record: the original byte for byte, every
+         * attachment, the printable copy of the original */
         r->original = g_strdup_printf("originals/%s.eml", num);
         if ((s = zip_add(x->z, r->original, raw_data, raw_len, err)) != COR_OK)
             goto out;
-        /* the attachments */
-        g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        g_autoptr(cor_tctx_t) tc = cor_tctx_new();
-        cor_tval_t *scope = cor_tval_object(tc);
-        cor_tval_t *alist = NULL;
         for (guint i = 0; i < msg->attachments->len; i++) {
             const cor_attachment_t *a = msg->attachments->pdata[i];
-            g_autofree char *fallback = g_strdup_printf("attachment-%u%s", i + 1,
-                                                        type_ext(a->content_type));
-            g_autofree char *name = cor_bundle_safe_name(a->filename, fallback);
-            g_autofree char *folded = g_utf8_casefold(name, -1);
-            for (int k = 2; g_hash_table_contains(used, folded); k++) {
-                g_autofree char *base = cor_bundle_safe_name(a->filename, fallback);
-                const char *dot = strrchr(base, '.');
-                size_t stem = dot && dot != base ? (size_t) (dot - base) : strlen(base);
-                g_free(name);
-                name = g_strdup_printf("%.*s (%d)%s", (int) stem, base, k, base + stem);
-                g_free(folded);
-                folded = g_utf8_casefold(name, -1);
-            }
-            g_hash_table_add(used, g_steal_pointer(&folded));
-            char *path = g_strdup_printf("attachments/%s/%s", num, name);
-            gsize alen = 0;
-            const void *adata = a->data ? g_bytes_get_data(a->data, &alen) : "";
-            if ((s = zip_add(x->z, path, adata, alen, err)) != COR_OK) {
-                g_free(path);
+            if ((s = add_attachment(x, r, num, i + 1, a, a->filename, used, tc, scope, &alist,
+                                    err)) != COR_OK)
                 goto out;
-            }
-            g_ptr_array_add(r->attachments, path);
-            x->res->attachments++;
-            if (!alist) {
-                alist = cor_tval_set_list(tc, scope, "attachments");
-                cor_tval_set_bool(tc, scope, "has_attachments", true);
-            }
-            cor_tval_t *ai = cor_tval_list_add_object(tc, alist);
-            g_autofree char *href = cor_link_percent_encode(path, "/");
-            cor_tval_set_str(tc, ai, "path", href);
-            cor_tval_set_str(tc, ai, "name", name);
-            cor_tval_set_str(tc, ai, "type", a->content_type);
-            cor_tval_set_int(tc, ai, "size", (int64_t) alen);
         }
-        /* the printable copy */
         r->html = g_strdup_printf("html/%s.html", num);
         char date[64];
         cor_readable_date(msg->date, date, sizeof date);
@@ -651,29 +719,54 @@ export_message(export_ctx_t *x, const msg_row_t *m, int number, manifest_row_t *
             if (*safe)
                 cor_tval_set_html(tc, scope, "formatted", safe);
         }
-        if ((s = render_page(x, tc, scope, r->html, err)) != COR_OK)
+        if ((s = render_page(x, scope, r->html, err)) != COR_OK)
             goto out;
     } else {
+        /* the requester's copy: only what was read and decided on; an
+         * attachment only when the officer released it by number, under
+         * its name as the released text shows it */
         x->res->withheld++;
+        for (guint i = 0; i < msg->attachments->len; i++) {
+            g_autofree char *key = g_strdup_printf("%s/%u", num, i + 1);
+            if (!g_hash_table_contains(x->wanted, key))
+                continue;
+            g_hash_table_insert(x->wanted, g_strdup(key), GINT_TO_POINTER(2));
+            const cor_attachment_t *a = msg->attachments->pdata[i];
+            g_autofree char *shown = field_value(text, fields, "Attachment", i + 1, spans, NULL);
+            if ((s = add_attachment(x, r, num, i + 1, a, shown ? shown : "", used, tc, scope,
+                                    &alist, err)) != COR_OK)
+                goto out;
+        }
     }
 
-    if (redacted) {
-        x->res->redacted++;
-        x->res->redactions += nspans;
+    if (redacted || release) {
+        if (redacted) {
+            x->res->redacted++;
+            x->res->redactions += nspans;
+        }
         r->redacted_txt = g_strdup_printf("redacted/%s.txt", num);
         r->redacted_html = g_strdup_printf("redacted/%s.html", num);
-        g_autoptr(cor_tctx_t) tc = cor_tctx_new();
-        cor_tval_t *scope = cor_tval_object(tc);
-        cor_tval_set_printf(tc, scope, "title", "Redacted copy of message %s (case %s)", num,
-                            x->c->ref);
-        cor_tval_set_bool(tc, scope, "redacted", true);
-        cor_tval_set_str(tc, scope, "case", x->c->ref);
-        cor_tval_set_str(tc, scope, "number", num);
-        cor_tval_set_int(tc, scope, "total", x->total);
-        cor_tval_set_int(tc, scope, "attachments_n", msg->attachments->len);
-        cor_tval_set_html_len(tc, scope, "body", rhtml->str, rhtml->len);
+        /* the copy's page: in a release the scope that has the released
+         * attachments' links; the officer's redacted copy lists none */
+        g_autoptr(cor_tctx_t) fresh = release ? NULL : cor_tctx_new();
+        cor_tctx_t *rc = release ? tc : fresh;
+        cor_tval_t *cs = release ? scope : cor_tval_object(fresh);
+        if (redacted)
+            cor_tval_set_printf(rc, cs, "title", "Redacted copy of message %s (case %s)", num,
+                                x->c->ref);
+        else
+            cor_tval_set_printf(rc, cs, "title", "Message %s (case %s)", num, x->c->ref);
+        cor_tval_set_printf(rc, cs, "heading", redacted ? "Redacted copy of message %s"
+                                                        : "Message %s", num);
+        cor_tval_set_bool(rc, cs, "copy", true);
+        cor_tval_set_bool(rc, cs, "redacted", redacted);
+        cor_tval_set_str(rc, cs, "case", x->c->ref);
+        cor_tval_set_str(rc, cs, "number", num);
+        cor_tval_set_int(rc, cs, "total", x->total);
+        cor_tval_set_int(rc, cs, "attachments_n", msg->attachments->len);
+        cor_tval_set_html_len(rc, cs, "body", rhtml->str, rhtml->len);
         if ((s = zip_add_str(x->z, r->redacted_txt, rtxt, err)) != COR_OK ||
-            (s = render_page(x, tc, scope, r->redacted_html, err)) != COR_OK)
+            (s = render_page(x, cs, r->redacted_html, err)) != COR_OK)
             goto out;
     }
 out:
@@ -810,10 +903,14 @@ iso(int64_t t)
     return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
 }
 
-/* queries.csv and queries.json. */
+/* queries.csv and queries.json.  In a release each query has every text
+ * the officer redacted in the case's messages replaced by its label
+ * (`phrases`, redact.h): a search may name the people the redactions
+ * hide, or a Message-ID that holds a name. */
 static cor_status_t
-queries_files(cor_store_t *st, const case_info_t *c, bool release, GString *csv, char **json,
-              int64_t *n, char **err)
+queries_files(cor_store_t *st, const case_info_t *c, bool release,
+              const cor_redact_phrases_t *phrases, GString *csv, char **json, int64_t *n,
+              char **err)
 {
     *n = 0;
     sqlite3_stmt *q = cor_store_stmt(st,
@@ -835,7 +932,9 @@ queries_files(cor_store_t *st, const case_info_t *c, bool release, GString *csv,
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         g_autofree char *id = g_strdup_printf("%lld", (long long) sqlite3_column_int64(q, 0));
         const char *kind = (const char *) sqlite3_column_text(q, 1);
-        const char *query = (const char *) sqlite3_column_text(q, 2);
+        const char *stored = (const char *) sqlite3_column_text(q, 2);
+        g_autofree char *query = release ? cor_redact_phrases_apply(phrases, stored)
+                                         : g_strdup(stored ? stored : "");
         g_autofree char *at = iso(sqlite3_column_int64(q, 3));
         const char *op = (const char *) sqlite3_column_text(q, 4);
         g_autofree char *count = g_strdup_printf("%lld", (long long) sqlite3_column_int64(q, 5));
@@ -862,13 +961,14 @@ queries_files(cor_store_t *st, const case_info_t *c, bool release, GString *csv,
     return COR_OK;
 }
 
-/* redaction-log.csv: every accepted span, never its text. */
+/* redaction-log.csv: every accepted span, never its text.  The Message-ID
+ * is the manifest's (in a release, with its redactions applied). */
 static cor_status_t
-redaction_log(cor_store_t *st, const case_info_t *c, GHashTable *numbers, GString *csv,
-              char **err)
+redaction_log(cor_store_t *st, const case_info_t *c, GHashTable *numbers, GPtrArray *rows,
+              GString *csv, char **err)
 {
     sqlite3_stmt *q = cor_store_stmt(st,
-        "SELECT r.msg, m.message_id, r.span_start, r.span_end, r.kind, r.exemption, r.operator,"
+        "SELECT r.msg, '', r.span_start, r.span_end, r.kind, r.exemption, r.operator,"
         " r.at, r.id FROM redactions r JOIN messages m ON m.id = r.msg"
         " JOIN case_messages cm ON cm.case_id = r.case_id AND cm.msg = r.msg"
         " WHERE r.case_id = ?1 AND r.state = 'accepted'"
@@ -885,8 +985,10 @@ redaction_log(cor_store_t *st, const case_info_t *c, GHashTable *numbers, GStrin
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t msg = sqlite3_column_int64(q, 0);
-        g_autofree char *num = g_strdup_printf("%04d",
-            GPOINTER_TO_INT(g_hash_table_lookup(numbers, &msg)));
+        int number = GPOINTER_TO_INT(g_hash_table_lookup(numbers, &msg));
+        g_autofree char *num = g_strdup_printf("%04d", number);
+        const manifest_row_t *row = number >= 1 && (guint) number <= rows->len
+                                        ? rows->pdata[number - 1] : NULL;
         g_autofree char *span = g_strdup_printf("%lld-%lld", (long long) sqlite3_column_int64(q, 2),
                                                 (long long) sqlite3_column_int64(q, 3));
         const char *ex = (const char *) sqlite3_column_text(q, 5);
@@ -894,7 +996,7 @@ redaction_log(cor_store_t *st, const case_info_t *c, GHashTable *numbers, GStrin
             cor_redact_exemption_label(ex) ? cor_redact_exemption_label(ex) : ex);
         g_autofree char *at = iso(sqlite3_column_int64(q, 7));
         const char *f[] = {
-            num, (const char *) sqlite3_column_text(q, 1), span,
+            num, row ? row->message_id : "", span,
             (const char *) sqlite3_column_text(q, 4), ex, label,
             (const char *) sqlite3_column_text(q, 6), at,
         };
@@ -925,50 +1027,77 @@ readme(GString *o, const case_info_t *c, bool release, const cor_bundle_result_t
         "===================================================================",
         strchr("aeiou", what[0]) ? "an" : "a", what, c->received, res->messages,
         res->messages == 1 ? "" : "s", res->redacted, res->redacted == 1 ? "has" : "have");
-    g_string_append(o,
-        "What is in it\r\n"
-        "-------------\r\n"
-        "The messages are numbered 0001, 0002, ... in date order.\r\n"
-        "\r\n"
-        "  manifest.csv       one line per message: its number, Message-ID, date, sender,\r\n"
-        "                     recipients, subject, the group it was sent to, a link to it\r\n"
-        "                     in the archive (empty when the group is not published), the\r\n"
-        "                     SHA-256 checksum of the original, any protective marking,\r\n"
-        "                     and the files below that belong to it.  It opens in a\r\n"
-        "                     spreadsheet (UTF-8 text, comma separated).\r\n"
-        "  manifest.json      the same, for computers.\r\n"
-        "  originals/         each original message exactly as it was received (.eml: it\r\n"
-        "                     opens in an email program).\r\n"
-        "  html/              each message as a page for reading and printing.\r\n"
-        "  attachments/       the attachments of each message, in a folder per message.\r\n"
-        "  redacted/          for messages with redactions, a copy with the redacted\r\n"
-        "                     information removed (.html to read and print, .txt plain text).\r\n"
-        "  redaction-log.csv  every redaction: message, position, kind of information,\r\n"
-        "                     exemption, who made it and when (not the information itself).\r\n"
-        "  queries.csv/.json  the searches made to find the messages: when, by whom, the\r\n"
-        "                     search and how many messages it found.\r\n"
-        "\r\n");
-    if (release)
+    if (!release) {
         g_string_append(o,
-            "For a message with redactions, this bundle holds only the redacted copy: its\r\n"
-            "original, its unredacted page and its attachments are left out, and its\r\n"
-            "sender, recipients and subject in the manifest are those of the redacted copy.\r\n"
-            "Its checksum in the manifest is that of the original the council keeps.\r\n"
+            "What is in it\r\n"
+            "-------------\r\n"
+            "The messages are numbered 0001, 0002, ... in date order.\r\n"
+            "\r\n"
+            "  manifest.csv       one line per message: its number, Message-ID, date, sender,\r\n"
+            "                     recipients, subject, the group it was sent to, a link to it\r\n"
+            "                     in the archive (empty when the group is not published), the\r\n"
+            "                     SHA-256 checksum of the original, any protective marking,\r\n"
+            "                     and the files below that belong to it.  It opens in a\r\n"
+            "                     spreadsheet (UTF-8 text, comma separated).\r\n"
+            "  manifest.json      the same, for computers.\r\n"
+            "  originals/         each original message exactly as it was received (.eml: it\r\n"
+            "                     opens in an email program).\r\n"
+            "  html/              each message as a page for reading and printing.\r\n"
+            "  attachments/       the attachments of each message, in a folder per message.\r\n"
+            "  redacted/          for messages with redactions, a copy with the redacted\r\n"
+            "                     information removed (.html to read and print, .txt plain text).\r\n"
+            "  redaction-log.csv  every redaction: message, position, kind of information,\r\n"
+            "                     exemption, who made it and when (not the information itself).\r\n"
+            "  queries.csv/.json  the searches made to find the messages: when, by whom, the\r\n"
+            "                     search and how many messages it found.\r\n"
+            "\r\n"
+            "Checking a message has not been changed\r\n"
+            "---------------------------------------\r\n"
+            "The sha256 column of manifest.csv is the SHA-256 checksum of each original as the\r\n"
+            "council stored it when it arrived.  To check an original, compute its checksum and\r\n"
+            "compare it with the manifest:\r\n"
+            "\r\n"
+            "  Windows (PowerShell):  Get-FileHash originals\\0001.eml -Algorithm SHA256\r\n"
+            "  Windows (cmd):         certutil -hashfile originals\\0001.eml SHA256\r\n"
+            "  macOS:                 shasum -a 256 originals/0001.eml\r\n"
+            "  Linux:                 sha256sum originals/0001.eml\r\n"
+            "\r\n"
+            "The two must be the same 64 characters (capital or small letters do not matter).\r\n"
             "\r\n");
+    } else {
+        g_string_append(o,
+            "What is in it\r\n"
+            "-------------\r\n"
+            "The messages are numbered 0001, 0002, ... in date order.  Each message is given\r\n"
+            "as a copy of its text: who sent it and to whom, the date, the subject, its\r\n"
+            "Message-ID (the identifier email programs give a message), the names of its\r\n"
+            "attachments, and everything written in it.  The original files are left out:\r\n"
+            "their formatting, technical headers and attachments are not part of this\r\n"
+            "bundle, except the attachments listed under attachments/ below, which the\r\n"
+            "council has decided to release.\r\n"
+            "\r\n"
+            "  redacted/          each message: .html to read and print, .txt plain text.\r\n"
+            "                     Where information was withheld it reads [Redacted ...].\r\n"
+            "  attachments/       the attachments released, in a folder per message (none\r\n"
+            "                     when the folder is missing).\r\n"
+            "  manifest.csv       one line per message: its number, Message-ID, date, sender,\r\n"
+            "                     recipients and subject as its copy shows them, the group it\r\n"
+            "                     was sent to, a link to it in the archive (empty when the\r\n"
+            "                     group is not published or the message has redactions), the\r\n"
+            "                     SHA-256 checksum of the original the council keeps, any\r\n"
+            "                     protective marking, and the files that belong to it.  It\r\n"
+            "                     opens in a spreadsheet (UTF-8 text, comma separated).\r\n"
+            "  manifest.json      the same, for computers.\r\n"
+            "  redaction-log.csv  every redaction: message, position, kind of information,\r\n"
+            "                     exemption, who made it and when (not the information itself).\r\n"
+            "  queries.csv/.json  the searches made to find the messages: when, by whom, the\r\n"
+            "                     search and how many messages it found.\r\n"
+            "\r\n"
+            "The sha256 column is the checksum of each original as the council stored it\r\n"
+            "when it arrived: quote it with the message's number if you ask about a message.\r\n"
+            "\r\n");
+    }
     g_string_append(o,
-        "Checking a message has not been changed\r\n"
-        "---------------------------------------\r\n"
-        "The sha256 column of manifest.csv is the SHA-256 checksum of each original as the\r\n"
-        "council stored it when it arrived.  To check an original, compute its checksum and\r\n"
-        "compare it with the manifest:\r\n"
-        "\r\n"
-        "  Windows (PowerShell):  Get-FileHash originals\\0001.eml -Algorithm SHA256\r\n"
-        "  Windows (cmd):         certutil -hashfile originals\\0001.eml SHA256\r\n"
-        "  macOS:                 shasum -a 256 originals/0001.eml\r\n"
-        "  Linux:                 sha256sum originals/0001.eml\r\n"
-        "\r\n"
-        "The two must be the same 64 characters (capital or small letters do not matter).\r\n"
-        "\r\n"
         "Redactions\r\n"
         "----------\r\n"
         "Where information has been withheld, the redacted copy reads, for example,\r\n"
@@ -997,9 +1126,10 @@ readme(GString *o, const case_info_t *c, bool release, const cor_bundle_result_t
     }
     g_string_append_printf(o,
         "\r\n"
-        "The searches made for this case (%" G_GINT64_FORMAT ") are listed in queries.csv.\r\n"
+        "The searches made for this case (%" G_GINT64_FORMAT ") are listed in queries.csv.%s\r\n"
         "If you have a question about this bundle, quote the case reference %s.\r\n",
-        queries, c->ref);
+        queries, release ? "  Information\r\nwithheld from the messages is withheld from them "
+                           "too." : "", c->ref);
 }
 
 /* ==== the export ==== */
@@ -1031,9 +1161,83 @@ day_start(const char *ymd)
     return t < 315532800 ? 315532800 : t;
 }
 
+/* The release's attachments "N/K" (bundle.h) into `wanted` as "NNNN/K". */
+static cor_status_t
+parse_wanted(const cor_bundle_options_t *opt, GHashTable *wanted, char **err)
+{
+    for (const char *const *a = opt->attachments; a && *a; a++) {
+        if (!opt->release) {
+            *err = g_strdup("attachments are released one by one only in a release (--release): "
+                            "the officer's bundle has them all");
+            return COR_ERR_INVALID;
+        }
+        char *end = NULL;
+        guint64 n = g_ascii_strtoull(*a, &end, 10);
+        guint64 k = 0;
+        bool ok = end != *a && *end == '/' && g_ascii_isdigit(end[1]);
+        if (ok) {
+            const char *kp = end + 1;
+            k = g_ascii_strtoull(kp, &end, 10);
+            ok = *end == '\0' && n >= 1 && n <= 9999 && k >= 1 && k <= 100000;
+        }
+        if (!ok) {
+            *err = g_strdup_printf("'%s' is not MESSAGE/ATTACHMENT (the message's number in the "
+                                   "case and the attachment's number in its text, e.g. 0002/1)",
+                                   *a);
+            return COR_ERR_INVALID;
+        }
+        g_hash_table_insert(wanted, g_strdup_printf("%04u/%u", (unsigned) n, (unsigned) k),
+                            GINT_TO_POINTER(1));
+    }
+    return COR_OK;
+}
+
+static gint
+str_ptr_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The keys of `wanted` (with value `only`, or any when 0), sorted
+ * (borrowed strings). */
+static GPtrArray *
+wanted_keys(GHashTable *wanted, int only)
+{
+    GPtrArray *keys = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, wanted);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (!only || GPOINTER_TO_INT(v) == only)
+            g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, str_ptr_cmp);
+    return keys;
+}
+
+/* The first attachment asked for that the case does not have (transfer
+ * full), or NULL. */
+static char *
+wanted_missing(GHashTable *wanted)
+{
+    g_autoptr(GPtrArray) keys = wanted_keys(wanted, 1);
+    return keys->len ? g_strdup(keys->pdata[0]) : NULL;
+}
+
+/* Every released attachment, sorted, for the audit entry. */
+static void
+wanted_json(JsonBuilder *b, GHashTable *wanted)
+{
+    g_autoptr(GPtrArray) keys = wanted_keys(wanted, 0);
+    json_builder_set_member_name(b, "attachments_released");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < keys->len; i++)
+        json_builder_add_string_value(b, keys->pdata[i]);
+    json_builder_end_array(b);
+}
+
 static cor_status_t
 write_bundle(cor_store_t *st, const cor_bundle_options_t *opt, case_info_t *c, zip_out_t *z,
-             cor_bundle_result_t *res, char **err)
+             GHashTable *wanted, cor_bundle_result_t *res, char **err)
 {
     g_autoptr(GPtrArray) msgs = NULL;
     cor_status_t s = case_message_rows(st, c->id, &msgs, err);
@@ -1043,7 +1247,8 @@ write_bundle(cor_store_t *st, const cor_bundle_options_t *opt, case_info_t *c, z
     if ((s = cor_tmpl_set_add(tmpl, "page.html", page_template, sizeof page_template - 1,
                               "built-in bundle page.html", err)) != COR_OK)
         return s;
-    export_ctx_t x = { st, opt, c, tmpl, z, msgs->len, res };
+    g_autoptr(cor_redact_phrases_t) phrases = cor_redact_phrases_new();
+    export_ctx_t x = { st, opt, c, tmpl, z, msgs->len, res, wanted, phrases };
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify) manifest_row_free);
     g_autoptr(GHashTable) numbers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     for (guint i = 0; i < msgs->len; i++) {
@@ -1057,6 +1262,17 @@ write_bundle(cor_store_t *st, const cor_bundle_options_t *opt, case_info_t *c, z
             opt->progress(i + 1, msgs->len, opt->progress_data);
     }
     res->messages = msgs->len;
+    g_autofree char *missing = wanted_missing(wanted);
+    if (missing) {
+        unsigned n = (unsigned) g_ascii_strtoull(missing, NULL, 10);
+        *err = n > msgs->len
+            ? g_strdup_printf("cannot release attachment %s: case %s has %u message%s", missing,
+                              c->ref, msgs->len, msgs->len == 1 ? "" : "s")
+            : g_strdup_printf("cannot release attachment %s: message %.4s has no attachment %s "
+                              "(see the Attachment lines of its text)", missing, missing,
+                              strchr(missing, '/') + 1);
+        return COR_ERR_NOT_FOUND;
+    }
 
     GString *csv = g_string_new(NULL);
     manifest_csv(csv, rows);
@@ -1064,8 +1280,8 @@ write_bundle(cor_store_t *st, const cor_bundle_options_t *opt, case_info_t *c, z
     GString *qcsv = g_string_new(NULL), *log = g_string_new(NULL), *rd = g_string_new(NULL);
     g_autofree char *qjson = NULL;
     int64_t nq = 0;
-    if ((s = queries_files(st, c, opt->release, qcsv, &qjson, &nq, err)) == COR_OK &&
-        (s = redaction_log(st, c, numbers, log, err)) == COR_OK) {
+    if ((s = queries_files(st, c, opt->release, phrases, qcsv, &qjson, &nq, err)) == COR_OK &&
+        (s = redaction_log(st, c, numbers, rows, log, err)) == COR_OK) {
         readme(rd, c, opt->release, res, nq);
         if ((s = zip_add_str(z, "README.txt", rd, err)) == COR_OK &&
             (s = zip_add_str(z, "manifest.csv", csv, err)) == COR_OK &&
@@ -1081,13 +1297,61 @@ write_bundle(cor_store_t *st, const cor_bundle_options_t *opt, case_info_t *c, z
     return s;
 }
 
+/* Records the export (design note 3): one transaction, one entry, before
+ * the file gets its name. */
+static cor_status_t
+record_export(cor_store_t *st, const cor_bundle_options_t *opt, const case_info_t *c,
+              GHashTable *wanted, cor_bundle_result_t *res, char **err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    g_autofree char *abs = g_canonicalize_filename(opt->out_path, NULL);
+    json_str(b, "file", abs);
+    json_str(b, "sha256", res->sha256);
+    json_int(b, "bytes", (int64_t) res->bytes);
+    json_builder_set_member_name(b, "release");
+    json_builder_add_boolean_value(b, opt->release);
+    json_int(b, "messages", res->messages);
+    json_int(b, "redacted", res->redacted);
+    json_int(b, "withheld", res->withheld);
+    json_int(b, "redactions", res->redactions);
+    json_int(b, "attachments", res->attachments);
+    json_int(b, "entries", res->entries);
+    if (opt->release)
+        wanted_json(b, wanted);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    g_autofree char *detail = json_generator_to_data(gen, NULL);
+    g_autofree char *aerr = NULL;
+    cor_status_t s = cor_store_begin(st);
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot record the export: %s", cor_store_error(st));
+    } else if ((s = cor_audit_append(st, opt->operator_name, "export", c->ref, detail,
+                                     &res->audit_seq, &aerr)) != COR_OK) {
+        cor_store_rollback(st);
+        *err = g_strdup_printf("cannot record the export: %s", aerr ? aerr : cor_status_to_string(s));
+    } else if ((s = cor_store_commit(st)) != COR_OK) {
+        *err = g_strdup_printf("cannot record the export: %s", cor_store_error(st));
+        cor_store_rollback(st);
+    }
+    if (s != COR_OK)
+        res->audit_seq = 0;
+    return s;
+}
+
 cor_status_t
 cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_result_t *res,
                   char **err)
 {
     memset(res, 0, sizeof *res);
+    g_autoptr(GHashTable) wanted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    cor_status_t s = parse_wanted(opt, wanted, err);
+    if (s != COR_OK)
+        return s;
     case_info_t c = { 0 };
-    cor_status_t s = cor_store_begin_read(st);
+    s = cor_store_begin_read(st);
     if (s != COR_OK) {
         *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
         return s;
@@ -1118,7 +1382,7 @@ cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_r
         *err = g_strdup_printf("cannot start the ZIP file: %s", archive_error_string(z.a));
         s = COR_ERR_IO;
     } else {
-        s = write_bundle(st, opt, &c, &z, res, err);
+        s = write_bundle(st, opt, &c, &z, wanted, res, err);
     }
     cor_store_end_read(st);
     if (s == COR_OK && archive_write_close(z.a) != ARCHIVE_OK) {
@@ -1127,71 +1391,38 @@ cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_r
     }
     archive_write_free(z.a);
     if (s == COR_OK && fsync(fd) != 0) {
-        *err = g_strdup_printf("cannot sync '%s': %s", tmp, g_strerror(errno));
-        s = errno == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+        int e = errno;
+        *err = g_strdup_printf("cannot sync '%s': %s", tmp, g_strerror(e));
+        s = e == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
     }
     if (close(fd) != 0 && s == COR_OK) {
         *err = g_strdup_printf("cannot close '%s': %s", tmp, g_strerror(errno));
         s = COR_ERR_IO;
-    }
-    if (s == COR_OK && rename(tmp, opt->out_path) != 0) {
-        *err = g_strdup_printf("cannot rename '%s' to '%s': %s", tmp, opt->out_path,
-                               g_strerror(errno));
-        s = COR_ERR_IO;
-    }
-    if (s != COR_OK) {
-        g_unlink(tmp);
-        g_checksum_free(z.sum);
-        case_info_clear(&c);
-        return s;
-    }
-    if ((s = fsync_dir(opt->out_path, err)) != COR_OK) {
-        g_unlink(opt->out_path);
-        g_checksum_free(z.sum);
-        case_info_clear(&c);
-        return s;
     }
     g_strlcpy(res->sha256, g_checksum_get_string(z.sum), sizeof res->sha256);
     g_checksum_free(z.sum);
     res->bytes = z.bytes;
     res->entries = z.entries;
 
-    /* the audit entry (design note 3) */
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    g_autofree char *abs = g_canonicalize_filename(opt->out_path, NULL);
-    json_str(b, "file", abs);
-    json_str(b, "sha256", res->sha256);
-    json_int(b, "bytes", (int64_t) res->bytes);
-    json_builder_set_member_name(b, "release");
-    json_builder_add_boolean_value(b, opt->release);
-    json_int(b, "messages", res->messages);
-    json_int(b, "redacted", res->redacted);
-    json_int(b, "withheld", res->withheld);
-    json_int(b, "redactions", res->redactions);
-    json_int(b, "attachments", res->attachments);
-    json_int(b, "entries", res->entries);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    g_autofree char *detail = json_generator_to_data(gen, NULL);
-    g_autofree char *aerr = NULL;
-    if ((s = cor_store_begin(st)) != COR_OK) {
-        *err = g_strdup_printf("cannot record the export: %s", cor_store_error(st));
-    } else if ((s = cor_audit_append(st, opt->operator_name, "export", c.ref, detail,
-                                     &res->audit_seq, &aerr)) != COR_OK) {
-        cor_store_rollback(st);
-        *err = g_strdup_printf("cannot record the export: %s", aerr ? aerr : cor_status_to_string(s));
-    } else if ((s = cor_store_commit(st)) != COR_OK) {
-        *err = g_strdup_printf("cannot record the export: %s", cor_store_error(st));
-        cor_store_rollback(st);
+    /* the audit entry, with the finished file's SHA-256, before the file
+     * gets its name (design note 3): a failure here leaves any earlier
+     * bundle of that name as it was */
+    if (s == COR_OK)
+        s = record_export(st, opt, &c, wanted, res, err);
+    if (s == COR_OK && rename(tmp, opt->out_path) != 0) {
+        *err = g_strdup_printf("cannot rename '%s' to '%s': %s (audit entry %" G_GINT64_FORMAT
+                               " records this export, but the file was not written)", tmp,
+                               opt->out_path, g_strerror(errno), res->audit_seq);
+        s = COR_ERR_IO;
     }
     if (s != COR_OK) {
-        g_autofree char *ignored = NULL;
-        g_unlink(opt->out_path);
-        fsync_dir(opt->out_path, &ignored);
+        g_unlink(tmp);
+        case_info_clear(&c);
+        return s;
     }
+    /* renamed: the entry and the file match; a folder that cannot be
+     * synced is reported, and the file is left (its entry is committed) */
+    s = fsync_dir(opt->out_path, err);
     case_info_clear(&c);
     return s;
 }

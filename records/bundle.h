@@ -23,7 +23,9 @@
  *                              hidden text is not in the file at all (not
  *                              hidden by CSS, not in an attribute, not in a
  *                              title); attachments are not part of a
- *                              redacted copy (their names are not listed)
+ *                              redacted copy (their names are listed in
+ *                              the text, with its redactions); in a release
+ *                              every message has this copy (below)
  *   README.txt                 for the requester: what this is, how to check
  *                              a SHA-256, what a redaction and each
  *                              exemption mean
@@ -46,10 +48,34 @@
  * empty: no archive page exists for it.  `marking` is the protective
  * marking as written (filters/marking.h), "" when none.
  *
- * The requester's version (release): for a message with accepted
- * redactions, its original, printable copy and attachments are left out
- * (the README says so) and its manifest row's from, to, cc and subject are
- * taken from the redacted text.  The officer's version has everything.
+ * The requester's version (release) holds only what the officer has seen
+ * and decided on.  The redaction scanner (records/redact.h) reads one
+ * thing, the message's readable text (records/readable.h: From, To, Cc,
+ * Reply-To, Date, Subject, Message-ID, the attachments' names and the whole
+ * text), so a release is made from that text and nothing else:
+ *   - every message is given as redacted/NNNN.txt and redacted/NNNN.html,
+ *     its readable text with the accepted spans applied (for a message
+ *     without redactions, the text as it is); the page shows nothing else
+ *     of the message (no subject in its title, no formatting);
+ *   - no original, no printable copy of the original (html/), no
+ *     attachment: an original holds headers, HTML attributes, hidden text
+ *     and attachment contents that no scan has read;
+ *   - an attachment goes in only when the officer releases it by number
+ *     (opt->attachments, "0002/1": message 0002's "Attachment 1" line),
+ *     under its name as the redacted text shows it; its content is the
+ *     officer's decision (they reviewed it), recorded in the audit entry;
+ *   - the manifest's message_id, from, to, cc, subject (and date, when the
+ *     Date line has a redaction) are those header values of the redacted
+ *     text; url is empty for a message with redactions (the permalink
+ *     names the Message-ID and opens the unredacted page); the redaction
+ *     log's message_id is the manifest's;
+ *   - queries.csv/.json: every text redacted in any of the case's
+ *     messages is replaced in each query by its label (ignoring case and
+ *     white space: redact.h, phrases), since a search may name the person
+ *     a redaction hides;
+ *   - group, marking, size and the original's sha256 are given as in the
+ *     officer's version: they are the council's own data about the record.
+ * The officer's version has everything.
  *
  * Invariants:
  *   1. Deterministic: the same case, redactions and options give the same
@@ -62,9 +88,13 @@
  *   2. Durable and whole: the bundle is written to a temporary file next
  *      to the target, fsync'd, renamed over it and the folder fsync'd; a
  *      failure leaves no partial file under the target's name.
- *   3. Audited: after the rename, one audit entry "export" (file name, its
- *      SHA-256, counts, release or not) is committed; if that fails the
- *      file is removed and the export fails: no bundle without its entry.
+ *   3. Audited: once the temporary file is complete and synced, one audit
+ *      entry "export" (file name, its SHA-256, counts, release or not, the
+ *      attachments released) is committed, and only then is the file
+ *      renamed to its name: no bundle without its entry, and a failed entry
+ *      leaves an earlier bundle of that name untouched.  (A rename that
+ *      fails after the commit leaves an entry for a file that was not
+ *      written; the error says so.)
  *   4. A redaction made on another rendering of the text (its text_sha256
  *      differs) stops the export with an error naming it (redact.h note 1).
  *   5. Consistent: everything is read in one read transaction.
@@ -86,6 +116,12 @@ typedef struct cor_bundle_options {
     bool release;              /* the requester's version (see above) */
     const char *base_url;      /* the archive's base URL, ending in '/' */
     const char *operator_name;
+    /* release: the attachments the officer releases, each "N/K" (message
+     * N as the bundle numbers it, its attachment K as its text's
+     * "Attachment K:" line numbers it); NULL-terminated, may be NULL.  Any
+     * without release, or naming something the case lacks, is an error
+     * (COR_ERR_INVALID, COR_ERR_NOT_FOUND) and nothing is written. */
+    const char *const *attachments;
     /* called after each message (may be NULL) */
     void (*progress)(uint64_t done, uint64_t total, void *data);
     void *progress_data;
@@ -96,9 +132,9 @@ typedef struct cor_bundle_result {
     uint64_t bytes;            /* its size */
     int64_t messages;          /* in the manifest */
     int64_t redacted;          /* with a redacted copy */
-    int64_t withheld;          /* release: originals left out */
+    int64_t withheld;          /* release: originals left out (every message) */
     int64_t redactions;        /* accepted spans applied */
-    int64_t attachments;       /* attachment files written */
+    int64_t attachments;       /* attachment files written (release: released) */
     int64_t entries;           /* files in the ZIP */
     int64_t audit_seq;         /* the audit entry written */
 } cor_bundle_result_t;

@@ -43,6 +43,31 @@
  *     "if this falls on a weekend or a public holiday, you have until the
  *     next working day").  Also Art 3 of Regulation (EEC, Euratom) 1182/71
  *     on periods, which the ICO's approach follows.
+ *   - Stopping the clock (cor_cal_resume):
+ *     clarification, FOI: FOIA s.1(3) (the authority "is not obliged to
+ *       comply ... unless it is supplied with that further information")
+ *       and s.10(6)(b) ("date of receipt" means, if later, "the day on which
+ *       it receives the information referred to in section 1(3)"); FOISA
+ *       s.1(3) and s.10(1)(b) ("the receipt by it of the further
+ *       information"); EIR reg 9(4) and EISR reg 9(4) (the 20 working days
+ *       are counted from the date the further particulars are received).
+ *       So the count restarts; nothing used before carries over.
+ *     fee, FOI: FOIA s.10(2) ("the working days in the period beginning
+ *       with the day on which the fees notice is given ... and ending with
+ *       the day on which the fee is received ... are to be disregarded");
+ *       FOISA s.10(2) likewise; EIR/EISR reg 8(5)-(6) (advance payment; the
+ *       ICO treats the time as stopped until it is paid).
+ *     clarification, SAR: UK GDPR Art 12A (Data (Use and Access) Act 2025):
+ *       the period from the day the controller asks for the information it
+ *       reasonably requires to the day it receives it does not count (the
+ *       same words as DPA 2018 s.54(3C) for law-enforcement processing);
+ *       before that, the ICO's right-of-access guidance ("the time limit is
+ *       paused until you receive clarification").
+ *     fee, SAR: Art 12A: the period begins with the latest of the day the
+ *       request, the identity information asked for, or the fee is
+ *       received (ICO guidance: "you do not need to comply ... until you
+ *       have received the fee"), so the month runs from the payment.
+ *     Worked examples are in tests/unit/test-calendar.c (test_stop_clock).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,24 +536,78 @@ cor_cal_working_days_between(cor_request_type_t t, cor_jurisdiction_t j, cor_day
     return COR_OK;
 }
 
-cor_status_t
-cor_cal_stop_days(cor_request_type_t t, cor_jurisdiction_t j, cor_day_t stopped,
-                  cor_day_t resumed, int64_t *days, char **err)
+const char *
+cor_stop_kind_to_string(cor_stop_kind_t k)
 {
+    return k == COR_STOP_FEE ? "fee" : "clarification";
+}
+
+bool
+cor_stop_kind_from_string(const char *s, cor_stop_kind_t *out)
+{
+    if (s && strcmp(s, "clarification") == 0)
+        *out = COR_STOP_CLARIFICATION;
+    else if (s && strcmp(s, "fee") == 0)
+        *out = COR_STOP_FEE;
+    else
+        return false;
+    return true;
+}
+
+cor_status_t
+cor_cal_resume(cor_request_type_t t, cor_jurisdiction_t j, cor_stop_kind_t k, cor_day_t stopped,
+               cor_day_t resumed, cor_day_t *clock_from, int64_t *days_stopped, bool *restarted,
+               int64_t *disregarded, char **err)
+{
+    if (restarted)
+        *restarted = false;
+    if (disregarded)
+        *disregarded = 0;
     if (resumed < stopped) {
         if (err) {
             char a[11], b[11];
             cor_cal_format(stopped, a);
             cor_cal_format(resumed, b);
+            g_free(*err);
             *err = g_strdup_printf("the clock cannot resume (%s) before it stopped (%s)", b, a);
         }
         return COR_ERR_INVALID;
     }
-    if (t == COR_REQUEST_SAR) {
-        if (stopped < cor_cal_first_day() || resumed > cor_cal_last_day())
-            return out_of_range(stopped < cor_cal_first_day() ? stopped : resumed, err);
-        *days = resumed - stopped;
+    if (stopped < cor_cal_first_day() || stopped > cor_cal_last_day())
+        return out_of_range(stopped, err);
+    if (resumed > cor_cal_last_day())
+        return out_of_range(resumed, err);
+    bool sar = t == COR_REQUEST_SAR;
+    bool restart = sar ? k == COR_STOP_FEE : k == COR_STOP_CLARIFICATION;
+    if (restart) {
+        /* FOIA s.1(3)/s.10(6)(b), FOISA s.10(1)(b), EIR reg 9(4): from the
+         * clarification; a SAR's month from the fee (UK GDPR Art 12A) */
+        *clock_from = resumed;
+        *days_stopped = 0;
+        if (restarted)
+            *restarted = true;
         return COR_OK;
     }
-    return cor_cal_working_days_between(t, j, stopped, resumed, days, err);
+    int64_t n;
+    if (sar) {
+        /* Art 12A: the days from the request for clarification up to and
+         * including its receipt do not count */
+        n = (int64_t) resumed - stopped + 1;
+    } else {
+        /* FOIA s.10(2), FOISA s.10(2): working days from the day the
+         * notice is given to the day the fee is received, of those that
+         * count at all (after the day the count runs from) */
+        cor_day_t from = stopped - 1 > *clock_from ? stopped - 1 : *clock_from;
+        if (resumed <= from) {
+            n = 0;
+        } else {
+            cor_status_t s = cor_cal_working_days_between(t, j, from, resumed, &n, err);
+            if (s != COR_OK)
+                return s;
+        }
+    }
+    *days_stopped += n;
+    if (disregarded)
+        *disregarded = n;
+    return COR_OK;
 }

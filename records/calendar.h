@@ -23,13 +23,39 @@
  *     when it has no such date; a due day that is a weekend or a bank
  *     holiday in the case's jurisdiction moves to the next working day.
  *
- *   Stopping the clock (clarification, fees): the days in (stopped, resumed]
- *   do not count.  FOI/EIR: the working days used before the stop carry
- *   over, i.e. the due date is the (20 + k)th working day after receipt,
- *   where k is the number of working days in the stopped periods.  SAR: the
- *   stopped calendar days are added to the month before the working-day
- *   adjustment.  `days_stopped` below is that k (FOI/EIR) or the calendar
- *   days (SAR), summed over every stop.
+ *   Stopping the clock.  Two kinds, each with its own rule:
+ *
+ *   clarification  the authority asked the requester for the information it
+ *                  needs to identify and locate what they want.
+ *                  FOI/EIR: the duty to answer does not arise until the
+ *                  clarification arrives (FOIA s.1(3); the "date of
+ *                  receipt" becomes the day it is received, s.10(6)(b);
+ *                  FOISA s.1(3) with s.10(1)(b); EIR reg 9(4), EISR reg
+ *                  9(4)): the 20 working days RESTART, counted after the
+ *                  day the clarification arrives; days used before count
+ *                  for nothing.
+ *                  SAR: the time is PAUSED (UK GDPR Art 12A as inserted by
+ *                  the Data (Use and Access) Act 2025, the ICO's "stop the
+ *                  clock" guidance before it; DPA 2018 s.54(3C) words it
+ *                  for Part 3): the days from the day the controller asks
+ *                  up to and including the day it receives the answer do
+ *                  not count, i.e. that many calendar days are added.
+ *   fee            FOI/EIR: a fees notice (FOIA s.9 with s.10(2); FOISA
+ *                  s.9 with s.10(2); EIR/EISR reg 8 advance payment, which
+ *                  the ICO treats the same way): the working days from the
+ *                  day the notice is given up to and including the day the
+ *                  fee is received are disregarded — only those that
+ *                  would have counted (after the day the count runs from).
+ *                  SAR: the month starts again on the day the fee is
+ *                  received (Art 12A: the "relevant time" is the latest of
+ *                  receipt, the identity information asked for, and the
+ *                  fee; ICO guidance before it).
+ *
+ *   So a case carries the day its count runs from (`clock_from`: received,
+ *   or the day a restart happened) and `days_stopped`: the working days
+ *   (FOI/EIR) or calendar days (SAR) disregarded since then.  The due date
+ *   is cor_cal_due(clock_from, days_stopped).  A restart sets days_stopped
+ *   back to 0.
  */
 #ifndef COR_RECORDS_CALENDAR_H
 #define COR_RECORDS_CALENDAR_H
@@ -87,15 +113,29 @@ cor_status_t cor_cal_holiday(cor_jurisdiction_t j, cor_day_t d, const char **nam
 cor_status_t cor_cal_working_day(cor_request_type_t t, cor_jurisdiction_t j, cor_day_t d,
                                  bool *working, char **err);
 
-/* The due date of a request received on `received` (rules above). */
+/* The due date of a request whose count runs from `received` (the day of
+ * receipt, or of a restart) with `days_stopped` disregarded (rules above). */
 cor_status_t cor_cal_due(cor_request_type_t t, cor_jurisdiction_t j, cor_day_t received,
                          int64_t days_stopped, cor_day_t *due, char **err);
 
-/* What a stop from `stopped` to `resumed` (stopped <= resumed) adds to
- * days_stopped: working days in (stopped, resumed] for FOI/EIR, calendar
- * days for a SAR. */
-cor_status_t cor_cal_stop_days(cor_request_type_t t, cor_jurisdiction_t j, cor_day_t stopped,
-                               cor_day_t resumed, int64_t *days, char **err);
+/* The kinds of stop (above).  Static names "clarification", "fee";
+ * _from_string: false for another name. */
+typedef enum cor_stop_kind {
+    COR_STOP_CLARIFICATION = 0,
+    COR_STOP_FEE,
+} cor_stop_kind_t;
+const char *cor_stop_kind_to_string(cor_stop_kind_t k);
+bool cor_stop_kind_from_string(const char *s, cor_stop_kind_t *out);
+
+/* Applies a stop of kind `k` on `stopped`, ended on `resumed` (stopped <=
+ * resumed, else COR_ERR_INVALID naming both days), to a clock counting
+ * from *clock_from with *days_stopped disregarded (rules above): both are
+ * updated; *restarted (may be NULL) says whether the count restarted and
+ * *disregarded (may be NULL) how many days this stop added. */
+cor_status_t cor_cal_resume(cor_request_type_t t, cor_jurisdiction_t j, cor_stop_kind_t k,
+                            cor_day_t stopped, cor_day_t resumed, cor_day_t *clock_from,
+                            int64_t *days_stopped, bool *restarted, int64_t *disregarded,
+                            char **err);
 
 /* Working days in (from, to] for the request's rules (negative when to <
  * from: minus the working days in (to, from]). */

@@ -43,6 +43,8 @@ cor_case_free(cor_case_t *c)
     g_free(c->due);
     g_free(c->status);
     g_free(c->stopped_on);
+    g_free(c->stop_kind);
+    g_free(c->clock_from);
     g_free(c->person);
     g_free(c->opened_by);
     g_free(c);
@@ -129,6 +131,7 @@ cor_records_begin(cor_store_t *st, const char *operator_name, const char *const 
     "c.id, c.ref, c.type, c.jurisdiction, c.received, c.due, c.status,"                       \
     " coalesce(c.stopped_on, ''), c.days_stopped, c.person, c.opened_by, c.opened,"           \
     " coalesce(c.closed, 0),"                                                                 \
+    " coalesce(c.stop_kind, ''), coalesce(c.clock_from, c.received),"                          \
     " (SELECT count(*) FROM case_messages cm WHERE cm.case_id = c.id),"                       \
     " (SELECT coalesce(sum(m.size), 0) FROM case_messages cm JOIN messages m ON m.id = cm.msg" \
     "   WHERE cm.case_id = c.id)"
@@ -154,8 +157,10 @@ case_from_row(sqlite3_stmt *q)
     c->opened_by = cor_store_col_text(q, 10);
     c->opened = sqlite3_column_int64(q, 11);
     c->closed = sqlite3_column_int64(q, 12);
-    c->messages = sqlite3_column_int64(q, 13);
-    c->bytes = sqlite3_column_int64(q, 14);
+    c->stop_kind = cor_store_col_text(q, 13);
+    c->clock_from = cor_store_col_text(q, 14);
+    c->messages = sqlite3_column_int64(q, 15);
+    c->bytes = sqlite3_column_int64(q, 16);
     return c;
 }
 
@@ -273,7 +278,7 @@ cor_case_open(cor_store_t *st, const char *operator_name, const char *ref,
     cor_cal_format(due, ds);
     sqlite3_stmt *q = cor_store_stmt(st,
         "INSERT INTO cases (ref, type, jurisdiction, received, due, status, person, opened_by,"
-        " opened) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8)");
+        " opened, clock_from) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?4)");
     if (!q)
         return store_fail(st, err, COR_ERR_STORE);
     sqlite3_bind_text(q, 1, ref, -1, SQLITE_TRANSIENT);
@@ -350,10 +355,11 @@ cor_case_note(cor_store_t *st, const char *operator_name, const char *ref, const
 
 static cor_status_t
 set_clock(cor_store_t *st, int64_t id, const char *status, const char *stopped_on,
-          int64_t days_stopped, const char *due)
+          const char *stop_kind, const char *clock_from, int64_t days_stopped, const char *due)
 {
     sqlite3_stmt *q = cor_store_stmt(st,
-        "UPDATE cases SET status = ?2, stopped_on = ?3, days_stopped = ?4, due = ?5 WHERE id = ?1");
+        "UPDATE cases SET status = ?2, stopped_on = ?3, stop_kind = ?4, clock_from = ?5,"
+        " days_stopped = ?6, due = ?7 WHERE id = ?1");
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, id);
@@ -362,8 +368,13 @@ set_clock(cor_store_t *st, int64_t id, const char *status, const char *stopped_o
         sqlite3_bind_text(q, 3, stopped_on, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(q, 3);
-    sqlite3_bind_int64(q, 4, days_stopped);
-    sqlite3_bind_text(q, 5, due, -1, SQLITE_TRANSIENT);
+    if (stop_kind)
+        sqlite3_bind_text(q, 4, stop_kind, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 4);
+    sqlite3_bind_text(q, 5, clock_from, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 6, days_stopped);
+    sqlite3_bind_text(q, 7, due, -1, SQLITE_TRANSIENT);
     return cor_store_step_done(st, q, "cannot change the case's clock");
 }
 
@@ -376,8 +387,8 @@ parse_stored(const char *s)
 }
 
 cor_status_t
-cor_case_stop_clock(cor_store_t *st, const char *operator_name, const char *ref, cor_day_t on,
-                    const char *reason, char **err)
+cor_case_stop_clock(cor_store_t *st, const char *operator_name, const char *ref,
+                    cor_stop_kind_t kind, cor_day_t on, const char *reason, char **err)
 {
     if (!reason || !*reason)
         return fail(err, COR_ERR_INVALID, "stopping the clock needs a --reason");
@@ -398,14 +409,17 @@ cor_case_stop_clock(cor_store_t *st, const char *operator_name, const char *ref,
     if (on > parse_stored(c->due))
         return fail(err, COR_ERR_INVALID, "cannot stop the clock on %s, after the due date (%s)",
                     ons, c->due);
-    if ((s = set_clock(st, c->id, "stopped", ons, c->days_stopped, c->due)) != COR_OK)
+    const char *k = cor_stop_kind_to_string(kind);
+    if ((s = set_clock(st, c->id, "stopped", ons, k, c->clock_from, c->days_stopped, c->due)) !=
+        COR_OK)
         return store_fail(st, err, s);
-    g_autofree char *text = g_strdup_printf("clock stopped on %s: %s", ons, reason);
+    g_autofree char *text = g_strdup_printf("clock stopped on %s (%s): %s", ons, k, reason);
     if ((s = add_event(st, c->id, operator_name, "stop", text, err)) != COR_OK)
         return s;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     jstr(b, "on", ons);
+    jstr(b, "kind", k);
     jstr(b, "reason", reason);
     jstr(b, "due_before", c->due);
     json_builder_end_object(b);
@@ -426,31 +440,43 @@ cor_case_resume(cor_store_t *st, const char *operator_name, const char *ref, cor
     if (strcmp(c->status, "stopped") != 0)
         return fail(err, COR_ERR_INVALID, "the clock of case '%s' is not stopped (it is %s)",
                     ref, c->status);
-    cor_day_t stopped = parse_stored(c->stopped_on);
-    int64_t k = 0;
-    if ((s = cor_cal_stop_days(c->type, c->jurisdiction, stopped, on, &k, err)) != COR_OK)
+    cor_stop_kind_t kind = COR_STOP_CLARIFICATION;   /* a stop from before v7 */
+    cor_stop_kind_from_string(c->stop_kind, &kind);
+    cor_day_t from = parse_stored(c->clock_from);
+    int64_t days = c->days_stopped, added = 0;
+    bool restarted = false;
+    if ((s = cor_cal_resume(c->type, c->jurisdiction, kind, parse_stored(c->stopped_on), on,
+                            &from, &days, &restarted, &added, err)) != COR_OK)
         return s;
     cor_day_t due;
-    if ((s = cor_cal_due(c->type, c->jurisdiction, parse_stored(c->received),
-                         c->days_stopped + k, &due, err)) != COR_OK)
+    if ((s = cor_cal_due(c->type, c->jurisdiction, from, days, &due, err)) != COR_OK)
         return s;
-    char ons[11], dues[11];
+    char ons[11], dues[11], froms[11];
     cor_cal_format(on, ons);
     cor_cal_format(due, dues);
-    if ((s = set_clock(st, c->id, "open", NULL, c->days_stopped + k, dues)) != COR_OK)
+    cor_cal_format(from, froms);
+    if ((s = set_clock(st, c->id, "open", NULL, NULL, froms, days, dues)) != COR_OK)
         return store_fail(st, err, s);
-    g_autofree char *text = g_strdup_printf(
-        "clock resumed on %s after %" G_GINT64_FORMAT " %s stopped; due %s (was %s)", ons, k,
-        c->type == COR_REQUEST_SAR ? (k == 1 ? "day" : "days")
-                                   : (k == 1 ? "working day" : "working days"),
-        dues, c->due);
+    bool sar = c->type == COR_REQUEST_SAR;
+    g_autofree char *how = restarted
+        ? g_strdup_printf(sar ? "the month restarts from %s" : "the 20 working days restart after %s",
+                          froms)
+        : g_strdup_printf("%" G_GINT64_FORMAT " %s not counted", added,
+                          sar ? (added == 1 ? "day" : "days")
+                              : (added == 1 ? "working day" : "working days"));
+    g_autofree char *text = g_strdup_printf("clock resumed on %s (%s): %s; due %s (was %s)", ons,
+                                            cor_stop_kind_to_string(kind), how, dues, c->due);
     if ((s = add_event(st, c->id, operator_name, "resume", text, err)) != COR_OK)
         return s;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     jstr(b, "on", ons);
     jstr(b, "stopped_on", c->stopped_on);
-    jint(b, c->type == COR_REQUEST_SAR ? "days_added" : "working_days_added", k);
+    jstr(b, "kind", cor_stop_kind_to_string(kind));
+    if (restarted)
+        jstr(b, "clock_from", froms);
+    else
+        jint(b, sar ? "days_added" : "working_days_added", added);
     jstr(b, "due_before", c->due);
     jstr(b, "due", dues);
     json_builder_end_object(b);

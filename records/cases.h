@@ -40,7 +40,11 @@ typedef struct cor_case {
     char *due;                 /* YYYY-MM-DD; while stopped, the due date before the stop */
     char *status;              /* open, stopped, closed */
     char *stopped_on;          /* YYYY-MM-DD, "" unless stopped */
-    int64_t days_stopped;      /* records/calendar.h: working days (FOI/EIR) or days (SAR) */
+    char *stop_kind;           /* "clarification" or "fee" while stopped, else "" */
+    char *clock_from;          /* YYYY-MM-DD the count runs from: received, or
+                                  the day a stop restarted it (calendar.h) */
+    int64_t days_stopped;      /* records/calendar.h: working days (FOI/EIR) or days
+                                  (SAR) disregarded since clock_from */
     char *person;              /* a SAR's data subject, "" otherwise */
     char *opened_by;
     int64_t opened;            /* seconds since 1970 */
@@ -85,12 +89,16 @@ cor_status_t cor_case_note(cor_store_t *st, const char *operator_name, const cha
                            const char *text, char **err);
 
 /* Stops the clock on `on` (received <= on; not after the due date; the case
- * open and running).  The days after `on` do not count until resumed. */
+ * open and running) for a clarification or a fee (records/calendar.h says
+ * what each does when the clock resumes). */
 cor_status_t cor_case_stop_clock(cor_store_t *st, const char *operator_name, const char *ref,
-                                 cor_day_t on, const char *reason, char **err);
+                                 cor_stop_kind_t kind, cor_day_t on, const char *reason,
+                                 char **err);
 
-/* Restarts a stopped clock on `on` (>= the stop) and recomputes the due
- * date; *c_out (may be NULL) is the case afterwards (transfer full). */
+/* Resumes a stopped clock on `on` (>= the stop): the day the clarification
+ * or the fee arrived.  Applies the stop's rule (cor_cal_resume) and
+ * recomputes the due date; *c_out (may be NULL) is the case afterwards
+ * (transfer full). */
 cor_status_t cor_case_resume(cor_store_t *st, const char *operator_name, const char *ref,
                              cor_day_t on, cor_case_t **c_out, char **err);
 
@@ -163,7 +171,8 @@ cor_status_t cor_case_messages(cor_store_t *st, int64_t case_id, GArray **out, c
 
 /* Days left until the due date from `today`: calendar days (negative when
  * overdue) and, for FOI/EIR, working days (for a SAR the same as calendar
- * days).  A stopped case counts from its stop day. */
+ * days).  A stopped case counts from its stop day (what was left when it
+ * stopped; a clarification will restart the count anyway). */
 cor_status_t cor_case_days_left(const cor_case_t *c, cor_day_t today, int64_t *days,
                                 int64_t *working_days, char **err);
 

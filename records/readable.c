@@ -1,7 +1,11 @@
 /* records/readable.c — a message's canonical readable text (readable.h). */
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
+#include <gmime/gmime.h>
+
+#include "filters/headers.h"
 #include "records/readable.h"
 
 static const char *const month_names[] = {
@@ -22,33 +26,167 @@ cor_readable_date(int64_t t, char *buf, size_t n)
                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* "Name: value\n" with the value on one line (control characters and line
- * breaks made one space each). */
+/* ---- Reply-To ---- */
+
+/* "Name <addr>, addr, Group: a, b;" as core/message.c writes From, To and
+ * Cc (names quoted when they hold specials). */
 static void
-header_line(GString *out, const char *name, const char *value)
+format_addresses(GString *out, InternetAddressList *list)
 {
-    g_string_append(out, name);
-    g_string_append(out, ": ");
+    int n = internet_address_list_length(list);
+    for (int i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (out->len > 0 && out->str[out->len - 1] != ':')
+            g_string_append(out, ", ");
+        else if (out->len > 0)
+            g_string_append_c(out, ' ');
+        const char *name = internet_address_get_name(ia);
+        if (name && *name) {
+            if (strpbrk(name, "()<>[]:;@\\,.\"")) {
+                g_string_append_c(out, '"');
+                for (const char *p = name; *p; p++) {
+                    if (*p == '"' || *p == '\\')
+                        g_string_append_c(out, '\\');
+                    g_string_append_c(out, *p);
+                }
+                g_string_append_c(out, '"');
+            } else {
+                g_string_append(out, name);
+            }
+        }
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (name && *name)
+                g_string_append_printf(out, " <%s>", addr ? addr : "");
+            else
+                g_string_append(out, addr ? addr : "");
+        } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            g_string_append_c(out, ':');
+            InternetAddressList *members =
+                internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+            if (members)
+                format_addresses(out, members);
+            g_string_append_c(out, ';');
+        }
+    }
+}
+
+/* True when some mailbox of `list` has an address with an '@' (GMime takes
+ * any word for an address, an undecoded "=?UTF-8?Q?...?=" too). */
+static bool
+has_address(InternetAddressList *list)
+{
+    int n = internet_address_list_length(list);
+    for (int i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (a && strchr(a, '@'))
+                return true;
+        } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            InternetAddressList *m = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+            if (m && has_address(m))
+                return true;
+        }
+    }
+    return false;
+}
+
+char *
+cor_readable_reply_to(const char *raw, size_t len)
+{
+    g_autoptr(cor_headers_t) h = cor_headers_parse(raw, len);
+    const char *value = cor_headers_get(h, "Reply-To");
+    if (!value || !*value)
+        return g_strdup("");
+    GString *out = g_string_new(NULL);
+    InternetAddressList *list = internet_address_list_parse(NULL, value);
+    if (list && has_address(list)) {
+        format_addresses(out, list);
+    } else {
+        /* no address GMime can read: the decoded text as written */
+        g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, value);
+        g_string_append(out, decoded ? decoded : value);
+    }
+    if (list)
+        g_object_unref(list);
+    if (!g_utf8_validate(out->str, (gssize) out->len, NULL)) {
+        char *valid = g_utf8_make_valid(out->str, (gssize) out->len);
+        g_string_free(out, TRUE);
+        return valid;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* ---- the text ---- */
+
+/* Appends `value` on one line (control characters and line breaks made
+ * one space each). */
+static void
+one_line(GString *out, const char *value)
+{
     for (const char *p = value; *p; p++) {
         unsigned char c = (unsigned char) *p;
         g_string_append_c(out, c < 0x20 || c == 0x7f ? ' ' : (char) c);
     }
+}
+
+static void
+add_field(GArray *fields, const char *name, guint part, size_t start, size_t end)
+{
+    if (!fields)
+        return;
+    cor_readable_field_t f = { name, part, start, end };
+    g_array_append_val(fields, f);
+}
+
+/* "Name: value\n", its value's span recorded. */
+static void
+header_line(GString *out, GArray *fields, const char *name, const char *value)
+{
+    g_string_append(out, name);
+    g_string_append(out, ": ");
+    size_t start = out->len;
+    one_line(out, value);
+    add_field(fields, name, 0, start, out->len);
     g_string_append_c(out, '\n');
 }
 
 char *
-cor_readable_text(const cor_message_t *msg)
+cor_readable_text(const cor_message_t *msg, const char *reply_to, GArray *fields)
 {
     GString *out = g_string_sized_new(strlen(msg->body) + 512);
-    header_line(out, "From", msg->from);
+    header_line(out, fields, "From", msg->from);
     if (*msg->to)
-        header_line(out, "To", msg->to);
+        header_line(out, fields, "To", msg->to);
     if (*msg->cc)
-        header_line(out, "Cc", msg->cc);
+        header_line(out, fields, "Cc", msg->cc);
+    if (reply_to && *reply_to)
+        header_line(out, fields, "Reply-To", reply_to);
     char date[64];
     cor_readable_date(msg->date, date, sizeof date);
-    header_line(out, "Date", date);
-    header_line(out, "Subject", msg->subject);
+    header_line(out, fields, "Date", date);
+    header_line(out, fields, "Subject", msg->subject);
+    g_string_append(out, "Message-ID: <");
+    size_t start = out->len;
+    one_line(out, msg->message_id);
+    add_field(fields, "Message-ID", 0, start, out->len);
+    g_string_append(out, ">\n");
+    for (guint i = 0; i < msg->attachments->len; i++) {
+        const cor_attachment_t *a = msg->attachments->pdata[i];
+        g_string_append_printf(out, "Attachment %u: ", i + 1);
+        start = out->len;
+        if (a->filename && *a->filename) {
+            one_line(out, a->filename);
+            add_field(fields, "Attachment", i + 1, start, out->len);
+        } else {
+            add_field(fields, "Attachment", i + 1, start, start);
+            g_string_append(out, "(no name)");
+        }
+        g_string_append(out, " (");
+        one_line(out, a->content_type);
+        g_string_append(out, ")\n");
+    }
     g_string_append_c(out, '\n');
     g_string_append(out, msg->body);
     return g_string_free(out, FALSE);
@@ -56,7 +194,7 @@ cor_readable_text(const cor_message_t *msg)
 
 cor_status_t
 cor_readable_load(cor_store_t *st, int64_t msg, unsigned parse_flags, char **text,
-                  char sha256[65], cor_message_t **parsed, char **err)
+                  char sha256[65], cor_message_t **parsed, GArray *fields, char **err)
 {
     *text = NULL;
     if (parsed)
@@ -87,7 +225,8 @@ cor_readable_load(cor_store_t *st, int64_t msg, unsigned parse_flags, char **tex
                                perr ? perr : cor_status_to_string(s));
         return s;
     }
-    *text = cor_readable_text(m);
+    g_autofree char *reply_to = cor_readable_reply_to(data, len);
+    *text = cor_readable_text(m, reply_to, fields);
     if (sha256)
         cor_sha256_hex(*text, strlen(*text), sha256);
     if (parsed)

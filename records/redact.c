@@ -486,6 +486,7 @@ typedef struct name_entry {
 struct cor_redact_names {
     GHashTable *by_first;      /* first word key → GPtrArray of name_entry_t* (borrowed) */
     GPtrArray *all;            /* name_entry_t*, owned */
+    GPtrArray *joined;         /* name_entry_t*, owned: "jane-smith", one word */
     GHashTable *seen;          /* "kind\x1fkeys" → 1, duplicates */
 };
 
@@ -503,6 +504,7 @@ cor_redact_names_new(void)
     n->by_first = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_ptr_array_unref);
     n->all = g_ptr_array_new_with_free_func((GDestroyNotify) name_entry_free);
+    n->joined = g_ptr_array_new_with_free_func((GDestroyNotify) name_entry_free);
     n->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return n;
 }
@@ -514,6 +516,7 @@ cor_redact_names_free(cor_redact_names_t *n)
         return;
     g_hash_table_unref(n->by_first);
     g_ptr_array_unref(n->all);
+    g_ptr_array_unref(n->joined);
     g_hash_table_unref(n->seen);
     g_free(n);
 }
@@ -522,6 +525,17 @@ guint
 cor_redact_names_count(const cor_redact_names_t *n)
 {
     return n->all->len;
+}
+
+static void
+by_first_add(cor_redact_names_t *n, name_entry_t *e)
+{
+    GPtrArray *list = g_hash_table_lookup(n->by_first, e->keys[0]);
+    if (!list) {
+        list = g_ptr_array_new();
+        g_hash_table_insert(n->by_first, g_strdup(e->keys[0]), list);
+    }
+    g_ptr_array_add(list, e);
 }
 
 bool
@@ -555,21 +569,29 @@ cor_redact_names_add(cor_redact_names_t *n, const char *name, const char *kind)
     }
     g_hash_table_add(n->seen, g_string_free(sig, FALSE));
     g_ptr_array_add(n->all, e);
-    GPtrArray *list = g_hash_table_lookup(n->by_first, e->keys[0]);
-    if (!list) {
-        list = g_ptr_array_new();
-        g_hash_table_insert(n->by_first, g_strdup(e->keys[0]), list);
+    by_first_add(n, e);
+    if (e->n >= 2) {
+        /* "jane-smith" is one word (words_split keeps '-' inside) */
+        name_entry_t *j = g_new0(name_entry_t, 1);
+        j->keys = g_new0(char *, 2);
+        j->keys[0] = g_strjoinv("-", e->keys);
+        j->n = 1;
+        j->kind = e->kind;
+        g_ptr_array_add(n->joined, j);
+        by_first_add(n, j);
     }
-    g_ptr_array_add(list, e);
     return true;
 }
 
-/* Only white space between two words of a name. */
+/* Only white space between two words of a name, or one '.' or '_' (the
+ * name in an address, a link or a Message-ID: jane.smith, jane_smith). */
 static bool
 blank_between(const char *t, size_t from, size_t to)
 {
     if (from >= to)
         return false;
+    if (to - from == 1 && (t[from] == '.' || t[from] == '_'))
+        return true;
     for (size_t k = from; k < to; k++)
         if (!g_ascii_isspace(t[k]))
             return false;
@@ -733,6 +755,173 @@ cor_redact_apply(const char *text, size_t len, const cor_redact_span_t *spans, g
         cor_escape_html(html, text + pos, (gssize) (len - pos));
     g_array_free(sorted, TRUE);
     return COR_OK;
+}
+
+void
+cor_redact_apply_range(const char *text, size_t len, const cor_redact_span_t *spans, guint n,
+                       size_t from, size_t to, GString *out)
+{
+    if (to > len)
+        to = len;
+    if (from >= to)
+        return;
+    GArray *cut = g_array_new(FALSE, FALSE, sizeof(cor_redact_span_t));
+    for (guint i = 0; i < n; i++) {
+        if (spans[i].end <= from || spans[i].start >= to)
+            continue;
+        cor_redact_span_t c = { MAX(spans[i].start, from) - from, MIN(spans[i].end, to) - from,
+                                spans[i].exemption };
+        g_array_append_val(cut, c);
+    }
+    g_autofree char *err = NULL;
+    if (cor_redact_apply(text + from, to - from, (const cor_redact_span_t *) (void *) cut->data,
+                         cut->len, out, NULL, &err) != COR_OK) {
+        /* a span off a character boundary: the whole range is withheld
+         * rather than shown (the caller's spans were checked; not reached) */
+        g_string_append(out, "[Redacted]");
+    }
+    g_array_free(cut, TRUE);
+}
+
+/* ==== phrases ==== */
+
+typedef struct phrase {
+    char *text;
+    const char *code;          /* static */
+} phrase_t;
+
+struct cor_redact_phrases {
+    GArray *list;              /* phrase_t */
+    GHashTable *seen;          /* casefolded text → 1 */
+    bool sorted;
+};
+
+cor_redact_phrases_t *
+cor_redact_phrases_new(void)
+{
+    cor_redact_phrases_t *p = g_new0(cor_redact_phrases_t, 1);
+    p->list = g_array_new(FALSE, FALSE, sizeof(phrase_t));
+    p->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return p;
+}
+
+void
+cor_redact_phrases_free(cor_redact_phrases_t *p)
+{
+    if (!p)
+        return;
+    for (guint i = 0; i < p->list->len; i++)
+        g_free(g_array_index(p->list, phrase_t, i).text);
+    g_array_free(p->list, TRUE);
+    g_hash_table_unref(p->seen);
+    g_free(p);
+}
+
+guint
+cor_redact_phrases_count(const cor_redact_phrases_t *p)
+{
+    return p->list->len;
+}
+
+void
+cor_redact_phrases_add(cor_redact_phrases_t *p, const char *text, size_t len, const char *code)
+{
+    int ex = exemption_index(code);
+    while (len > 0 && g_ascii_isspace(*text)) {
+        text++;
+        len--;
+    }
+    while (len > 0 && g_ascii_isspace(text[len - 1]))
+        len--;
+    if (ex < 0 || len == 0 || !g_utf8_validate(text, (gssize) len, NULL))
+        return;
+    bool word = false;
+    for (const char *q = text; q < text + len && !word; q = g_utf8_next_char(q))
+        word = g_unichar_isalnum(g_utf8_get_char(q));
+    if (!word)
+        return;
+    char *key = g_utf8_casefold(text, (gssize) len);
+    if (g_hash_table_contains(p->seen, key)) {
+        g_free(key);
+        return;
+    }
+    g_hash_table_add(p->seen, key);
+    phrase_t ph = { g_strndup(text, len), exemptions[ex].code };
+    g_array_append_val(p->list, ph);
+    p->sorted = false;
+}
+
+static gint
+phrase_cmp(gconstpointer a, gconstpointer b)
+{
+    const phrase_t *x = a, *y = b;
+    size_t lx = strlen(x->text), ly = strlen(y->text);
+    if (lx != ly)
+        return lx > ly ? -1 : 1;   /* longer first */
+    return strcmp(x->text, y->text);
+}
+
+/* The end of `ph` matched at s + i (ignoring case, white space runs equal),
+ * or 0. */
+static size_t
+phrase_match(const char *s, size_t i, const char *ph)
+{
+    const char *p = s + i, *q = ph;
+    while (*q) {
+        if (!*p)
+            return 0;
+        if (g_ascii_isspace(*q)) {
+            if (!g_ascii_isspace(*p))
+                return 0;
+            while (g_ascii_isspace(*q))
+                q++;
+            while (g_ascii_isspace(*p))
+                p++;
+            continue;
+        }
+        gunichar a = g_utf8_get_char_validated(p, -1), b = g_utf8_get_char(q);
+        if (a == (gunichar) -1 || a == (gunichar) -2)
+            return 0;
+        if (a != b && g_unichar_tolower(a) != g_unichar_tolower(b) &&
+            g_unichar_toupper(a) != g_unichar_toupper(b))
+            return 0;
+        p = g_utf8_next_char(p);
+        q = g_utf8_next_char(q);
+    }
+    return (size_t) (p - s);
+}
+
+char *
+cor_redact_phrases_apply(const cor_redact_phrases_t *p, const char *s)
+{
+    if (!s)
+        return g_strdup("");
+    if (!p->sorted) {
+        g_array_sort(p->list, phrase_cmp);
+        ((cor_redact_phrases_t *) p)->sorted = true;
+    }
+    GString *out = g_string_sized_new(strlen(s));
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t end = 0;
+        const phrase_t *hit = NULL;
+        if ((s[i] & 0xc0) != 0x80) {
+            for (guint k = 0; k < p->list->len && !hit; k++) {
+                const phrase_t *ph = &g_array_index(p->list, phrase_t, k);
+                if ((end = phrase_match(s, i, ph->text)) != 0)
+                    hit = ph;
+            }
+        }
+        if (hit) {
+            g_string_append_printf(out, "[Redacted \xe2\x80\x93 %s]",
+                                   cor_redact_exemption_label(hit->code));
+            i = end;
+        } else {
+            g_string_append_c(out, s[i]);
+            i++;
+        }
+    }
+    return g_string_free(out, FALSE);
 }
 
 /* ==== the store ==== */
@@ -964,7 +1153,7 @@ cor_redact_propose(cor_store_t *st, const char *case_ref, const char *operator_n
     for (guint i = 0; i < msgs->len && s == COR_OK; i++) {
         found_msg_t fm = { .msg = g_array_index(msgs, int64_t, i) };
         g_autofree char *text = NULL;
-        if ((s = cor_readable_load(st, fm.msg, 0, &text, fm.sha, NULL, err)) != COR_OK)
+        if ((s = cor_readable_load(st, fm.msg, 0, &text, fm.sha, NULL, NULL, err)) != COR_OK)
             break;
         fm.matches = cor_redact_scan(text, strlen(text), nm, person);
         g_array_append_val(found, fm);
@@ -1201,36 +1390,129 @@ cor_redact_decide(cor_store_t *st, const char *case_ref, const char *operator_na
     return audit_commit(st, operator_name, case_ref, b, err);
 }
 
-/* The case's row of message `message_id` (0 when not in the case). */
+static bool
+all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!g_ascii_isdigit(*s))
+            return false;
+    return true;
+}
+
+/* The case's message named by `message` (redact.h, cor_redact_manual):
+ * *msg its store row, *number its number in the case, *mid its Message-ID
+ * (transfer full). */
 static cor_status_t
-case_message_row(cor_store_t *st, int64_t case_id, const char *message_id, int64_t *msg,
-                 char **err)
+case_message_pick(cor_store_t *st, int64_t case_id, const char *case_ref, const char *message,
+                  int64_t *msg, int *number, char **mid, char **err)
 {
     *msg = 0;
+    *number = 0;
+    *mid = NULL;
+    g_autoptr(GArray) msgs = NULL;
+    cor_status_t s = case_messages(st, case_id, &msgs, err);
+    if (s != COR_OK)
+        return s;
+    const char *m = message ? message : "";
+    while (g_ascii_isspace(*m))
+        m++;
+    if (all_digits(m) || (g_str_has_prefix(m, "id:") && all_digits(m + 3))) {
+        bool by_row = *m == 'i';
+        gint64 v = g_ascii_strtoll(by_row ? m + 3 : m, NULL, 10);
+        for (guint i = 0; i < msgs->len && !*msg; i++) {
+            int64_t id = g_array_index(msgs, int64_t, i);
+            if (by_row ? id == v : (gint64) i + 1 == v) {
+                *msg = id;
+                *number = (int) i + 1;
+            }
+        }
+        if (!*msg) {
+            *err = by_row
+                ? g_strdup_printf("message id:%" G_GINT64_FORMAT " is not in case %s", v, case_ref)
+                : g_strdup_printf("case %s has no message %s (it has %u; the numbers are "
+                                  "those of 'case redact %s --list' and the bundle)", case_ref,
+                                  m, msgs->len, case_ref);
+            return COR_ERR_NOT_FOUND;
+        }
+        sqlite3_stmt *q = cor_store_stmt(st, "SELECT message_id FROM messages WHERE id = ?1");
+        if (!q) {
+            *err = g_strdup(cor_store_error(st));
+            return COR_ERR_STORE;
+        }
+        sqlite3_bind_int64(q, 1, *msg);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            *mid = cor_store_col_text(q, 0);
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW)
+            return store_fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
+                              "cannot read the message", err);
+        return COR_OK;
+    }
+    g_autofree char *want = cor_message_id_normalise(m);
     sqlite3_stmt *q = cor_store_stmt(st,
         "SELECT m.id FROM case_messages cm JOIN messages m ON m.id = cm.msg"
-        " WHERE cm.case_id = ?1 AND m.message_id = ?2 ORDER BY m.id LIMIT 1");
+        " WHERE cm.case_id = ?1 AND m.message_id = ?2 ORDER BY m.id");
     if (!q) {
         *err = g_strdup(cor_store_error(st));
         return COR_ERR_STORE;
     }
     sqlite3_bind_int64(q, 1, case_id);
-    sqlite3_bind_text(q, 2, message_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *msg = sqlite3_column_int64(q, 0);
+    sqlite3_bind_text(q, 2, want, -1, SQLITE_TRANSIENT);
+    g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        g_array_append_val(hits, id);
+    }
     sqlite3_reset(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE)
         return store_fail(st, rc, "cannot read the case's messages", err);
+    if (hits->len == 0) {
+        *err = g_strdup_printf("message <%s> is not in case %s (case add it first)", want,
+                               case_ref);
+        return COR_ERR_NOT_FOUND;
+    }
+    /* the numbers of every hit, by the case's order */
+    GString *nums = g_string_new(NULL);
+    for (guint i = 0; i < msgs->len; i++) {
+        int64_t id = g_array_index(msgs, int64_t, i);
+        for (guint k = 0; k < hits->len; k++)
+            if (g_array_index(hits, int64_t, k) == id) {
+                if (!*msg) {
+                    *msg = id;
+                    *number = (int) i + 1;
+                }
+                g_string_append_printf(nums, "%s%04u", nums->len ? ", " : "", i + 1);
+            }
+    }
+    if (hits->len > 1) {
+        *err = g_strdup_printf("%u messages of case %s have the Message-ID <%s> (%s, different "
+                               "originals): name one by its number, e.g. --message %.4s",
+                               hits->len, case_ref, want, nums->str, nums->str);
+        g_string_free(nums, TRUE);
+        *msg = 0;
+        *number = 0;
+        return COR_ERR_INVALID;
+    }
+    g_string_free(nums, TRUE);
+    *mid = g_steal_pointer(&want);
     return COR_OK;
 }
 
 cor_status_t
 cor_redact_manual(cor_store_t *st, const char *case_ref, const char *operator_name,
-                  const char *message_id, const char *text, int occurrence, int64_t start,
-                  int64_t end, const char *exemption, GArray **ids, char **err)
+                  const char *message, const char *text, int occurrence, int64_t start,
+                  int64_t end, const char *exemption, GArray **ids, char **message_id_out,
+                  int *number_out, char **err)
 {
     *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    if (message_id_out)
+        *message_id_out = NULL;
+    if (number_out)
+        *number_out = 0;
     if (!cor_redact_exemption_valid(exemption)) {
         *err = g_strdup_printf("unknown exemption '%s' (use one of %s)",
                                exemption ? exemption : "", cor_redact_exemption_list());
@@ -1244,20 +1526,16 @@ cor_redact_manual(cor_store_t *st, const char *case_ref, const char *operator_na
     if (s != COR_OK)
         return s;
     int64_t case_id = 0, msg = 0;
-    g_autofree char *mid = cor_message_id_normalise(message_id);
+    int number = 0;
+    g_autofree char *mid = NULL;
     if ((s = case_find(st, case_ref, &case_id, NULL, err)) != COR_OK ||
-        (s = case_message_row(st, case_id, mid, &msg, err)) != COR_OK) {
+        (s = case_message_pick(st, case_id, case_ref, message, &msg, &number, &mid, err)) != COR_OK) {
         cor_store_rollback(st);
         return s;
     }
-    if (msg == 0) {
-        cor_store_rollback(st);
-        *err = g_strdup_printf("message <%s> is not in case %s (case add it first)", mid, case_ref);
-        return COR_ERR_NOT_FOUND;
-    }
     g_autofree char *body = NULL;
     char sha[65];
-    if ((s = cor_readable_load(st, msg, 0, &body, sha, NULL, err)) != COR_OK) {
+    if ((s = cor_readable_load(st, msg, 0, &body, sha, NULL, NULL, err)) != COR_OK) {
         cor_store_rollback(st);
         return s;
     }
@@ -1311,6 +1589,11 @@ cor_redact_manual(cor_store_t *st, const char *case_ref, const char *operator_na
     json_builder_add_string_value(b, "manual");
     json_builder_set_member_name(b, "message_id");
     json_builder_add_string_value(b, mid);
+    json_builder_set_member_name(b, "message");
+    g_autofree char *num = g_strdup_printf("%04d", number);
+    json_builder_add_string_value(b, num);
+    json_builder_set_member_name(b, "msg");
+    json_builder_add_int_value(b, msg);
     json_builder_set_member_name(b, "exemption");
     json_builder_add_string_value(b, exemption);
     json_builder_set_member_name(b, "spans");
@@ -1335,15 +1618,21 @@ cor_redact_manual(cor_store_t *st, const char *case_ref, const char *operator_na
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    return audit_commit(st, operator_name, case_ref, b, err);
+    s = audit_commit(st, operator_name, case_ref, b, err);
+    if (s == COR_OK) {
+        if (message_id_out)
+            *message_id_out = g_steal_pointer(&mid);
+        if (number_out)
+            *number_out = number;
+    }
+    return s;
 }
 
 cor_status_t
-cor_redact_message(cor_store_t *st, int64_t case_id, int64_t msg, const char *text,
-                   const char *text_sha256, GString *txt, GString *html, int64_t *count,
-                   char **err)
+cor_redact_accepted(cor_store_t *st, int64_t case_id, int64_t msg, const char *text_sha256,
+                    GArray **out, char **err)
 {
-    *count = 0;
+    *out = NULL;
     sqlite3_stmt *q = cor_store_stmt(st,
         "SELECT r.id, r.span_start, r.span_end, r.text_sha256, r.exemption FROM redactions r"
         " WHERE r.case_id = ?1 AND r.msg = ?2 AND r.state = 'accepted' ORDER BY r.span_start, r.id");
@@ -1353,35 +1642,56 @@ cor_redact_message(cor_store_t *st, int64_t case_id, int64_t msg, const char *te
     }
     sqlite3_bind_int64(q, 1, case_id);
     sqlite3_bind_int64(q, 2, msg);
-    g_autoptr(GArray) spans = g_array_new(FALSE, FALSE, sizeof(cor_redact_span_t));
-    g_autoptr(GPtrArray) codes = g_ptr_array_new_with_free_func(g_free);
+    GArray *spans = g_array_new(FALSE, FALSE, sizeof(cor_redact_span_t));
     int rc;
-    int64_t stale = 0;
+    int64_t stale = 0, unknown = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         const char *sha = (const char *) sqlite3_column_text(q, 3);
         if (!sha || strcmp(sha, text_sha256) != 0) {
             stale = sqlite3_column_int64(q, 0);
             break;
         }
-        char *code = cor_store_col_text(q, 4);
-        g_ptr_array_add(codes, code);
+        int ex = exemption_index((const char *) sqlite3_column_text(q, 4));
+        if (ex < 0) {
+            unknown = sqlite3_column_int64(q, 0);
+            break;
+        }
         cor_redact_span_t sp = { (size_t) sqlite3_column_int64(q, 1),
-                                 (size_t) sqlite3_column_int64(q, 2), code };
+                                 (size_t) sqlite3_column_int64(q, 2), exemptions[ex].code };
         g_array_append_val(spans, sp);
     }
     sqlite3_reset(q);
-    if (stale) {
-        *err = g_strdup_printf("redaction %" G_GINT64_FORMAT " was made on another rendering of "
-                               "message %" G_GINT64_FORMAT "'s text (its SHA-256 differs): "
-                               "reject it and propose or mark the span again", stale, msg);
+    if (stale || unknown) {
+        g_array_free(spans, TRUE);
+        *err = stale
+            ? g_strdup_printf("redaction %" G_GINT64_FORMAT " was made on another rendering of "
+                              "message %" G_GINT64_FORMAT "'s text (its SHA-256 differs): "
+                              "reject it and propose or mark the span again", stale, msg)
+            : g_strdup_printf("redaction %" G_GINT64_FORMAT " has an unknown exemption", unknown);
         return COR_ERR_INVALID;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        g_array_free(spans, TRUE);
         return store_fail(st, rc, "cannot read redactions", err);
+    }
+    *out = spans;
+    return COR_OK;
+}
+
+cor_status_t
+cor_redact_message(cor_store_t *st, int64_t case_id, int64_t msg, const char *text,
+                   const char *text_sha256, GString *txt, GString *html, int64_t *count,
+                   char **err)
+{
+    *count = 0;
+    g_autoptr(GArray) spans = NULL;
+    cor_status_t s = cor_redact_accepted(st, case_id, msg, text_sha256, &spans, err);
+    if (s != COR_OK)
+        return s;
     size_t len = strlen(text);
     g_autofree char *aerr = NULL;
-    cor_status_t s = cor_redact_apply(text, len, (const cor_redact_span_t *) (void *) spans->data,
-                                      spans->len, txt, html, &aerr);
+    s = cor_redact_apply(text, len, (const cor_redact_span_t *) (void *) spans->data, spans->len,
+                         txt, html, &aerr);
     if (s != COR_OK) {
         *err = g_strdup_printf("message %" G_GINT64_FORMAT ": %s", msg, aerr);
         return s;

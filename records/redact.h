@@ -18,7 +18,8 @@
  *    error that names the redaction, never a silent mis-redaction.
  * 2. Spans start and end on UTF-8 character boundaries, inside the text.
  * 3. What the scanner proposes (cor_redact_scan), each with a kind:
- *      email     mail addresses (local@domain.tld)
+ *      email     mail addresses (local@domain.tld); the Message-ID line's
+ *                id is one too (ids often hold a name: <jane.smith.1@...>)
  *      phone     UK telephone numbers: 0 or +44 (also "+44 (0)") forms,
  *                landline and mobile, at most four groups separated by
  *                single spaces or dashes (a national number's first group,
@@ -39,7 +40,9 @@
  *      name      a name from the staff directory (the members' names the
  *                store knows: those `corridor directory sync` and `member
  *                add` recorded), at least two words; matched whole-word,
- *                ignoring case, any white space between the words
+ *                ignoring case, any white space between the words, or
+ *                one '.', '_' or '-' (jane.smith, jane_smith, jane-smith:
+ *                the name in an address, a link or a Message-ID)
  *      subject   the SAR subject: the case's person (an address) and the
  *                names the officer gives (--name)
  *    A match inside a longer one is dropped (the name inside "Jane Smith
@@ -120,6 +123,35 @@ typedef struct cor_redact_span {
 cor_status_t cor_redact_apply(const char *text, size_t len, const cor_redact_span_t *spans,
                               guint n, GString *txt, GString *html, char **err);
 
+/* Appends to `out` the bytes [from, to) of `text` with the spans applied
+ * to that range only: a span that covers part of it is cut to it and
+ * still reads "[Redacted – ...]" there.  (The export uses it for each
+ * header value of a released copy: records/readable.h, cor_readable_field_t.)
+ * Spans as cor_redact_apply makes them; `from`, `to` on character
+ * boundaries. */
+void cor_redact_apply_range(const char *text, size_t len, const cor_redact_span_t *spans,
+                            guint n, size_t from, size_t to, GString *out);
+
+/* ---- the texts the officer redacted, applied to other strings ---- */
+
+/* A case's searches and other strings that are not message text (the
+ * release's queries.csv) cannot be scanned for proposals, so the export
+ * hides in them every text the officer redacted in any message: each
+ * occurrence, ignoring case (Unicode) and with any white space matching
+ * any white space, becomes the span's label.  Longer texts first. */
+typedef struct cor_redact_phrases cor_redact_phrases_t;
+cor_redact_phrases_t *cor_redact_phrases_new(void);
+void cor_redact_phrases_free(cor_redact_phrases_t *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cor_redact_phrases_t, cor_redact_phrases_free)
+/* Adds the `len` bytes at `text` (UTF-8) with the exemption `code`.  A text
+ * without a letter or digit is ignored (it would only blank punctuation);
+ * the same text twice is kept once. */
+void cor_redact_phrases_add(cor_redact_phrases_t *p, const char *text, size_t len,
+                            const char *code);
+guint cor_redact_phrases_count(const cor_redact_phrases_t *p);
+/* `s` with every phrase replaced by "[Redacted – LABEL]" (transfer full). */
+char *cor_redact_phrases_apply(const cor_redact_phrases_t *p, const char *s);
+
 /* ---- a case's redactions in the store ---- */
 
 typedef struct cor_redaction {
@@ -162,16 +194,32 @@ cor_status_t cor_redact_decide(cor_store_t *st, const char *case_ref, const char
                                GArray *ids, bool accept, int64_t *changed, char **err);
 
 /* A manual span (kind "manual", accepted at once: the officer chose it) in
- * the case's message `message_id`: every place `text` occurs (`occurrence`
- * 0), the occurrence'th (from 1), or its only place (`occurrence` -1: an
- * error when it occurs more than once); or (text NULL) the byte span
- * [start, end).  COR_ERR_NOT_FOUND when the message is not in the case or
- * the text does not occur (that often).  One transaction with its audit
- * entry.  *ids: the new rows (GArray of int64_t, transfer full). */
+ * one message of the case, `message`: its number in the case ("2" or
+ * "0002", as the bundle and cor_redact_list number them), "id:N" for the
+ * store's row N, or its Message-ID (with or without <>; an all-digit
+ * Message-ID needs the <>).  A Message-ID that more than one message of
+ * the case has (different originals with the same id) is refused with
+ * their numbers (COR_ERR_INVALID): the caller names one by number.  The
+ * span: every place `text` occurs (`occurrence` 0), the occurrence'th
+ * (from 1), or its only place (`occurrence` -1: an error when it occurs
+ * more than once); or (text NULL) the byte span [start, end).
+ * COR_ERR_NOT_FOUND when the message is not in the case or the text does
+ * not occur (that often).  One transaction with its audit entry.  *ids: the
+ * new rows (GArray of int64_t, transfer full); *message_id_out (may be
+ * NULL): the message's Message-ID (transfer full) and *number_out (may be
+ * NULL) its number. */
 cor_status_t cor_redact_manual(cor_store_t *st, const char *case_ref, const char *operator_name,
-                               const char *message_id, const char *text, int occurrence,
+                               const char *message, const char *text, int occurrence,
                                int64_t start, int64_t end, const char *exemption,
-                               GArray **ids, char **err);
+                               GArray **ids, char **message_id_out, int *number_out,
+                               char **err);
+
+/* The accepted spans of message `msg` in case `case_id` (GArray of
+ * cor_redact_span_t by start, exemptions static strings; transfer full),
+ * each checked against the text's SHA-256 (design note 1: a stale span is
+ * COR_ERR_INVALID naming it). */
+cor_status_t cor_redact_accepted(cor_store_t *st, int64_t case_id, int64_t msg,
+                                 const char *text_sha256, GArray **spans, char **err);
 
 /* The readable text of a message of a case with the case's accepted
  * redactions applied (design note 1 checked).  *count: spans applied

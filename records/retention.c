@@ -12,6 +12,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "core/audit.h"
 #include "core/store_internal.h"
 #include "records/records.h"
 #include "records/retention.h"
@@ -612,19 +613,59 @@ cor_retention_plan_get(cor_store_t *st, int64_t id, cor_retention_plan_t **out, 
     return COR_OK;
 }
 
+/* The login and operator in the plan's retention.plan audit entry: *uid
+ * -1 when the entry has no login (written before schema v7) or there is
+ * no entry. */
+static cor_status_t
+plan_login(cor_store_t *st, int64_t id, int64_t *uid, char **login, char **err)
+{
+    *uid = -1;
+    *login = NULL;
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT login_uid, login FROM audit WHERE action = 'retention.plan'"
+        " AND json_valid(detail) AND json_extract(detail, '$.plan') = ?1 ORDER BY seq LIMIT 1");
+    if (!q)
+        return store_fail(st, err, COR_ERR_STORE);
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *uid = sqlite3_column_int64(q, 0);
+        *login = cor_store_col_text(q, 1);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(st, err, cor_store_sqlite_error(st, rc, "cannot read the audit trail"));
+    return COR_OK;
+}
+
 cor_status_t
 cor_retention_approve(cor_store_t *st, const char *operator_name, int64_t id, int64_t now,
-                      char **err)
+                      bool single_officer, char **err)
 {
     cor_status_t s = cor_store_begin(st);
     if (s != COR_OK)
         return store_fail(st, err, s);
     g_autoptr(cor_retention_plan_t) p = NULL;
+    int64_t planner_uid = -1, my_uid = -1;
+    g_autofree char *planner_login = NULL, *my_login = NULL;
+    cor_audit_login(&my_uid, &my_login);
     s = cor_retention_plan_get(st, id, &p, err);
     if (s == COR_OK && strcmp(p->state, "planned") != 0)
         s = fail(err, COR_ERR_INVALID, "plan %" G_GINT64_FORMAT " is %s already, by %s", id,
                  p->state, *p->approved_by ? p->approved_by : p->planned_by);
-    if (s == COR_OK && strcmp(p->planned_by, operator_name) == 0)
+    if (s == COR_OK)
+        s = plan_login(st, id, &planner_uid, &planner_login, err);
+    if (s == COR_OK && planner_uid < 0)
+        s = fail(err, COR_ERR_DENIED,
+                 "plan %" G_GINT64_FORMAT " has no login recorded (it was made before corridor"
+                 " recorded logins): make a new plan ('corridor retention plan')", id);
+    bool self = s == COR_OK && (planner_uid == my_uid || strcmp(p->planned_by, operator_name) == 0);
+    if (s == COR_OK && !single_officer && planner_uid == my_uid)
+        s = fail(err, COR_ERR_DENIED,
+                 "plan %" G_GINT64_FORMAT " was made by %s, logged in as %s: another person, "
+                 "logged in as themselves, must approve it (a different --operator name is not "
+                 "enough)", id, p->planned_by, planner_login);
+    if (s == COR_OK && !single_officer && strcmp(p->planned_by, operator_name) == 0)
         s = fail(err, COR_ERR_DENIED,
                  "plan %" G_GINT64_FORMAT " was made by %s: another operator must approve it "
                  "(--operator NAME)", id, p->planned_by);
@@ -647,8 +688,14 @@ cor_retention_approve(cor_store_t *st, const char *operator_name, int64_t id, in
         json_builder_begin_object(b);
         member_int(b, "plan", id);
         member_str(b, "planned_by", p->planned_by);
+        member_str(b, "planner_login", planner_login);
         member_int(b, "planned", p->n_planned);
         member_int(b, "held", p->n_held);
+        if (self) {
+            /* allowed only with single_officer (above) */
+            json_builder_set_member_name(b, "single_officer");
+            json_builder_add_boolean_value(b, TRUE);
+        }
         json_builder_end_object(b);
         g_autofree char *detail = json_text(b, false);
         s = cor_audit_append(st, operator_name, "retention.approve", "", detail, NULL, err);
@@ -703,7 +750,8 @@ set_item_state(cor_store_t *st, int64_t plan, int64_t msg, const char *state)
 
 /* The certificate (metadata only) as pretty JSON (transfer full). */
 static char *
-certificate(const cor_retention_plan_t *p, const char *run_by, GHashTable *schedules)
+certificate(const cor_retention_plan_t *p, const char *run_by, GHashTable *schedules,
+            bool single_officer)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -715,6 +763,11 @@ certificate(const cor_retention_plan_t *p, const char *run_by, GHashTable *sched
     member_str(b, "planned_by", p->planned_by);
     member_str(b, "approved", approved);
     member_str(b, "approved_by", p->approved_by);
+    if (single_officer) {
+        /* [records] single_officer: the planner approved their own plan */
+        json_builder_set_member_name(b, "single_officer_approval");
+        json_builder_add_boolean_value(b, TRUE);
+    }
     member_str(b, "done", done);
     member_str(b, "run_by", run_by);
     member_str(b, "age_from",
@@ -863,7 +916,17 @@ cor_retention_run(cor_store_t *st, const cor_retention_policy_t *pol, const char
         p->done = now;
         g_free(p->state);
         p->state = g_strdup("done");
-        cert = certificate(p, operator_name, schedules);
+        bool single = false;
+        sqlite3_stmt *q1 = cor_store_stmt(st,
+            "SELECT 1 FROM audit WHERE action = 'retention.approve' AND json_valid(detail)"
+            " AND json_extract(detail, '$.plan') = ?1"
+            " AND json_extract(detail, '$.single_officer') = 1");
+        if (q1) {
+            sqlite3_bind_int64(q1, 1, id);
+            single = sqlite3_step(q1) == SQLITE_ROW;
+            sqlite3_reset(q1);
+        }
+        cert = certificate(p, operator_name, schedules, single);
         sqlite3_stmt *q = cor_store_stmt(st,
             "UPDATE disposals SET state = 'done', done = ?2, certificate = ?3"
             " WHERE id = ?1 AND state = 'approved'");

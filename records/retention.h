@@ -25,8 +25,15 @@
  *            'planned', and one disposal_items row per message: 'planned',
  *            or 'held' when a live legal hold covers it or a records case
  *            selected it — case material is kept whatever its age);
- *   approve  by an operator other than the planner (two people see every
- *            disposal): state 'approved';
+ *   approve  by another person than the planner (two people see every
+ *            disposal): the approver's login (core/audit.h note 1: the uid
+ *            the person logged in as) must differ from the login recorded
+ *            in the plan's retention.plan audit entry, and the --operator
+ *            names must differ too; state 'approved'.  A council with one
+ *            records officer may allow the planner to approve their own
+ *            plan: [records] single_officer = true in the configuration
+ *            AND `retention approve --single-officer`; the approval entry
+ *            and the certificate then say "single_officer": true;
  *   run      for an approved plan: every 'planned' item is checked again
  *            (still stored, not held now, still due under today's schedules)
  *            and deleted from the store — the message row with its original,
@@ -137,11 +144,17 @@ cor_status_t cor_retention_plan_get(cor_store_t *st, int64_t id, cor_retention_p
  * cor_retention_plan_t*). */
 cor_status_t cor_retention_plan_list(cor_store_t *st, GPtrArray **out, char **err);
 
-/* Approves a 'planned' plan, with its 'retention.approve' audit entry.
- * COR_ERR_DENIED when `operator_name` made the plan; COR_ERR_INVALID when
- * it is not 'planned'; COR_ERR_NOT_FOUND when there is no such plan. */
+/* Approves a 'planned' plan, with its 'retention.approve' audit entry
+ * ({"plan","planned_by","planner_login","planned","held"} and
+ * "single_officer": true when it was one).  COR_ERR_DENIED when this
+ * process's login (cor_audit_login) is the one that made the plan, or
+ * `operator_name` is the planner's name — unless `single_officer` (the
+ * caller checked that the configuration allows it) — or when the plan's
+ * entry has no login (made before schema v7: make a new plan);
+ * COR_ERR_INVALID when it is not 'planned'; COR_ERR_NOT_FOUND when there
+ * is no such plan. */
 cor_status_t cor_retention_approve(cor_store_t *st, const char *operator_name, int64_t id,
-                                   int64_t now, char **err);
+                                   int64_t now, bool single_officer, char **err);
 
 /* Runs an 'approved' plan (see the notes), with its 'retention.run' audit
  * entry, in one transaction.  *out: the plan as done, certificate

@@ -3,8 +3,9 @@
 # working out FOI, FOISA, EIR and SAR due dates; `case list` soonest first
 # with days left (overdue, working days, stopped), closed only with --all;
 # `case show --json` with its fields, queries and events; stop-clock and
-# resume moving the due date (FOI: working days carried over; SAR: calendar
-# days added); notes; `case add` by query and by Message-IDs with counts and
+# resume moving the due date by the kind of stop (FOI/FOISA: a fee's working
+# days disregarded, a clarification restarting the count; SAR: a
+# clarification's days added); notes; `case add` by query and by Message-IDs with counts and
 # sizes; `foi search` finding a private group's post and a restricted post
 # that `corridor search` does not, with the same --json shape; `sar search`
 # by address and by name, showing its query; --add; every action in the
@@ -98,9 +99,9 @@ check_eq "$(cor case list --json | py 'print(" ".join("%s:%s:%s" % (d["ref"], d[
 check_eq "$(cor case list --all --json | py 'print(" ".join(d["ref"] + ":" + d["status"] for d in map(json.loads, sys.stdin)))')" \
     "SAR-2024-004:open EIR-2024-003:open FOI-2024-002:open FOI-2024-001:open FOI-2024-000:closed" "--all"
 
-test_case "stop-clock and resume: FOI working days carry over, SAR calendar days are added"
-check_eq "$(cor case stop-clock FOI-2024-001 --on 2024-04-03 --reason 'clarification asked' --operator alice)" \
-    "clock of case FOI-2024-001 stopped on 2024-04-03" "stop"
+test_case "stop-clock and resume: a fee pauses FOI, a clarification restarts it (FOISA too) and pauses a SAR"
+check_eq "$(cor case stop-clock FOI-2024-001 --kind fee --on 2024-04-03 --reason 'fees notice sent' --operator alice)" \
+    "clock of case FOI-2024-001 stopped on 2024-04-03 for a fee" "stop"
 cor case list | grep '^FOI-2024-001 ' >"$TMP/line"
 # working days left counted from the stop: (3 Apr, 24 Apr] = 4,5, 8-12, 15-19, 22-24 = 15
 check_eq "$(cat "$TMP/line")" \
@@ -112,18 +113,35 @@ check_eq "$(err case resume FOI-2024-001 --on 2024-04-02)" \
 check_eq "$(err case stop-clock FOI-2024-002 --reason x --on 2024-03-20)" \
     "1:corridor: cannot stop the clock on 2024-03-20, before the request was received (2024-03-25)" "stop before receipt"
 check_eq "$(err case stop-clock FOI-2024-002 --on 2024-04-03)" \
-    "1:corridor: usage: corridor case stop-clock REF [--on YYYY-MM-DD] --reason TEXT" "no reason"
-# (3 Apr, 10 Apr] = 4, 5, 8, 9, 10: five working days; 24 Apr + 5 = 1 May
+    "1:corridor: usage: corridor case stop-clock REF [--kind clarification|fee] [--on YYYY-MM-DD] --reason TEXT" "no reason"
+check_eq "$(err case stop-clock FOI-2024-002 --kind payment --reason x)" \
+    "1:corridor: bad --kind 'payment' (clarification or fee)" "bad kind"
+# FOIA s.10(2): the working days from the notice (3 Apr) to the payment (10 Apr) are
+# disregarded: 3, 4, 5, 8, 9, 10 = 6; the 26th working day after 25 Mar: 24 Apr (20),
+# 25, 26, 29, 30 Apr, 1 May, Thu 2 May (26)
 check_eq "$(cor case resume FOI-2024-001 --on 2024-04-10 --operator alice)" \
-    "clock of case FOI-2024-001 resumed; due 2024-05-01" "resume"
+    "clock of case FOI-2024-001 resumed; due 2024-05-02" "resume"
 check_eq "$(err case resume FOI-2024-001)" "1:corridor: the clock of case 'FOI-2024-001' is not stopped (it is open)" \
     "resume twice"
-# SAR: 10 Mar to 20 Mar stopped = 10 days; 29 Mar + 10 = Mon 8 Apr
-cor case stop-clock SAR-2024-004 --on 2024-03-10 --reason "ID check" >/dev/null || fail "SAR stop"
-check_eq "$(cor case resume SAR-2024-004 --on 2024-03-20)" "clock of case SAR-2024-004 resumed; due 2024-04-08" "SAR resume"
-check_eq "$(q "SELECT ref || ':' || status || ':' || days_stopped || ':' || due || ':' || coalesce(stopped_on, '-') FROM cases WHERE ref IN ('FOI-2024-001', 'SAR-2024-004') ORDER BY ref")" \
-    "FOI-2024-001:open:5:2024-05-01:-
-SAR-2024-004:open:10:2024-04-08:-" "stored"
+# FOISA s.1(3), s.10(1)(b): clarification asked 27 Mar (the default kind), received Tue 2
+# Apr: 20 working days after 2 Apr in Scotland (Easter Monday was before; no holiday
+# after): 3-5 (3), 8-12 (8), 15-19 (13), 22-26 (18), 29, Tue 30 Apr (20)
+check_eq "$(cor case stop-clock FOI-2024-002 --on 2024-03-27 --reason 'which culvert?')" \
+    "clock of case FOI-2024-002 stopped on 2024-03-27 for a clarification" "clarification is the default"
+check_eq "$(cor case resume FOI-2024-002 --on 2024-04-02)" "clock of case FOI-2024-002 resumed; due 2024-04-30" \
+    "FOISA restarts"
+# SAR (UK GDPR Art 12A): clarification asked 10 Mar, answered 20 Mar: the 11 days 10-20
+# Mar do not count: 29 Mar + 11 = Tue 9 Apr
+cor case stop-clock SAR-2024-004 --on 2024-03-10 --reason "which records?" >/dev/null || fail "SAR stop"
+check_eq "$(cor case resume SAR-2024-004 --on 2024-03-20)" "clock of case SAR-2024-004 resumed; due 2024-04-09" "SAR resume"
+check_eq "$(q "SELECT ref || ':' || status || ':' || days_stopped || ':' || due || ':' || coalesce(stopped_on, '-') || ':' || clock_from || ':' || coalesce(stop_kind, '-') FROM cases WHERE ref IN ('FOI-2024-001', 'FOI-2024-002', 'SAR-2024-004') ORDER BY ref")" \
+    "FOI-2024-001:open:6:2024-05-02:-:2024-03-25:-
+FOI-2024-002:open:0:2024-04-30:-:2024-04-02:-
+SAR-2024-004:open:11:2024-04-09:-:2024-02-29:-" "stored"
+check_eq "$(q "SELECT text FROM case_events WHERE kind = 'resume' ORDER BY id")" \
+    "clock resumed on 2024-04-10 (fee): 6 working days not counted; due 2024-05-02 (was 2024-04-24)
+clock resumed on 2024-04-02 (clarification): the 20 working days restart after 2024-04-02; due 2024-04-30 (was 2024-04-23)
+clock resumed on 2024-03-20 (clarification): 11 days not counted; due 2024-04-09 (was 2024-04-02)" "history"
 
 test_case "case note"
 check_eq "$(cor case note FOI-2024-001 Spoke to the requester about the scope --operator alice)" \
@@ -201,17 +219,17 @@ check_eq "$(err sar search --case SAR-2024-004 --person nobody)" "1:corridor: ba
 test_case "case show --json: the fields, queries with times and counts, events, bytes"
 cor case show FOI-2024-001 --json --operator alice >"$TMP/show.json" || fail "show"
 check_eq "$(py 'd = json.load(sys.stdin); print(d["ref"], d["type"], d["jurisdiction"], d["received"], d["due"], d["status"], d["messages"], d["bytes"], d["days_stopped"], d["opened_by"])' <"$TMP/show.json")" \
-    "FOI-2024-001 foi england-wales 2024-03-25 2024-05-01 open 5 $b5 5 alice" "fields"
+    "FOI-2024-001 foi england-wales 2024-03-25 2024-05-02 open 5 $b5 6 alice" "fields"
 check_eq "$(py 'd = json.load(sys.stdin); print(" / ".join("%s %s %d %d %s" % (q["kind"], q["query"], q["count"], q["bytes"], q["at"][:2]) for q in d["queries"]))' <"$TMP/show.json")" \
     "query drainage 4 $b4 20 / ids <carpark-1@northshire.gov.uk> <mill-1@northshire.gov.uk> 2 $(size "'carpark-1@northshire.gov.uk','mill-1@northshire.gov.uk'") 20" "queries"
 check_eq "$(py 'd = json.load(sys.stdin); print(" / ".join(e["kind"] + ":" + e["operator"] for e in d["events"]))' <"$TMP/show.json")" \
     "open:alice / stop:alice / resume:alice / note:alice" "events"
 check_eq "$(py 'd = json.load(sys.stdin); print(d["events"][2]["text"])' <"$TMP/show.json")" \
-    "clock resumed on 2024-04-10 after 5 working days stopped; due 2024-05-01 (was 2024-04-24)" "resume event"
+    "clock resumed on 2024-04-10 (fee): 6 working days not counted; due 2024-05-02 (was 2024-04-24)" "resume event"
 check_eq "$(py 'd = json.load(sys.stdin); print(len(d["message_ids"]), d["days_left"], d["working_days_left"])' <"$TMP/show.json")" \
-    "5 23 17" "ids and days left"
+    "5 24 18" "ids and days left"
 cor case show FOI-2024-001 >"$TMP/show.txt" || fail "show text"
-grep -q '^due:           2024-05-01 (17 working days)$' "$TMP/show.txt" || fail "text show: $(cat "$TMP/show.txt")"
+grep -q '^due:           2024-05-02 (18 working days)$' "$TMP/show.txt" || fail "text show: $(cat "$TMP/show.txt")"
 
 test_case "every action is in the audit trail with its operator, and the trail verifies"
 check_eq "$(cor audit list --case FOI-2024-001 --json | py 'print(" ".join(json.loads(l)["action"] + ":" + json.loads(l)["operator"] for l in sys.stdin))')" \

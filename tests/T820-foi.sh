@@ -13,6 +13,14 @@
 # them, two exports byte-identical, the requester's version without the
 # originals of redacted messages, the originals in the store unchanged, and
 # the export in the audit trail with the file's SHA-256.
+# Then the reviewer's case on hand-made mail (tests/data/records/bundle/gp-*):
+# a name in HTML attributes, hidden text, Reply-To, References, an X- header,
+# a Message-ID and an attachment's name never reaches a --release bundle
+# (names and bytes of every entry, queries included) unless the attachment is
+# released on purpose (--attachment), and then only under its redacted name;
+# a Message-ID two messages share is refused for a manual span, the number
+# works; with the audit anchor unwritable, `case redact --list` shows nothing
+# and an export leaves the earlier bundle of that name untouched.
 . "$(dirname "$0")/lib.sh"
 db=$TMP/state/corridor.db
 q() { sqlite3 "$db" "$1"; }
@@ -203,5 +211,112 @@ test_case "the exports are in the audit trail with the files' SHA-256"
 sha=$(sha256sum "$TMP/b1.zip" | cut -d' ' -f1)
 check_eq "$(q "SELECT count(*) FROM audit WHERE action = 'export' AND case_ref = '$REF' AND detail LIKE '%$sha%'")" 2 "two exports of these bytes"
 check_eq "$(q "SELECT operator FROM audit WHERE action = 'export' ORDER BY seq LIMIT 1")" records.officer "operator"
+out=$(cor audit verify 2>&1) || fail "audit verify: $out"
+test_done
+
+# ---- the requester's version holds only what was scanned and decided on ----
+# The reviewer's case (tests/data/records/bundle/gp-*.eml): a name in an HTML
+# message's title attribute, img alt, hidden span, comment, Reply-To,
+# References, an X- header and its Message-ID; another with the attachment
+# "Gareth Pryce CV.pdf"; a second message with the first one's Message-ID.
+GP=FOI/GP
+GD=$SRC/tests/data/records/bundle
+anchor=$db.audit-anchor
+test_case "release: a name never reaches it unless released on purpose"
+cor group create culvert --title "Culvert" >/dev/null || fail "group"
+cor group create culvert-staff --title "Culvert staff" --visibility staff >/dev/null || fail "group"
+for f in gp-html gp-cv gp-plain; do
+    cor deliver --group culvert <"$GD/$f.eml" >/dev/null || fail "deliver $f"
+done
+cor deliver --group culvert-staff <"$GD/gp-dup.eml" >/dev/null || fail "deliver dup"
+cor case open "$GP" --type foi --received 2024-03-13 $OP >/dev/null || fail "open"
+out=$(cor case add "$GP" "<gareth.pryce.7@northshire.gov.uk>" "<m8@northshire.gov.uk>" \
+      "<survey.9@lists.example.gov.uk>" $OP 2>&1) || fail "case add: $out"
+check_eq "$(q "SELECT count(*) FROM case_messages cm JOIN cases c ON c.id = cm.case_id WHERE c.ref = '$GP'")" 4 "four messages (two share a Message-ID)"
+out=$(cor case redact "$GP" --propose --name "Gareth Pryce" $OP 2>&1) || fail "propose: $out"
+# what the scanner now reads: Reply-To, the Message-ID and the attachment's name
+cor case redact "$GP" --list --json $OP >"$TMP/gp-list.json" || fail "list"
+python3 - "$TMP/gp-list.json" <<'PY' || fail "proposals"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+texts = {(r['message'], r['text']) for r in rows}
+for want in [('0001', 'Gareth Pryce'), ('0001', 'gp@example.org'),
+             ('0001', 'gareth.pryce.7@northshire.gov.uk'), ('0002', 'gareth.pryce.7@northshire.gov.uk'),
+             ('0003', 'Gareth Pryce')]:
+    assert want in texts, ('not proposed', want, sorted(texts))
+assert sum(1 for m, t in texts if m == '0001' and t == 'Gareth Pryce') >= 1
+PY
+# a Message-ID two messages of the case share names neither: the number does
+out=$(cor case redact "$GP" --message "<gareth.pryce.7@northshire.gov.uk>" --text "called again" --exemption s40\(2\) $OP 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: 2 messages of case $GP have the Message-ID <gareth.pryce.7@northshire.gov.uk> (0001, 0002, different originals): name one by its number, e.g. --message 0001" "ambiguous Message-ID"
+out=$(cor case redact "$GP" --message 0002 --text "called again" --exemption s40\(2\) $OP 2>&1) || fail "manual by number: $out"
+case $out in "redacted 1 span (s40(2)) in <gareth.pryce.7@northshire.gov.uk>: id "*" (message 0002)") ;; *) fail "manual output: $out" ;; esac
+# the fourth message (no personal data) is released as it is
+rej=$(python3 -c "
+import json
+print(','.join(str(r['id']) for r in map(json.loads, open('$TMP/gp-list.json')) if r['message'] == '0004'))")
+if [ -n "$rej" ]; then cor case redact "$GP" --reject "$rej" $OP >/dev/null || fail "reject"; fi
+cor case redact "$GP" --accept-all $OP >/dev/null || fail "accept"
+cor case export "$GP" --out "$TMP/gp1.zip" --release $OP >"$TMP/gp1.out" 2>&1 || fail "release: $(cat "$TMP/gp1.out")"
+cor case export "$GP" --out "$TMP/gp2.zip" --release $OP >/dev/null 2>&1 || fail "release again"
+cmp "$TMP/gp1.zip" "$TMP/gp2.zip" || fail "two releases differ"
+cor case export "$GP" --out "$TMP/gp-att.zip" --release --attachment 0003/1 $OP >/dev/null 2>&1 || fail "release with the CV"
+cor case export "$GP" --out "$TMP/gp-full.zip" $OP >/dev/null 2>&1 || fail "officer's export"
+python3 - "$TMP/gp1.zip" "$TMP/gp-att.zip" "$TMP/gp-full.zip" <<'PY' || fail "release contents"
+import csv, io, sys, zipfile
+never = ['gareth', 'pryce', 'hidden text', 'comment', 'laptop', 'complaint', 'profile',
+         'at his house', 'gp@example.org', 'called again']
+def scan(path):
+    z = zipfile.ZipFile(path)
+    for n in z.namelist():
+        body = z.read(n).decode('utf-8', 'replace').lower()
+        for w in never:
+            assert w not in n.lower() and w not in body, '%s: %r in %s' % (path, w, n)
+    return z
+z = scan(sys.argv[1])
+names = z.namelist()
+assert not [n for n in names if n.startswith(('originals/', 'html/', 'attachments/'))], names
+rows = list(csv.DictReader(io.StringIO(z.read('manifest.csv').decode(), newline='')))
+assert len(rows) == 4
+for r in rows:
+    assert r['original'] == r['html'] == r['attachments'] == '', r
+    assert r['redacted_txt'] in names and r['redacted_html'] in names, r
+    if r['redactions'] != '0':
+        assert r['url'] == '', r
+assert rows[3]['redactions'] == '0' and rows[3]['url'].startswith('http'), rows[3]
+assert rows[3]['message_id'] == 'survey.9@lists.example.gov.uk'
+assert rows[0]['message_id'] == '[Redacted \u2013 s.40(2)]', rows[0]
+q = z.read('queries.csv').decode()
+assert '<[Redacted \u2013 s.40(2)]>' in q, q
+assert 'Attachment 1: [Redacted \u2013 s.40(2)] CV.pdf (application/pdf)' in z.read('redacted/0003.txt').decode()
+a = scan(sys.argv[2])
+cv = 'attachments/0003/[Redacted \u2013 s.40(2)] CV.pdf'
+assert cv in a.namelist(), a.namelist()
+assert a.read(cv).startswith(b'%PDF-1.4')
+assert [n for n in a.namelist() if n.startswith('attachments/')] == [cv]
+f = zipfile.ZipFile(sys.argv[3])
+assert b'Gareth Pryce' in f.read('originals/0001.eml'), "the officer's version keeps the originals"
+assert 'attachments/0003/Gareth Pryce CV.pdf' in f.namelist()
+PY
+out=$(cor case export "$GP" --out "$TMP/x.zip" --attachment 0003/1 $OP 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: --attachment goes with --release (the officer's bundle has every attachment)" "attachment without release"
+out=$(cor case export "$GP" --out "$TMP/x.zip" --release --attachment 0003/3 $OP 2>&1); rc=$?
+check_eq "$rc:$out" "1:corridor: cannot release attachment 0003/3: message 0003 has no attachment 3 (see the Attachment lines of its text)" "no such attachment"
+check "! -e $TMP/x.zip"
+check_eq "$(q "SELECT json_extract(detail, '\$.attachments_released') FROM audit WHERE action = 'export' AND case_ref = '$GP' AND json_extract(detail, '\$.file') = '$TMP/gp-att.zip'")" '["0003/1"]' "released attachments in the audit entry"
+test_done
+
+test_case "nothing shown or renamed into place without its audit entry"
+# the anchor file cannot be appended to: every audit commit is refused
+mv "$anchor" "$TMP/anchor.saved" && mkdir "$anchor"
+out=$(cor case redact "$GP" --list $OP 2>"$TMP/list.err"); rc=$?
+check_eq "$rc:$out" "1:" "--list shows nothing it could not record"
+grep -q "cannot record the view (nothing shown)" "$TMP/list.err" || fail "list error: $(cat "$TMP/list.err")"
+out=$(cor case export "$GP" --out "$TMP/gp1.zip" --release $OP 2>&1); rc=$?
+check "$rc" -ne 0
+case $out in *"cannot record the export"*) ;; *) fail "export error: $out" ;; esac
+cmp "$TMP/gp1.zip" "$TMP/gp2.zip" || fail "the earlier bundle was replaced"
+ls "$TMP" | grep -q '\.tmp-' && fail "a temporary file was left"
+rmdir "$anchor" && mv "$TMP/anchor.saved" "$anchor"
 out=$(cor audit verify 2>&1) || fail "audit verify: $out"
 test_done

@@ -6,6 +6,9 @@
 set -e
 cd "$(dirname "$0")/.."
 C=./corridor
+# run as root (the first `make run`), the demo daemon stays root on purpose
+# (docs/security.md: [daemon] user is how a real installation drops it)
+export CORRIDOR_ALLOW_ROOT=1
 STATE=${CORRIDOR_STATE:-./var}
 if [ ! -f "$STATE/corridor.db" ]; then
     $C --state "$STATE" init

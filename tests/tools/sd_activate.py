@@ -24,6 +24,9 @@ n.settimeout(0.2)
 env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="1000000")
 p = subprocess.Popen(["systemd-socket-activate", "-l", sock_path, "--fdname=lmtp",
                       "-E", "NOTIFY_SOCKET", "-E", "WATCHDOG_USEC",
+                      # it starts the daemon with a fresh environment: the
+                      # suite's permission to run it as root (tests/lib.sh)
+                      "-E", "CORRIDOR_ALLOW_ROOT",
                       corridor, "--state", state, "serve"],
                      env=env, stderr=open(state + "/activate.log", "w"))
 heard = []

@@ -18,8 +18,12 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "records/audit.h"
+#include "records/cases.h"
+#include "records/hold.h"
 
 typedef struct fixture {
     char *dir;
@@ -47,6 +51,7 @@ setup(fixture_t *f, gconstpointer data)
     g_assert_nonnull(f->dir);
     f->path = g_build_filename(f->dir, "corridor.db", NULL);
     g_autofree char *err = NULL;
+    cor_audit_set_login(1001, "alice-login");
     g_assert_cmpint(cor_store_open(f->path, true, &f->st, &err), ==, COR_OK);
     for (int i = 1; i <= n; i++) {
         g_autofree char *detail = g_strdup_printf("{\"query\":\"planning %d\",\"count\":%d}", i, i * 3);
@@ -70,6 +75,7 @@ teardown(fixture_t *f, gconstpointer data)
     g_rmdir(f->dir);
     g_free(f->dir);
     g_free(f->path);
+    cor_audit_set_login(-1, NULL);
 }
 
 /* Runs SQL on the store file directly, the protective triggers dropped first. */
@@ -120,11 +126,14 @@ test_intact(fixture_t *f, gconstpointer data)
     g_assert_cmpuint(all->len, ==, 6);
     cor_audit_entry_t *first = all->pdata[0];
     g_assert_cmpstr(first->prev, ==, COR_AUDIT_GENESIS);
-    /* the hash is SHA-256 over the documented encoding, recomputed by hand */
+    /* the hash is SHA-256 over the documented encoding (version 2, with the
+     * login), recomputed by hand */
+    g_assert_cmpint(first->login_uid, ==, 1001);
+    g_assert_cmpstr(first->login, ==, "alice-login");
     g_autofree char *at = g_strdup_printf("%" G_GINT64_FORMAT, first->at);
     g_autofree char *enc = g_strdup_printf(
-        "corridor-audit-1\n1:1,%zu:%s,5:alice,10:foi.search,5:FOI-1,%zu:%s,64:%s,", strlen(at), at,
-        strlen(first->detail), first->detail, COR_AUDIT_GENESIS);
+        "corridor-audit-2\n1:1,%zu:%s,5:alice,4:1001,11:alice-login,10:foi.search,5:FOI-1,%zu:%s,"
+        "64:%s,", strlen(at), at, strlen(first->detail), first->detail, COR_AUDIT_GENESIS);
     g_autofree char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, enc, -1);
     g_assert_cmpstr(first->hash, ==, want);
     for (guint i = 1; i < all->len; i++) {
@@ -152,6 +161,8 @@ test_intact(fixture_t *f, gconstpointer data)
         e->detail = g_strdup(json_object_get_string_member(o, "detail"));
         e->prev = g_strdup(json_object_get_string_member(o, "prev"));
         e->hash = g_strdup(json_object_get_string_member(o, "hash"));
+        e->login_uid = json_object_get_int_member(o, "login_uid");
+        e->login = g_strdup(json_object_get_string_member(o, "login"));
         g_ptr_array_add(parsed, e);
     }
     cor_audit_report_t r = { 0 };
@@ -254,10 +265,12 @@ test_insert_end(fixture_t *f, gconstpointer data)
     g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
     cor_audit_entry_t *last = all->pdata[all->len - 1];
     char h[65];
-    cor_audit_hash(7, last->at, "mallory", "export", "", "{}", last->hash, h);
+    cor_audit_hash2(7, last->at, "mallory", 1001, "alice-login", "export", "", "{}", last->hash,
+                    h);
     g_autofree char *sql = g_strdup_printf(
-        "INSERT INTO audit VALUES (7, %" G_GINT64_FORMAT ", 'mallory', 'export', '', '{}', '%s', '%s')",
-        last->at, last->hash, h);
+        "INSERT INTO audit (seq, at, operator, action, case_ref, detail, prev, hash, login_uid,"
+        " login) VALUES (7, %" G_GINT64_FORMAT ", 'mallory', 'export', '', '{}', '%s', '%s', 1001,"
+        " 'alice-login')", last->at, last->hash, h);
     tamper(f, sql);
     g_autofree char *problem = NULL;
     g_assert_cmpint(verify(f, &problem), ==, 7);
@@ -270,8 +283,8 @@ test_insert_middle(fixture_t *f, gconstpointer data)
     /* make room by moving 4..6 up one, then put a new 4 in */
     tamper(f, "UPDATE audit SET seq = seq + 100 WHERE seq >= 4;"
               "UPDATE audit SET seq = seq - 99 WHERE seq >= 100;"
-              "INSERT INTO audit SELECT 4, at, 'mallory', 'view', '', '{}', hash, hash"
-              " FROM audit WHERE seq = 3;");
+              "INSERT INTO audit SELECT 4, at, 'mallory', 'view', '', '{}', hash, hash,"
+              " login_uid, login FROM audit WHERE seq = 3;");
     g_assert_cmpint(verify(f, NULL), ==, 4);
 }
 
@@ -454,7 +467,11 @@ test_anchor_unwritable(fixture_t *f, gconstpointer data)
     g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
     g_assert_cmpint(cor_audit_append(st, "foi@council.test", "web.search", "", "{}", NULL, &err),
                     ==, COR_OK);
-    g_assert_cmpint(cor_store_commit(st), !=, COR_OK);
+    /* the handle says why: not SQLite's "constraint failed" */
+    g_assert_cmpint(cor_store_commit(st), ==, COR_ERR_IO);
+    g_test_message("commit refused: %s", cor_store_error(st));
+    g_assert_true(g_str_has_prefix(cor_store_error(st), "cannot write the audit anchor file '"));
+    g_assert_nonnull(strstr(cor_store_error(st), g_strerror(EISDIR)));
     if (cor_store_in_transaction(st))
         cor_store_rollback(st);
     g_autoptr(GPtrArray) all = NULL;
@@ -470,6 +487,363 @@ test_anchor_unwritable(fixture_t *f, gconstpointer data)
     /* and the handle appends again */
     append(st, "web.search", "", "{}");
     g_assert_cmpint(verify(f, NULL), ==, 0);
+}
+
+/* ---- schema v7: logins, hash versions ---- */
+
+/* Entries written before v7 (no login, hash version 1) still verify, in the
+ * same chain as new ones; removing a new entry's login (to pass it off as an
+ * old one) breaks its hash. */
+static void
+test_hash_versions(fixture_t *f, gconstpointer data)
+{
+    /* make entries 1-6 version 1, as a store migrated from v6 has them */
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, "DROP TRIGGER audit_no_update", NULL, NULL, NULL), ==, SQLITE_OK);
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    GString *file = g_string_new(NULL);
+    char prev[65];
+    g_strlcpy(prev, COR_AUDIT_GENESIS, sizeof prev);
+    for (guint i = 0; i < all->len; i++) {
+        cor_audit_entry_t *e = all->pdata[i];
+        char h[65];
+        cor_audit_hash(e->seq, e->at, e->operator_name, e->action, e->case_ref, e->detail, prev, h);
+        g_autofree char *sql = g_strdup_printf(
+            "UPDATE audit SET login_uid = NULL, login = NULL, prev = '%s', hash = '%s'"
+            " WHERE seq = %" G_GINT64_FORMAT ";"
+            "UPDATE meta SET value = '%" G_GINT64_FORMAT " %s' WHERE key = 'audit_head'",
+            prev, h, e->seq, e->seq, h);
+        g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+        g_string_append_printf(file, "%" G_GINT64_FORMAT " %s\n", e->seq, h);
+        g_strlcpy(prev, h, sizeof prev);
+    }
+    g_assert_cmpint(sqlite3_exec(db, "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+                                     " SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_assert_true(g_file_set_contents(anchor, file->str, -1, NULL));
+    g_string_free(file, TRUE);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+    /* new entries after them are version 2 */
+    append(st, "case.view", "FOI-1", "{}");
+    g_autoptr(GPtrArray) now = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &now, &err), ==, COR_OK);
+    cor_audit_entry_t *old = now->pdata[5], *new = now->pdata[6];
+    g_assert_null(old->login);
+    g_assert_cmpstr(new->login, ==, "alice-login");
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+    /* an export re-verifies with both versions */
+    cor_audit_report_t r = { 0 };
+    cor_audit_verify_entries(now, &r);
+    g_assert_true(r.ok);
+    cor_audit_report_clear(&r);
+    /* stripping the login of entry 7 */
+    g_assert_cmpint(sqlite3_exec(db, "DROP TRIGGER audit_no_update;"
+                                     "UPDATE audit SET login = NULL, login_uid = NULL WHERE seq = 7",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close(db);
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 7);
+    g_assert_nonnull(strstr(problem, "hash does not match"));
+}
+
+/* ---- stray anchor lines (core/audit.h note 4) ---- */
+
+static void
+append_text(const char *path, const char *text)
+{
+    g_autofree char *old = NULL;
+    g_assert_true(g_file_get_contents(path, &old, NULL, NULL));
+    g_autofree char *all = g_strconcat(old, text, NULL);
+    g_assert_true(g_file_set_contents(path, all, -1, NULL));
+}
+
+/* A commit that failed after its anchor line was written leaves a line for
+ * entry head+1: verify reports it; the next append records it in the chain
+ * (audit.stray-anchor, taking that seq) and verify then accepts exactly
+ * those lines, with a note.  A line that does not fit the pattern is not
+ * recorded. */
+static void
+test_stray_anchor(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    static const char h1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+    static const char h2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+    /* twice: the process died twice before its commit */
+    g_autofree char *lines = g_strdup_printf("7 %s\n7 %s\n", h1, h2);
+    append_text(anchor, lines);
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(verify(f, &problem), ==, 7);
+    g_assert_nonnull(strstr(problem, "records entry 7 but the table ends at 6"));
+
+    append(st, "case.note", "FOI-1", "{\"text\":\"after the crash\"}");
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 8);
+    cor_audit_entry_t *e7 = all->pdata[6], *e8 = all->pdata[7];
+    g_assert_cmpstr(e7->action, ==, "audit.stray-anchor");
+    g_autofree char *want = g_strdup_printf("{\"stray\":[{\"seq\":7,\"hash\":\"%s\"},"
+                                            "{\"seq\":7,\"hash\":\"%s\"}]}", h1, h2);
+    g_assert_cmpstr(e7->detail, ==, want);
+    g_assert_cmpstr(e8->action, ==, "case.note");
+    /* the file: the two stray lines, then one line for the commit (8) */
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    g_autofree char *tail = g_strdup_printf("7 %s\n7 %s\n8 %s\n", h1, h2, e8->hash);
+    g_assert_true(g_str_has_suffix(text, tail));
+
+    cor_audit_report_t r = { 0 };
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    g_assert_true(r.ok);
+    g_assert_nonnull(strstr(r.notes, "entry 7 (audit.stray-anchor"));
+    g_assert_nonnull(strstr(r.notes, "records 2 anchor lines"));
+    cor_audit_report_clear(&r);
+
+    /* a line for another entry than head+1 is not the pattern: left to verify */
+    g_autofree char *odd = g_strdup_printf("12 %s\n", h1);
+    append_text(anchor, odd);
+    append(st, "case.note", "FOI-1", "{}");
+    g_clear_pointer(&all, g_ptr_array_unref);
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 9);
+    g_assert_cmpstr(((cor_audit_entry_t *) all->pdata[8])->action, ==, "case.note");
+    g_clear_pointer(&problem, g_free);
+    g_assert_cmpint(verify(f, &problem), ==, 10);
+    g_assert_nonnull(strstr(problem, "(line 10) records entry 12 but the table ends at 9"));
+}
+
+/* ---- what verify can and cannot see (docs/records.md) ---- */
+
+/* The reviewer's three tamperings by someone who can write both the store
+ * and the anchor file; with no records rows to cross-check (these entries
+ * record searches and notes of no case), plain verify cannot see them; a
+ * copy of the anchor file taken before, kept elsewhere, shows each. */
+static void
+check_copy_finds(fixture_t *f, const char *copy, const char *what)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    cor_audit_report_t r = { 0 };
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    if (!r.ok)
+        g_error("%s: plain verify found it after all: %s", what, r.problem);
+    cor_audit_report_clear(&r);
+    g_assert_cmpint(cor_audit_verify_with(st, copy, &r, &err), ==, COR_OK);
+    g_test_message("%s: %s", what, r.problem);
+    if (r.ok)
+        g_error("%s: the copy did not show it", what);
+    g_assert_nonnull(strstr(r.problem, "anchor copy"));
+    cor_audit_report_clear(&r);
+}
+
+static char *
+keep_copy(fixture_t *f)
+{
+    g_autofree char *anchor = g_strconcat(f->path, ".audit-anchor", NULL);
+    char *copy = g_build_filename(f->dir, "copy-off-machine", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(copy, text, -1, NULL));
+    return copy;
+}
+
+static void
+test_copy_finds_rewritten_last(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *copy = keep_copy(f);
+    /* edit the last entry, rehash it, rewrite meta and the file's last line */
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    cor_audit_entry_t *e = all->pdata[5];
+    char h[65];
+    cor_audit_hash2(6, e->at, "mallory", e->login_uid, e->login, e->action, e->case_ref,
+                    e->detail, e->prev, h);
+    g_autofree char *sql = g_strdup_printf(
+        "UPDATE audit SET operator = 'mallory', hash = '%s' WHERE seq = 6;"
+        "UPDATE meta SET value = '6 %s' WHERE key = 'audit_head'", h, h);
+    tamper(f, sql);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    char *last = strstr(text, "\n6 ");
+    g_assert_nonnull(last);
+    g_autofree char *cut = g_strndup(text, (gsize) (last - text));
+    g_autofree char *rewritten = g_strdup_printf("%s\n6 %s\n", cut, h);
+    g_assert_true(g_file_set_contents(anchor, rewritten, -1, NULL));
+    check_copy_finds(f, copy, "last entry rewritten");
+}
+
+static void
+test_copy_finds_cut_last(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *copy = keep_copy(f);
+    tamper(f, "DELETE FROM audit WHERE seq = 6;"
+              "UPDATE meta SET value = (SELECT seq || ' ' || hash FROM audit WHERE seq = 5)"
+              " WHERE key = 'audit_head'");
+    g_autofree char *anchor = g_strconcat(f->path, ".audit-anchor", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &text, NULL, NULL));
+    *strstr(text, "\n6 ") = '\0';
+    g_autofree char *cut = g_strconcat(text, "\n", NULL);
+    g_assert_true(g_file_set_contents(anchor, cut, -1, NULL));
+    check_copy_finds(f, copy, "last entry cut");
+}
+
+static void
+test_copy_finds_wipe(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *copy = keep_copy(f);
+    tamper(f, "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head'");
+    g_autofree char *anchor = g_strconcat(f->path, ".audit-anchor", NULL);
+    g_unlink(anchor);
+    check_copy_finds(f, copy, "trail wiped");
+}
+
+/* ---- the cross-check of the records tables (records/audit.h note 6) ---- */
+
+static void
+test_cross_check(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_case_open(st, "alice", "FOI-9", COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES,
+                                  cor_cal_from_ymd(2024, 6, 3), NULL, NULL, &err), ==, COR_OK);
+    g_assert_cmpint(cor_case_note(st, "alice", "FOI-9", "scope agreed", &err), ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(st), ==, COR_OK);
+    int64_t hold = 0;
+    g_assert_cmpint(cor_hold_place(st, "alice", "case", "FOI-9", NULL, "litigation", 1717400000,
+                                   &hold, NULL, &err), ==, COR_OK);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+    cor_store_close(g_steal_pointer(&st));
+    g_autofree char *saved = g_build_filename(f->dir, "saved.db", NULL);
+    g_autofree char *anchor = g_strconcat(f->path, ".audit-anchor", NULL);
+    g_autofree char *anchor_text = NULL;
+    g_assert_true(g_file_get_contents(anchor, &anchor_text, NULL, NULL));
+    g_autofree char *cmd = g_strdup_printf("cp '%s' '%s'", f->path, saved);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_autofree char *restore = g_strdup_printf("cp '%s' '%s'", saved, f->path);
+
+    /* the last entry (hold.place) cut with both anchors: the hold has no entry */
+    tamper(f, "DELETE FROM audit WHERE seq = 9;"
+              "UPDATE meta SET value = (SELECT seq || ' ' || hash FROM audit WHERE seq = 8)"
+              " WHERE key = 'audit_head'");
+    g_autofree char *cut = g_strdup(anchor_text);
+    *strstr(cut, "\n9 ") = '\0';
+    g_autofree char *cut_nl = g_strconcat(cut, "\n", NULL);
+    g_assert_true(g_file_set_contents(anchor, cut_nl, -1, NULL));
+    cor_audit_report_t r = { 0 };
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    g_assert_false(r.ok);
+    g_assert_cmpstr(r.problem, ==, "hold 1 has no hold.place entry in the audit trail (its entry"
+                    " was removed)");
+    cor_audit_report_clear(&r);
+    cor_store_close(g_steal_pointer(&st));
+
+    /* the whole trail emptied, with meta and the file */
+    g_assert_cmpint(system(restore), ==, 0);
+    tamper(f, "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head'");
+    g_unlink(anchor);
+    g_autofree char *problem = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    g_assert_false(r.ok);
+    g_assert_cmpstr(r.problem, ==, "case 'FOI-9' has no case.open entry in the audit trail (its"
+                    " entry was removed)");
+    cor_audit_report_clear(&r);
+    cor_store_close(g_steal_pointer(&st));
+
+    /* records deleted behind corridor's back: an entry without its row */
+    g_assert_cmpint(system(restore), ==, 0);
+    g_assert_true(g_file_set_contents(anchor, anchor_text, -1, NULL));
+    tamper(f, "DELETE FROM hold_messages; DELETE FROM holds");
+    g_assert_cmpint(verify(f, &problem), ==, 9);
+    g_assert_cmpstr(problem, ==, "entry 9 (hold.place) records hold 1, which the store does not"
+                    " have (deleted)");
+    g_assert_cmpint(system(restore), ==, 0);
+    tamper(f, "DELETE FROM case_events WHERE kind = 'note'");
+    g_clear_pointer(&problem, g_free);
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    g_assert_cmpstr(r.problem, ==, "case 'FOI-9' has 0 'note' events but the audit trail records 1"
+                    " (events removed)");
+    cor_audit_report_clear(&r);
+    g_unlink(saved);
+}
+
+/* ---- verify takes no write lock ---- */
+
+static void
+test_verify_while_locked(fixture_t *f, gconstpointer data)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('lock', 'x')",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    cor_store_set_busy_timeout(st, 100);
+    cor_audit_report_t r = { 0 };
+    g_assert_cmpint(cor_audit_verify(st, &r, &err), ==, COR_OK);
+    g_assert_true(r.ok);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+    cor_audit_report_clear(&r);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
+/* ---- the anchor file's mode and group ---- */
+
+static void
+test_anchor_mode(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("corridor-anchor-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "corridor.db", NULL);
+    g_autofree char *anchor = g_strconcat(path, ".audit-anchor", NULL);
+    /* a directory of another group (the records group) when we may set one */
+    bool other_group = geteuid() == 0 && chown(dir, (uid_t) -1, 4242) == 0;
+    mode_t old = umask(022);
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(path, true, &st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_audit_anchor_create(st, &err), ==, COR_OK);
+    struct stat sb;
+    g_assert_cmpint(stat(anchor, &sb), ==, 0);
+    g_assert_cmpint(sb.st_mode & 07777, ==, 0660);
+    if (other_group)
+        g_assert_cmpint(sb.st_gid, ==, 4242);
+    /* made by the first commit instead: the same */
+    g_unlink(anchor);
+    append(st, "case.view", "", "{}");
+    g_assert_cmpint(stat(anchor, &sb), ==, 0);
+    g_assert_cmpint(sb.st_mode & 07777, ==, 0660);
+    if (other_group)
+        g_assert_cmpint(sb.st_gid, ==, 4242);
+    /* an existing file is left as it is */
+    g_assert_cmpint(chmod(anchor, 0640), ==, 0);
+    g_assert_cmpint(cor_audit_anchor_create(st, &err), ==, COR_OK);
+    g_assert_cmpint(stat(anchor, &sb), ==, 0);
+    g_assert_cmpint(sb.st_mode & 07777, ==, 0640);
+    umask(old);
+    cor_store_close(g_steal_pointer(&st));
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
 }
 
 static void
@@ -505,7 +879,15 @@ main(int argc, char **argv)
     T("officers", test_officers);
     T("concurrent-appends", test_concurrent);
     T("anchor-unwritable", test_anchor_unwritable);
+    T("hash-versions", test_hash_versions);
+    T("stray-anchor", test_stray_anchor);
+    T("copy-finds-rewritten-last", test_copy_finds_rewritten_last);
+    T("copy-finds-cut-last", test_copy_finds_cut_last);
+    T("copy-finds-wipe", test_copy_finds_wipe);
+    T("cross-check", test_cross_check);
+    T("verify-while-locked", test_verify_while_locked);
 #undef T
+    g_test_add_func("/audit/anchor-mode", test_anchor_mode);
     g_test_add_func("/audit/operator", test_operator);
     return g_test_run();
 }

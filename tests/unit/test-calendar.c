@@ -1,5 +1,7 @@
 /* Unit tests for records/calendar.h: statutory due dates worked out by hand
- * (each case says which days it skips), stop-clock arithmetic, dates outside
+ * (each case says which days it skips), stopping the clock for a
+ * clarification or a fee (each kind under each law, worked out by hand),
+ * dates outside
  * the tables, strict date parsing, and the bank-holiday table recomputed
  * from the rules for every nation and year 2020–2030.
  *
@@ -161,51 +163,159 @@ test_due_dates(void)
     g_assert_cmpuint(G_N_ELEMENTS(due_cases), >=, 20);
 }
 
+/* One stop of the clock and the due date after it, worked out by hand
+ * (records/calendar.h: a clarification restarts FOI/EIR and pauses a SAR;
+ * a fee pauses FOI/EIR and restarts a SAR). */
+typedef struct stop_case {
+    const char *type;
+    const char *jurisdiction;
+    const char *received;
+    const char *kind;
+    const char *stopped;
+    const char *resumed;
+    const char *due;
+} stop_case_t;
+
+static const stop_case_t stop_cases[] = {
+    /* The reviewer's example, FOIA: received Mon 3 Jun 2024, clarification asked
+     * Fri 7 Jun, received Mon 17 Jun.  s.1(3)/s.10(6)(b): 20 working days after
+     * 17 Jun: 18-21 (4), 24-28 (9), 1-5 Jul (14), 8-11 (18), skip Fri 12 Jul (Battle
+     * of the Boyne, Northern Ireland: a bank holiday in a part of the UK), Mon 15
+     * (19), Tue 16 Jul (20).  (The review said 15 July: it counted 12 July.) */
+    { "foi", "england-wales", "2024-06-03", "clarification", "2024-06-07", "2024-06-17",
+      "2024-07-16" },
+    { "eir", "england-wales", "2024-06-03", "clarification", "2024-06-07", "2024-06-17",
+      "2024-07-16" },
+    /* FOISA s.10(1)(b): the same, but 12 July is a working day in Scotland: Mon 15 Jul */
+    { "foi", "scotland", "2024-06-03", "clarification", "2024-06-07", "2024-06-17",
+      "2024-07-15" },
+    /* Northern Ireland (FOIA): clarified Fri 15 Mar 2024; skip Mon 18 Mar (St Patrick's
+     * Day substitute), 19-22 (4), 25-28 (8), skip Good Friday 29 Mar and Easter Monday
+     * 1 Apr, 2-5 (12), 8-12 (17), 15, 16, Wed 17 Apr (20) */
+    { "foi", "northern-ireland", "2024-03-11", "clarification", "2024-03-12", "2024-03-15",
+      "2024-04-17" },
+    /* FOISA, clarification arriving on Sat 30 Nov 2024 (St Andrew's Day): skip Mon 2 Dec
+     * (its substitute), 3-6 (4), 9-13 (9), 16-20 (14), 23, 24 (16), skip 25, 26 Dec, 27
+     * (17), 30, 31 (19), skip 1 and 2 Jan 2025, Fri 3 Jan (20) */
+    { "foi", "scotland", "2024-11-11", "clarification", "2024-11-13", "2024-11-30",
+      "2025-01-03" },
+    /* FOIA s.10(2), fees notice given Fri 7 Jun, fee received Mon 17 Jun: the working
+     * days 7, 10-14, 17 (7) are disregarded; 27th working day after 3 Jun: 1 Jul (20),
+     * 2-5 (24), 8, 9, Wed 10 Jul (27) */
+    { "foi", "england-wales", "2024-06-03", "fee", "2024-06-07", "2024-06-17", "2024-07-10" },
+    { "eir", "england-wales", "2024-06-03", "fee", "2024-06-07", "2024-06-17", "2024-07-10" },
+    /* a fees notice on the day of receipt, paid the same day: that day never counted,
+     * so nothing is disregarded: Mon 1 Jul as without the notice */
+    { "foi", "england-wales", "2024-06-03", "fee", "2024-06-03", "2024-06-03", "2024-07-01" },
+    /* over Christmas: received Wed 13 Dec 2023 (due Tue 16 Jan); notice Fri 22 Dec, paid
+     * Wed 3 Jan: disregarded 22, 27, 28, 29 Dec and 3 Jan (25, 26 Dec, 1 and 2 Jan are
+     * holidays) = 5; counted 14-21 Dec (6), 4, 5 (8), 8-12 (13), 15-19 (18), 22, Tue 23
+     * Jan (20) */
+    { "foi", "england-wales", "2023-12-13", "fee", "2023-12-22", "2024-01-03", "2024-01-23" },
+    /* SAR, UK GDPR Art 12A: clarification asked Mon 10 Jun, received Thu 20 Jun: the 11
+     * days 10-20 Jun do not count: 3 Jul + 11 = Sun 14 Jul, so Mon 15 Jul */
+    { "sar", "england-wales", "2024-06-03", "clarification", "2024-06-10", "2024-06-20",
+      "2024-07-15" },
+    /* asked and answered the same day: one day: 31 Jan 2024 is due Thu 29 Feb (leap
+     * year), + 1 = Fri 1 Mar */
+    { "sar", "england-wales", "2024-01-31", "clarification", "2024-02-05", "2024-02-05",
+      "2024-03-01" },
+    /* SAR fee (Art 12A: the month runs from the payment): paid Thu 20 Jun 2024: 20 Jul is
+     * a Saturday, so Mon 22 Jul */
+    { "sar", "england-wales", "2024-06-03", "fee", "2024-06-05", "2024-06-20", "2024-07-22" },
+    /* paid Fri 31 Jan 2025: February has no 31st: Fri 28 Feb */
+    { "sar", "scotland", "2025-01-20", "fee", "2025-01-22", "2025-01-31", "2025-02-28" },
+};
+
+/* Runs cor_cal_resume then cor_cal_due; the due date into out[11]. */
+static void
+resume_due(cor_request_type_t t, cor_jurisdiction_t j, const char *kind, const char *stopped,
+           const char *resumed, cor_day_t *from, int64_t *days, char out[11])
+{
+    g_autofree char *err = NULL;
+    cor_stop_kind_t k;
+    g_assert_true(cor_stop_kind_from_string(kind, &k));
+    g_assert_cmpint(cor_cal_resume(t, j, k, day(stopped), day(resumed), from, days, NULL, NULL,
+                                   &err), ==, COR_OK);
+    cor_day_t due;
+    g_assert_cmpint(cor_cal_due(t, j, *from, *days, &due, &err), ==, COR_OK);
+    cor_cal_format(due, out);
+}
+
 static void
 test_stop_clock(void)
 {
-    g_autofree char *err = NULL;
-    int64_t k = 0;
-    cor_day_t due;
+    for (size_t i = 0; i < G_N_ELEMENTS(stop_cases); i++) {
+        const stop_case_t *c = &stop_cases[i];
+        cor_request_type_t t;
+        cor_jurisdiction_t j;
+        g_assert_true(cor_request_type_from_string(c->type, &t));
+        g_assert_true(cor_jurisdiction_from_string(c->jurisdiction, &j));
+        cor_day_t from = day(c->received);
+        int64_t days = 0;
+        char s[11];
+        resume_due(t, j, c->kind, c->stopped, c->resumed, &from, &days, s);
+        if (strcmp(s, c->due) != 0)
+            g_error("%s %s received %s, %s stop %s to %s: due %s, expected %s", c->type,
+                    c->jurisdiction, c->received, c->kind, c->stopped, c->resumed, s, c->due);
+    }
+
+    /* two stops: FOI received Mon 3 Jun 2024; fees notice Wed 5, paid Thu 6 (2 working
+     * days disregarded); then clarification asked Mon 10, received Wed 12 Jun: the count
+     * restarts, what was disregarded before no longer matters: 13, 14 (2), 17-21 (7),
+     * 24-28 (12), 1-5 Jul (17), 8, 9, Wed 10 Jul (20).  Then a fees notice Thu 20 Jun,
+     * paid Mon 24: 20, 21, 24 disregarded (3): 11 Jul (21), skip 12 Jul, 15 (22), Tue
+     * 16 Jul (23). */
+    cor_day_t from = day("2024-06-03");
+    int64_t days = 0;
     char s[11];
-    /* FOI received Mon 3 Jun 2024: due Mon 1 Jul (no holidays).  Stopped Fri 7 Jun
-     * (4 days used: 4,5,6,7), resumed Mon 17 Jun: working days in (7 Jun, 17 Jun] =
-     * 10-14 and 17 = 6.  16 left after 17 Jun: 18-21 (4), 24-28 (9), 1-5 Jul (14),
-     * 8 (15), Tue 9 Jul (16). */
-    g_assert_cmpint(cor_cal_stop_days(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, day("2024-06-07"),
-                                      day("2024-06-17"), &k, &err), ==, COR_OK);
-    g_assert_cmpint(k, ==, 6);
-    g_assert_cmpint(cor_cal_due(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, day("2024-06-03"), 0,
-                                &due, &err), ==, COR_OK);
-    cor_cal_format(due, s);
-    g_assert_cmpstr(s, ==, "2024-07-01");
-    g_assert_cmpint(cor_cal_due(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, day("2024-06-03"), k,
-                                &due, &err), ==, COR_OK);
-    cor_cal_format(due, s);
-    g_assert_cmpstr(s, ==, "2024-07-09");
-    /* stopped and resumed the same day: nothing changes */
-    g_assert_cmpint(cor_cal_stop_days(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, day("2024-06-07"),
-                                      day("2024-06-07"), &k, &err), ==, COR_OK);
-    g_assert_cmpint(k, ==, 0);
-    /* a stop over Christmas counts only the working days it covers: (22 Dec 2023,
-     * 3 Jan 2024] in England = 27, 28, 29 Dec and 3 Jan (25, 26, 1, 2 are holidays) */
-    g_assert_cmpint(cor_cal_stop_days(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, day("2023-12-22"),
-                                      day("2024-01-03"), &k, &err), ==, COR_OK);
-    g_assert_cmpint(k, ==, 4);
-    /* SAR received 3 Jun 2024: due Wed 3 Jul; stopped 10 Jun, resumed 20 Jun: +10
-     * calendar days = Sat 13 Jul, so Mon 15 Jul. */
-    g_assert_cmpint(cor_cal_stop_days(COR_REQUEST_SAR, COR_JUR_ENGLAND_WALES, day("2024-06-10"),
-                                      day("2024-06-20"), &k, &err), ==, COR_OK);
-    g_assert_cmpint(k, ==, 10);
-    g_assert_cmpint(cor_cal_due(COR_REQUEST_SAR, COR_JUR_ENGLAND_WALES, day("2024-06-03"), k,
-                                &due, &err), ==, COR_OK);
-    cor_cal_format(due, s);
-    g_assert_cmpstr(s, ==, "2024-07-15");
-    /* resuming before the stop is an error */
-    g_clear_pointer(&err, g_free);
-    g_assert_cmpint(cor_cal_stop_days(COR_REQUEST_SAR, COR_JUR_ENGLAND_WALES, day("2024-06-10"),
-                                      day("2024-06-09"), &k, &err), ==, COR_ERR_INVALID);
+    resume_due(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, "fee", "2024-06-05", "2024-06-06",
+               &from, &days, s);
+    g_assert_cmpint(days, ==, 2);
+    g_assert_cmpstr(s, ==, "2024-07-03");
+    resume_due(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, "clarification", "2024-06-10",
+               "2024-06-12", &from, &days, s);
+    g_assert_cmpint(days, ==, 0);
+    g_assert_cmpint(from, ==, day("2024-06-12"));
+    g_assert_cmpstr(s, ==, "2024-07-10");
+    resume_due(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, "fee", "2024-06-20", "2024-06-24",
+               &from, &days, s);
+    g_assert_cmpint(days, ==, 3);
+    g_assert_cmpstr(s, ==, "2024-07-16");
+
+    /* what cor_cal_resume reports */
+    g_autofree char *err = NULL;
+    bool restarted = true;
+    int64_t added = -1;
+    from = day("2024-06-03");
+    days = 0;
+    g_assert_cmpint(cor_cal_resume(COR_REQUEST_SAR, COR_JUR_ENGLAND_WALES, COR_STOP_CLARIFICATION,
+                                   day("2024-06-10"), day("2024-06-20"), &from, &days,
+                                   &restarted, &added, &err), ==, COR_OK);
+    g_assert_false(restarted);
+    g_assert_cmpint(added, ==, 11);
+    g_assert_cmpint(cor_cal_resume(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, COR_STOP_CLARIFICATION,
+                                   day("2024-06-10"), day("2024-06-20"), &from, &days,
+                                   &restarted, &added, &err), ==, COR_OK);
+    g_assert_true(restarted);
+    g_assert_cmpint(added, ==, 0);
+    g_assert_cmpint(days, ==, 0);
+
+    /* resuming before the stop is an error naming both days; kinds by name */
+    g_assert_cmpint(cor_cal_resume(COR_REQUEST_SAR, COR_JUR_ENGLAND_WALES, COR_STOP_FEE,
+                                   day("2024-06-10"), day("2024-06-09"), &from, &days, NULL,
+                                   NULL, &err), ==, COR_ERR_INVALID);
     g_assert_nonnull(strstr(err, "2024-06-09"));
+    g_assert_nonnull(strstr(err, "2024-06-10"));
+    cor_stop_kind_t k;
+    g_assert_false(cor_stop_kind_from_string("payment", &k));
+    g_assert_true(cor_stop_kind_from_string("fee", &k));
+    g_assert_cmpstr(cor_stop_kind_to_string(k), ==, "fee");
+    /* a resume outside the tables is refused, not guessed */
+    g_assert_cmpint(cor_cal_resume(COR_REQUEST_FOI, COR_JUR_ENGLAND_WALES, COR_STOP_FEE,
+                                   day("2030-12-20"), day("2031-01-05"), &from, &days, NULL,
+                                   NULL, &err), ==, COR_ERR_INVALID);
+    g_assert_nonnull(strstr(err, "outside the bank-holiday tables"));
 }
 
 static void

@@ -46,39 +46,113 @@ test_readable_text(void)
     g_autoptr(cor_message_t) m = NULL;
     g_autofree char *err = NULL;
     g_assert_cmpint(cor_message_parse(raw, len, 0, &m, &err), ==, COR_OK);
-    g_autofree char *text = cor_readable_text(m);
+    g_autofree char *reply_to = cor_readable_reply_to(raw, len);
+    g_assert_cmpstr(reply_to, ==, "");
+    g_autoptr(GArray) fields = g_array_new(FALSE, FALSE, sizeof(cor_readable_field_t));
+    g_autofree char *text = cor_readable_text(m, reply_to, fields);
     const char *head =
         "From: Jane Smith <jane.smith@council.example>\n"
         "To: Planning <planning@lists.example.gov.uk>\n"
         "Cc: Se\xc3\xa1n O\xe2\x80\x99" "Brien <sean.obrien@council.example>\n"
         "Date: 1 March 2005 14:05:09 UTC\n"
         "Subject: Caf\xc3\xa9 licence for 12 High Street\n"
+        "Message-ID: <plain.1@council.example>\n"
         "\n"
         "Dear Bob Jones,\n";
     g_assert_true(g_str_has_prefix(text, head));
     g_assert_true(g_str_has_suffix(text, "Planning team, Council Offices, London SW1A 2AA\n"));
     /* the whole text: the signature is part of the record */
     g_assert_nonnull(strstr(text, "\nThanks,\nJane Smith\n-- \n"));
-    /* the same bytes give the same text */
+    /* every header value's span */
+    static const char *const want[][2] = {
+        { "From", "Jane Smith <jane.smith@council.example>" },
+        { "To", "Planning <planning@lists.example.gov.uk>" },
+        { "Cc", "Se\xc3\xa1n O\xe2\x80\x99" "Brien <sean.obrien@council.example>" },
+        { "Date", "1 March 2005 14:05:09 UTC" },
+        { "Subject", "Caf\xc3\xa9 licence for 12 High Street" },
+        { "Message-ID", "plain.1@council.example" },
+    };
+    g_assert_cmpuint(fields->len, ==, G_N_ELEMENTS(want));
+    for (guint i = 0; i < fields->len; i++) {
+        const cor_readable_field_t *f = &g_array_index(fields, cor_readable_field_t, i);
+        g_assert_cmpstr(f->name, ==, want[i][0]);
+        g_assert_cmpuint(f->part, ==, 0);
+        g_autofree char *v = g_strndup(text + f->start, f->end - f->start);
+        g_assert_cmpstr(v, ==, want[i][1]);
+    }
+    /* the same bytes give the same text; fields are optional */
     g_autoptr(cor_message_t) again = NULL;
     g_assert_cmpint(cor_message_parse(raw, len, 0, &again, &err), ==, COR_OK);
-    g_autofree char *text2 = cor_readable_text(again);
+    g_autofree char *text2 = cor_readable_text(again, "", NULL);
     g_assert_cmpstr(text, ==, text2);
 
-    /* no To or Cc: no such lines; HTML mail: its text, never its markup */
+    /* no To or Cc: no such lines; HTML mail: its text, never its markup;
+     * each attachment's name on its own line, numbered */
     g_autofree char *raw2 = load("html-attach.eml", &len);
     g_autoptr(cor_message_t) h = NULL;
     g_assert_cmpint(cor_message_parse(raw2, len, 0, &h, &err), ==, COR_OK);
-    g_autofree char *t2 = cor_readable_text(h);
+    g_array_set_size(fields, 0);
+    g_autofree char *t2 = cor_readable_text(h, NULL, fields);
     g_assert_true(g_str_has_prefix(t2, "From: Bob Jones <bob.jones@council.example>\n"
                                        "To: planning@lists.example.gov.uk\n"
                                        "Date: 2 March 2005 09:30:00 UTC\n"
-                                       "Subject: Site visit notes\n\n"));
+                                       "Subject: Site visit notes\n"
+                                       "Message-ID: <html.2@council.example>\n"
+                                       "Attachment 1: ../../etc/Peter Quince CV.pdf (application/pdf)\n"
+                                       "Attachment 2: notes.txt (text/plain)\n"
+                                       "Attachment 3: NOTES.txt (text/plain)\n\n"));
     g_assert_null(strstr(t2, "Cc:"));
     g_assert_null(strstr(t2, "<b>"));
     g_assert_null(strstr(t2, "secret title"));
     g_assert_null(strstr(t2, "alert"));
+    g_assert_null(strstr(t2, "Peter Quince mobile"));   /* a title attribute */
     g_assert_nonnull(strstr(t2, "Met Peter Quince on site"));
+    const cor_readable_field_t *a1 = &g_array_index(fields, cor_readable_field_t, 5);
+    g_assert_cmpstr(a1->name, ==, "Attachment");
+    g_assert_cmpuint(a1->part, ==, 1);
+    g_autofree char *a1v = g_strndup(t2 + a1->start, a1->end - a1->start);
+    g_assert_cmpstr(a1v, ==, "../../etc/Peter Quince CV.pdf");
+    g_assert_cmpuint(g_array_index(fields, cor_readable_field_t, 7).part, ==, 3);
+
+    /* Reply-To: decoded, on its own line after Cc; an unnamed attachment */
+    static const char reply[] =
+        "From: Tom Hughes <tom@example.org>\r\n"
+        "To: planning@lists.example.gov.uk\r\n"
+        "Reply-To: =?UTF-8?Q?Si=C3=A2n_Llewelyn?= <sian@example.org>,\r\n"
+        " \"Pryce, Gareth\" <gp@example.org>\r\n"
+        "References: <complaint-gareth-pryce@example.org>\r\n"
+        "X-Originating-Client: Gareth Pryce laptop\r\n"
+        "Date: Sun, 10 Mar 2024 10:00:00 +0000\r\n"
+        "Subject: culvert\r\n"
+        "Message-ID: <m7@example.org>\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"BB\"\r\n\r\n"
+        "--BB\r\nContent-Type: text/plain\r\n\r\nPhotos.\r\n"
+        "--BB\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n"
+        "--BB--\r\n";
+    g_autofree char *rt = cor_readable_reply_to(reply, sizeof reply - 1);
+    g_assert_cmpstr(rt, ==, "Si\xc3\xa2n Llewelyn <sian@example.org>, \"Pryce, Gareth\" <gp@example.org>");
+    g_autoptr(cor_message_t) r7 = NULL;
+    g_assert_cmpint(cor_message_parse(reply, sizeof reply - 1, 0, &r7, &err), ==, COR_OK);
+    g_array_set_size(fields, 0);
+    g_autofree char *t7 = cor_readable_text(r7, rt, fields);
+    g_assert_cmpstr(t7, ==, "From: Tom Hughes <tom@example.org>\n"
+                            "To: planning@lists.example.gov.uk\n"
+                            "Reply-To: Si\xc3\xa2n Llewelyn <sian@example.org>, \"Pryce, Gareth\" <gp@example.org>\n"
+                            "Date: 10 March 2024 10:00:00 UTC\n"
+                            "Subject: culvert\n"
+                            "Message-ID: <m7@example.org>\n"
+                            "Attachment 1: (no name) (image/png)\n"
+                            "\n"
+                            "Photos.");
+    const cor_readable_field_t *noname = &g_array_index(fields, cor_readable_field_t, fields->len - 1);
+    g_assert_cmpuint(noname->start, ==, noname->end);   /* no name: an empty span */
+    g_assert_null(strstr(t7, "complaint"));              /* References is not part of it */
+    g_assert_null(strstr(t7, "laptop"));
+    /* a Reply-To GMime finds no address in: its decoded text */
+    static const char odd[] = "From: a@example.org\nReply-To: =?UTF-8?Q?nobody_h=C3=A9re?=\n\nx\n";
+    g_autofree char *rt2 = cor_readable_reply_to(odd, sizeof odd - 1);
+    g_assert_cmpstr(rt2, ==, "nobody h\xc3\xa9re");
 
     /* a header value with a line break stays on one line */
     cor_message_t fake = *m;
@@ -86,10 +160,12 @@ test_readable_text(void)
     fake.to = (char *) "";
     fake.cc = (char *) "";
     fake.body = (char *) "body";
-    g_autofree char *t3 = cor_readable_text(&fake);
+    g_autofree char *t3 = cor_readable_text(&fake, "x\ny <z@example.org>", NULL);
     g_assert_cmpstr(t3, ==, "From: Jane Smith <jane.smith@council.example>\n"
+                            "Reply-To: x y <z@example.org>\n"
                             "Date: 1 March 2005 14:05:09 UTC\n"
-                            "Subject: two lines  and a tab\n\nbody");
+                            "Subject: two lines  and a tab\n"
+                            "Message-ID: <plain.1@council.example>\n\nbody");
 
     char buf[64];
     cor_readable_date(0, buf, sizeof buf);
@@ -188,6 +264,12 @@ test_scan_names(void)
     g_assert_cmpstr(got, ==,
         "name:bob  jones|name:JANE\nSMITH|name:Se\xc3\xa1n O\xe2\x80\x99" "Brien|"
         "name:Jane Smith-Wright|subject:Quince|name:Jane Smith|subject:jane.smith@council.example");
+    /* joined by one '.', '_' or '-': in links, ids and paths */
+    const char *joined = "see https://example.org/people/jane-smith and bob_jones.pdf, "
+                         "<bob.jones.7@host.example>, jane..smith, jane. smith, bob-jones-2";
+    g_autoptr(GArray) found2 = cor_redact_scan(joined, strlen(joined), n, NULL);
+    g_autofree char *got2 = describe(joined, found2);
+    g_assert_cmpstr(got2, ==, "name:jane-smith|name:bob_jones|email:bob.jones.7@host.example");
 }
 
 static void
@@ -265,6 +347,68 @@ test_apply(void)
         g_assert_cmpint(cor_redact_apply(text, len, bad[i], 1, txt, NULL, &err), ==, COR_ERR_INVALID);
         g_assert_nonnull(err);
     }
+}
+
+/* A range of the text with the spans cut to it: a header value's copy. */
+static void
+test_apply_range(void)
+{
+    const char *text = "From: Gareth Pryce <gp@example.org>\nSubject: Se\xc3\xa1n\n";
+    size_t len = strlen(text);
+    cor_redact_span_t spans[] = {
+        { 6, 18, "s40(2)" },    /* "Gareth Pryce" */
+        { 20, 46, "s41" },      /* "gp@example.org>\nSubject: S": across two lines */
+    };
+    GString *out = g_string_new(NULL);
+    cor_redact_apply_range(text, len, spans, 2, 6, 35, out);   /* From's value */
+    g_assert_cmpstr(out->str, ==, "[Redacted \xe2\x80\x93 s.40(2)] <[Redacted \xe2\x80\x93 s.41]");
+    g_string_truncate(out, 0);
+    cor_redact_apply_range(text, len, spans, 2, 45, 50, out);  /* Subject's value: cut, still marked */
+    g_assert_cmpstr(out->str, ==, "[Redacted \xe2\x80\x93 s.41]e\xc3\xa1n");
+    g_string_truncate(out, 0);
+    cor_redact_apply_range(text, len, spans, 2, 0, 6, out);    /* untouched */
+    g_assert_cmpstr(out->str, ==, "From: ");
+    g_string_truncate(out, 0);
+    cor_redact_apply_range(text, len, spans, 2, 10, 10, out);  /* empty */
+    g_assert_cmpstr(out->str, ==, "");
+    g_string_free(out, TRUE);
+}
+
+/* Texts redacted in messages, hidden in strings that were never scanned
+ * (the case's queries). */
+static void
+test_phrases(void)
+{
+    g_autoptr(cor_redact_phrases_t) p = cor_redact_phrases_new();
+    const char *src = "Gareth Pryce|gareth.pryce.1@northshire.gov.uk|Si\xc3\xa2n|  --  |07700 900123";
+    g_auto(GStrv) parts = g_strsplit(src, "|", -1);
+    cor_redact_phrases_add(p, parts[0], strlen(parts[0]), "s40(2)");
+    cor_redact_phrases_add(p, parts[1], strlen(parts[1]), "s40(2)");
+    cor_redact_phrases_add(p, parts[2], strlen(parts[2]), "s41");
+    cor_redact_phrases_add(p, parts[3], strlen(parts[3]), "s40(2)");   /* no letter: ignored */
+    cor_redact_phrases_add(p, parts[4], strlen(parts[4]), "s40(2)");
+    cor_redact_phrases_add(p, "GARETH PRYCE", 12, "s40(2)");            /* the same, once */
+    cor_redact_phrases_add(p, "x", 1, "s99");                           /* unknown code: ignored */
+    g_assert_cmpuint(cor_redact_phrases_count(p), ==, 4);
+    static const struct { const char *in, *out; } cases[] = {
+        { "ids,<gareth.pryce.1@northshire.gov.uk>", "ids,<[Redacted \xe2\x80\x93 s.40(2)]>" },
+        { "from:\"gareth  PRYCE\" culvert", "from:\"[Redacted \xe2\x80\x93 s.40(2)]\" culvert" },
+        { "\"gareth\npryce\" OR SI\xc3\x82N", "\"[Redacted \xe2\x80\x93 s.40(2)]\" OR [Redacted \xe2\x80\x93 s.41]" },
+        { "07700 900123 or 07700  900123", "[Redacted \xe2\x80\x93 s.40(2)] or [Redacted \xe2\x80\x93 s.40(2)]" },
+        { "gareth pryc", "gareth pryc" },
+        { "culvert -- survey", "culvert -- survey" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = cor_redact_phrases_apply(p, cases[i].in);
+        g_assert_cmpstr(got, ==, cases[i].out);
+    }
+    /* the longer text wins where two start at the same place */
+    g_autoptr(cor_redact_phrases_t) q = cor_redact_phrases_new();
+    cor_redact_phrases_add(q, "Jane", 4, "s41");
+    cor_redact_phrases_add(q, "Jane Smith", 10, "s40(2)");
+    g_autofree char *got = cor_redact_phrases_apply(q, "to Jane Smith and Jane");
+    g_assert_cmpstr(got, ==, "to [Redacted \xe2\x80\x93 s.40(2)] and [Redacted \xe2\x80\x93 s.41]");
 }
 
 /* ---- on a store ---- */
@@ -363,7 +507,7 @@ listing(fixture_t *f, const char *state)
         if (r->msg != msg) {
             g_clear_pointer(&text, g_free);
             char sha[65];
-            g_assert_cmpint(cor_readable_load(f->st, r->msg, 0, &text, sha, NULL, &err), ==, COR_OK);
+            g_assert_cmpint(cor_readable_load(f->st, r->msg, 0, &text, sha, NULL, NULL, &err), ==, COR_OK);
             g_assert_cmpstr(sha, ==, r->text_sha256);
             msg = r->msg;
         }
@@ -387,6 +531,7 @@ test_store_propose(fixture_t *f, gconstpointer data)
         "1 subject:jane.smith@council.example:proposed:s40(2)\n"
         "1 email:planning@lists.example.gov.uk:proposed:s40(2)\n"
         "1 email:sean.obrien@council.example:proposed:s40(2)\n"
+        "1 email:plain.1@council.example:proposed:s40(2)\n"      /* the Message-ID line */
         "1 name:Bob Jones:proposed:s40(2)\n"
         "1 subject:Peter Quince:proposed:s40(2)\n"
         "1 phone:020 7946 0018:proposed:s40(2)\n"
@@ -398,10 +543,12 @@ test_store_propose(fixture_t *f, gconstpointer data)
         "2 name:Bob Jones:proposed:s40(2)\n"
         "2 email:bob.jones@council.example:proposed:s40(2)\n"
         "2 email:planning@lists.example.gov.uk:proposed:s40(2)\n"
+        "2 email:html.2@council.example:proposed:s40(2)\n"
+        "2 subject:Peter Quince:proposed:s40(2)\n"               /* an attachment's name */
         "2 subject:Peter Quince:proposed:s40(2)\n"
         "2 phone:07700 900456:proposed:s40(2)\n"
         "2 email:peter.quince@example.org:proposed:s40(2)\n");
-    g_assert_cmpint(proposed, ==, 17);
+    g_assert_cmpint(proposed, ==, 20);
     /* proposing again adds nothing; another exemption is checked */
     g_assert_cmpint(cor_redact_propose(f->st, "SAR-1", "officer", "s43", NULL, &proposed,
                                        &messages, &err), ==, COR_OK);
@@ -436,7 +583,7 @@ ids_of(fixture_t *f, const char *what)
     for (guint i = 0; i < list->len; i++) {
         cor_redaction_t *r = list->pdata[i];
         g_autofree char *text = NULL;
-        g_assert_cmpint(cor_readable_load(f->st, r->msg, 0, &text, NULL, NULL, &err), ==, COR_OK);
+        g_assert_cmpint(cor_readable_load(f->st, r->msg, 0, &text, NULL, NULL, NULL, &err), ==, COR_OK);
         if ((size_t) (r->end - r->start) == strlen(what) && strncmp(text + r->start, what, strlen(what)) == 0)
             g_array_append_val(ids, r->id);
     }
@@ -481,15 +628,15 @@ test_store_decide(fixture_t *f, gconstpointer data)
     /* the redacted copy of message 1 has none of the accepted texts */
     g_autofree char *text = NULL;
     char sha[65];
-    g_assert_cmpint(cor_readable_load(f->st, f->msgs[0], 0, &text, sha, NULL, &err), ==, COR_OK);
+    g_assert_cmpint(cor_readable_load(f->st, f->msgs[0], 0, &text, sha, NULL, NULL, &err), ==, COR_OK);
     g_autoptr(GString) txt = g_string_new(NULL);
     g_autoptr(GString) html = g_string_new(NULL);
     int64_t n = 0;
     g_assert_cmpint(cor_redact_message(f->st, f->case_id, f->msgs[0], text, sha, txt, html, &n, &err), ==, COR_OK);
-    g_assert_cmpint(n, ==, 9);
+    g_assert_cmpint(n, ==, 10);
     static const char *const gone[] = {
         "jane.smith@council.example", "sean.obrien", "Bob Jones", "7946", "900123", "496 0000",
-        "AB 12 34 56 C", "M1 1AE", "SW1A 2AA",
+        "AB 12 34 56 C", "M1 1AE", "SW1A 2AA", "plain.1@",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(gone); i++) {
         g_assert_null(strstr(txt->str, gone[i]));
@@ -513,48 +660,48 @@ test_store_manual(fixture_t *f, gconstpointer data)
     g_autoptr(GArray) ids = NULL;
     /* "Jane Smith" occurs twice in message 1's text (From and the sign-off) */
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "<plain.1@council.example>",
-                                      "Jane Smith", -1, 0, 0, "s40(2)", &ids, &err), ==, COR_ERR_INVALID);
+                                      "Jane Smith", -1, 0, 0, "s40(2)", &ids, NULL, NULL, &err), ==, COR_ERR_INVALID);
     g_assert_cmpstr(err, ==, "the text occurs 2 times in <plain.1@council.example>: say which with "
                              "--occurrence N, or --all");
     g_clear_pointer(&err, g_free);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      "Jane Smith", 3, 0, 0, "s40(2)", &ids, &err), ==, COR_ERR_NOT_FOUND);
+                                      "Jane Smith", 3, 0, 0, "s40(2)", &ids, NULL, NULL, &err), ==, COR_ERR_NOT_FOUND);
     g_clear_pointer(&err, g_free);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      "Jane Smith", 2, 0, 0, "s41", &ids, &err), ==, COR_OK);
+                                      "Jane Smith", 2, 0, 0, "s41", &ids, NULL, NULL, &err), ==, COR_OK);
     g_assert_cmpuint(ids->len, ==, 1);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      "licence", 0, 0, 0, "s43", &ids, &err), ==, COR_OK);
+                                      "licence", 0, 0, 0, "s43", &ids, NULL, NULL, &err), ==, COR_OK);
     g_assert_cmpuint(ids->len, ==, 2);
     g_clear_pointer(&ids, g_array_unref);
     /* a byte span: "Café" is bytes 6..11 of the subject line's value */
     g_autofree char *text = NULL;
-    g_assert_cmpint(cor_readable_load(f->st, f->msgs[0], 0, &text, NULL, NULL, &err), ==, COR_OK);
+    g_assert_cmpint(cor_readable_load(f->st, f->msgs[0], 0, &text, NULL, NULL, NULL, &err), ==, COR_OK);
     const char *cafe = strstr(text, "Caf\xc3\xa9");
     int64_t s0 = cafe - text;
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      NULL, 0, s0, s0 + 4, "eir-12", &ids, &err), ==, COR_ERR_INVALID);
+                                      NULL, 0, s0, s0 + 4, "eir-12", &ids, NULL, NULL, &err), ==, COR_ERR_INVALID);
     g_assert_nonnull(strstr(err, "character boundaries"));
     g_clear_pointer(&err, g_free);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      NULL, 0, s0, s0 + 5, "eir-12", &ids, &err), ==, COR_OK);
+                                      NULL, 0, s0, s0 + 5, "eir-12", &ids, NULL, NULL, &err), ==, COR_OK);
     g_clear_pointer(&ids, g_array_unref);
     /* not in the case, unknown text, bad exemption */
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "private.3@council.example",
-                                      "Noted", 0, 0, 0, "s40(2)", &ids, &err), ==, COR_ERR_NOT_FOUND);
+                                      "Noted", 0, 0, 0, "s40(2)", &ids, NULL, NULL, &err), ==, COR_ERR_NOT_FOUND);
     g_assert_cmpstr(err, ==, "message <private.3@council.example> is not in case SAR-1 (case add it first)");
     g_clear_pointer(&err, g_free);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      "not there", 0, 0, 0, "s40(2)", &ids, &err), ==, COR_ERR_NOT_FOUND);
+                                      "not there", 0, 0, 0, "s40(2)", &ids, NULL, NULL, &err), ==, COR_ERR_NOT_FOUND);
     g_clear_pointer(&err, g_free);
     g_clear_pointer(&ids, g_array_unref);
     g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "plain.1@council.example",
-                                      "licence", 0, 0, 0, "s40", &ids, &err), ==, COR_ERR_INVALID);
+                                      "licence", 0, 0, 0, "s40", &ids, NULL, NULL, &err), ==, COR_ERR_INVALID);
     g_clear_pointer(&ids, g_array_unref);
     g_autofree char *got = listing(f, "accepted");
     g_assert_cmpstr(got, ==,
@@ -564,6 +711,83 @@ test_store_manual(fixture_t *f, gconstpointer data)
         "1 manual:Jane Smith:accepted:s41\n");
     g_assert_cmpint(count(f, "SELECT count(*) FROM audit WHERE action = 'redact'"), ==, 3);
     g_assert_cmpint(count(f, "SELECT count(*) FROM audit WHERE detail LIKE '%licence%' OR detail LIKE '%Jane%'"), ==, 0);
+}
+
+/* Naming the message of a manual span: its number, its store row, or a
+ * Message-ID, which two messages of the case may share. */
+static void
+test_store_pick(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    int64_t housing = 0;
+    g_assert_cmpint(cor_store_group_create(f->st, "housing", "Housing", COR_VISIBILITY_PUBLIC,
+                                           &housing), ==, COR_OK);
+    int64_t saved = f->group;
+    f->group = housing;
+    int64_t again = add_eml(f, "plain-again.eml");
+    f->group = saved;
+    g_assert_cmpint(again, !=, f->msgs[0]);
+    g_autofree char *add = g_strdup_printf(
+        "INSERT INTO case_messages (case_id, msg, added, added_by) VALUES (%" G_GINT64_FORMAT
+        ", %" G_GINT64_FORMAT ", 1, 't')", f->case_id, again);
+    exec(f, add);
+    /* the case by date: 0001 plain.1 (1 March), 0002 plain.1 again (2 March
+     * 08:00), 0003 html.2 (2 March 09:30) */
+    g_autoptr(GArray) ids = NULL;
+    int64_t audit0 = count(f, "SELECT count(*) FROM audit");
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "<plain.1@council.example>",
+                                      "Jane Smith", 0, 0, 0, "s40(2)", &ids, NULL, NULL, &err),
+                    ==, COR_ERR_INVALID);
+    g_assert_cmpstr(err, ==, "2 messages of case SAR-1 have the Message-ID <plain.1@council.example> "
+                             "(0001, 0002, different originals): name one by its number, e.g. "
+                             "--message 0001");
+    g_assert_cmpint(count(f, "SELECT count(*) FROM redactions"), ==, 0);
+    g_assert_cmpint(count(f, "SELECT count(*) FROM audit"), ==, audit0);
+    /* by number: the second one, which a Message-ID could not name */
+    g_clear_pointer(&err, g_free);
+    g_clear_pointer(&ids, g_array_unref);
+    g_autofree char *mid = NULL;
+    int number = 0;
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "0002", "Jane Smith", 0, 0, 0,
+                                      "s40(2)", &ids, &mid, &number, &err), ==, COR_OK);
+    g_assert_cmpuint(ids->len, ==, 2);   /* From and the text */
+    g_assert_cmpstr(mid, ==, "plain.1@council.example");
+    g_assert_cmpint(number, ==, 2);
+    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM redactions WHERE msg = %"
+                                           G_GINT64_FORMAT, again);
+    g_assert_cmpint(count(f, sql), ==, 2);
+    g_assert_cmpint(count(f, "SELECT count(*) FROM audit WHERE detail LIKE '%\"message\":\"0002\"%'"), ==, 1);
+    /* by store row */
+    g_clear_pointer(&ids, g_array_unref);
+    g_clear_pointer(&mid, g_free);
+    g_autofree char *row = g_strdup_printf("id:%" G_GINT64_FORMAT, f->msgs[0]);
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", row, "licence", 1, 0, 0, "s43",
+                                      &ids, &mid, &number, &err), ==, COR_OK);
+    g_assert_cmpint(number, ==, 1);
+    /* "3" is html.2; numbers and rows that are not the case's */
+    g_clear_pointer(&ids, g_array_unref);
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "3", "Site visit", 1, 0, 0,
+                                      "s43", &ids, NULL, &number, &err), ==, COR_OK);
+    g_assert_cmpint(number, ==, 3);
+    g_clear_pointer(&ids, g_array_unref);
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", "4", "x", 0, 0, 0, "s43", &ids,
+                                      NULL, NULL, &err), ==, COR_ERR_NOT_FOUND);
+    g_assert_cmpstr(err, ==, "case SAR-1 has no message 4 (it has 3; the numbers are those of "
+                             "'case redact SAR-1 --list' and the bundle)");
+    g_clear_pointer(&err, g_free);
+    g_clear_pointer(&ids, g_array_unref);
+    g_autofree char *outside = g_strdup_printf("id:%" G_GINT64_FORMAT, f->msgs[2]);
+    g_assert_cmpint(cor_redact_manual(f->st, "SAR-1", "officer", outside, "x", 0, 0, 0, "s43",
+                                      &ids, NULL, NULL, &err), ==, COR_ERR_NOT_FOUND);
+    g_autofree char *want = g_strdup_printf("message %s is not in case SAR-1", outside);
+    g_assert_cmpstr(err, ==, want);
+    /* the list's numbers are the same */
+    g_autofree char *got = listing(f, "accepted");
+    g_assert_cmpstr(got, ==,
+        "1 manual:licence:accepted:s43\n"
+        "2 manual:Jane Smith:accepted:s40(2)\n"
+        "2 manual:Jane Smith:accepted:s40(2)\n"
+        "3 manual:Site visit:accepted:s43\n");
 }
 
 int
@@ -577,8 +801,11 @@ main(int argc, char **argv)
     g_test_add_func("/redact/scan-contained", test_scan_contained);
     g_test_add_func("/redact/exemptions", test_exemptions);
     g_test_add_func("/redact/apply", test_apply);
+    g_test_add_func("/redact/apply-range", test_apply_range);
+    g_test_add_func("/redact/phrases", test_phrases);
     g_test_add("/redact/store-propose", fixture_t, NULL, setup, test_store_propose, teardown);
     g_test_add("/redact/store-decide", fixture_t, NULL, setup, test_store_decide, teardown);
     g_test_add("/redact/store-manual", fixture_t, NULL, setup, test_store_manual, teardown);
+    g_test_add("/redact/store-pick", fixture_t, NULL, setup, test_store_pick, teardown);
     return g_test_run();
 }

@@ -9,8 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "core/audit.h"
 #include "core/config.h"
 #include "core/message.h"
+#include "core/store_internal.h"
 #include "core/store.h"
 #include "records/hold.h"
 #include "records/records.h"
@@ -137,6 +141,7 @@ test_policy(void)
 
 typedef struct fixture {
     char *dir;
+    char *path;
     cor_store_t *st;
     int64_t a, b, c;           /* groups: a 1y, b permanent, c 1y */
     cor_retention_policy_t *pol;
@@ -146,9 +151,11 @@ static void
 setup(fixture_t *f, gconstpointer data)
 {
     f->dir = g_dir_make_tmp("corridor-retention-XXXXXX", NULL);
-    g_autofree char *path = g_build_filename(f->dir, "corridor.db", NULL);
+    f->path = g_build_filename(f->dir, "corridor.db", NULL);
     g_autofree char *err = NULL;
-    g_assert_cmpint(cor_store_open(path, true, &f->st, &err), ==, COR_OK);
+    g_assert_cmpint(cor_store_open(f->path, true, &f->st, &err), ==, COR_OK);
+    /* the planner's login, as core/audit.h records it (two people: two logins) */
+    cor_audit_set_login(1001, "alice-login");
     g_assert_cmpint(cor_store_group_create(f->st, "a", "A", COR_VISIBILITY_PUBLIC, &f->a), ==, COR_OK);
     g_assert_cmpint(cor_store_group_create(f->st, "b", "B", COR_VISIBILITY_PUBLIC, &f->b), ==, COR_OK);
     g_assert_cmpint(cor_store_group_create(f->st, "c", "C", COR_VISIBILITY_PRIVATE, &f->c), ==, COR_OK);
@@ -167,6 +174,8 @@ teardown(fixture_t *f, gconstpointer data)
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
     g_assert_cmpint(system(cmd), ==, 0);
     g_free(f->dir);
+    g_free(f->path);
+    cor_audit_set_login(-1, NULL);
 }
 
 /* Stores message `id` (dated `date`, received at `received`, replying to
@@ -287,11 +296,34 @@ test_plan_and_run(fixture_t *f, gconstpointer data)
     g_assert_cmpint(cor_retention_run(f->st, f->pol, "carol", 1, now, &done, &gone, &groups, &err),
                     ==, COR_ERR_INVALID);
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(cor_retention_approve(f->st, "alice", 1, now, &err), ==, COR_ERR_DENIED);
+    /* the plan was made by login 1001 (setup); the same login cannot approve, whatever
+     * --operator name it gives, nor another login under the planner's name */
+    g_assert_cmpint(cor_retention_approve(f->st, "alice", 1, now, false, &err), ==, COR_ERR_DENIED);
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(cor_retention_approve(f->st, "bob", 1, now, &err), ==, COR_OK);
-    g_assert_cmpint(cor_retention_approve(f->st, "carol", 1, now, &err), ==, COR_ERR_INVALID);
+    g_assert_cmpint(cor_retention_approve(f->st, "bob", 1, now, false, &err), ==, COR_ERR_DENIED);
+    g_assert_nonnull(strstr(err, "logged in as alice-login"));
     g_clear_pointer(&err, g_free);
+    cor_audit_set_login(1002, "bob-login");
+    g_assert_cmpint(cor_retention_approve(f->st, "alice", 1, now, false, &err), ==, COR_ERR_DENIED);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(cor_retention_approve(f->st, "bob", 1, now, false, &err), ==, COR_OK);
+    g_assert_cmpint(cor_retention_approve(f->st, "carol", 1, now, false, &err), ==, COR_ERR_INVALID);
+    g_clear_pointer(&err, g_free);
+    /* the approval records the planner's login and its own */
+    {
+        sqlite3 *db = NULL;
+        g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+        sqlite3_stmt *q = NULL;
+        g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT login_uid || ' ' || login || ' ' || detail"
+                                           " FROM audit WHERE action = 'retention.approve'", -1,
+                                           &q, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(q), ==, SQLITE_ROW);
+        g_assert_cmpstr((const char *) sqlite3_column_text(q, 0), ==,
+                        "1002 bob-login {\"plan\":1,\"planned_by\":\"alice\",\"planner_login\":"
+                        "\"alice-login\",\"planned\":4,\"held\":1}");
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
     g_assert_cmpint(cor_retention_run(f->st, f->pol, "carol", 1, now, &done, &gone, &groups, &err),
                     ==, COR_OK);
     g_assert_cmpint(gone->len, ==, 4);
@@ -357,7 +389,8 @@ test_held_after_plan(fixture_t *f, gconstpointer data)
     g_autofree char *err = NULL;
     g_autoptr(cor_retention_plan_t) p = NULL;
     g_assert_cmpint(cor_retention_plan_make(f->st, f->pol, "alice", now, true, &p, &err), ==, COR_OK);
-    g_assert_cmpint(cor_retention_approve(f->st, "bob", p->id, now, &err), ==, COR_OK);
+    cor_audit_set_login(1002, "bob-login");
+    g_assert_cmpint(cor_retention_approve(f->st, "bob", p->id, now, false, &err), ==, COR_OK);
     int64_t hold = 0;
     g_assert_cmpint(cor_hold_place(f->st, "alice", "group", "a", NULL, "new claim", now, &hold,
                                    NULL, &err), ==, COR_OK);
@@ -401,6 +434,95 @@ test_held_after_plan(fixture_t *f, gconstpointer data)
     g_assert_cmpint(h->messages, ==, 0);
 }
 
+/* [records] single_officer: the planner approves their own plan only when
+ * asked to, and the approval and certificate say so. */
+static void
+test_single_officer(fixture_t *f, gconstpointer data)
+{
+    int64_t now = utc(2025, 6, 1), old = utc(2020, 1, 1);
+    add(f, f->a, "one@x", NULL, old, old);
+    g_autofree char *err = NULL;
+    g_autoptr(cor_retention_plan_t) p = NULL;
+    g_assert_cmpint(cor_retention_plan_make(f->st, f->pol, "alice", now, true, &p, &err), ==, COR_OK);
+    g_assert_cmpint(cor_retention_approve(f->st, "alice", p->id, now, false, &err), ==,
+                    COR_ERR_DENIED);
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(cor_retention_approve(f->st, "alice", p->id, now, true, &err), ==, COR_OK);
+    g_autoptr(cor_retention_plan_t) done = NULL;
+    g_autoptr(GArray) gone = NULL;
+    g_autoptr(GPtrArray) groups = NULL;
+    g_assert_cmpint(cor_retention_run(f->st, f->pol, "alice", p->id, now, &done, &gone, &groups,
+                                      &err), ==, COR_OK);
+    g_assert_cmpint(gone->len, ==, 1);
+    if (!strstr(done->certificate, "\"single_officer_approval\" : true"))
+        g_error("certificate: %s", done->certificate);
+    /* a plan approved by another person says nothing of the kind */
+    add(f, f->a, "two@x", NULL, old, old);
+    g_autoptr(cor_retention_plan_t) p2 = NULL;
+    g_assert_cmpint(cor_retention_plan_make(f->st, f->pol, "alice", now, true, &p2, &err), ==, COR_OK);
+    cor_audit_set_login(1002, "bob-login");
+    g_assert_cmpint(cor_retention_approve(f->st, "bob", p2->id, now, true, &err), ==, COR_OK);
+    g_autoptr(cor_retention_plan_t) done2 = NULL;
+    g_autoptr(GArray) gone2 = NULL;
+    g_autoptr(GPtrArray) groups2 = NULL;
+    g_assert_cmpint(cor_retention_run(f->st, f->pol, "bob", p2->id, now, &done2, &gone2, &groups2,
+                                      &err), ==, COR_OK);
+    g_assert_null(strstr(done2->certificate, "single_officer"));
+}
+
+/* Schema v7's backstop: with a group hold live, the thread_nodes links of
+ * the group's posts cannot be cleared, moved or deleted, nor the group row
+ * deleted — so the message cannot be deleted by unlinking it first (the
+ * path retention and group deletion take). */
+static void
+test_group_hold_backstop(fixture_t *f, gconstpointer data)
+{
+    int64_t now = utc(2025, 6, 1), old = utc(2020, 1, 1);
+    add(f, f->a, "one@x", NULL, old, old);
+    add(f, f->b, "two@x", NULL, old, old);
+    g_autofree char *err = NULL;
+    int64_t hold = 0;
+    g_assert_cmpint(cor_hold_place(f->st, "alice", "group", "a", NULL, "claim", now, &hold, NULL,
+                                   &err), ==, COR_OK);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
+    static const char *const refused[] = {
+        "UPDATE thread_nodes SET msg = NULL WHERE message_id = 'one@x';"
+        " DELETE FROM messages WHERE message_id = 'one@x'",
+        "UPDATE thread_nodes SET group_id = (SELECT id FROM groups WHERE name = 'b')"
+        " WHERE message_id = 'one@x'",
+        "DELETE FROM thread_nodes WHERE message_id = 'one@x'",
+        "DELETE FROM messages WHERE message_id = 'one@x'",
+        "DELETE FROM groups WHERE name = 'a'",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        char *msg = NULL;
+        g_assert_cmpint(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
+        int rc = sqlite3_exec(db, refused[i], NULL, NULL, &msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (rc == SQLITE_OK || !msg || !strstr(msg, "under legal hold"))
+            g_error("not refused: %s (%s)", refused[i], msg ? msg : "ok");
+        sqlite3_free(msg);
+    }
+    /* the library's own error for it: COR_ERR_HELD */
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    sqlite3_stmt *q = cor_store_stmt(f->st, "UPDATE thread_nodes SET msg = NULL"
+                                            " WHERE message_id = 'one@x'");
+    g_assert_nonnull(q);
+    g_assert_cmpint(cor_store_step_done(f->st, q, "cannot unlink"), ==, COR_ERR_HELD);
+    g_assert_nonnull(strstr(cor_store_error(f->st), "message under legal hold (group hold)"));
+    cor_store_rollback(f->st);
+    /* the other group's post and a ghost placement are not held */
+    g_assert_cmpint(sqlite3_exec(db, "BEGIN; UPDATE thread_nodes SET msg = NULL WHERE message_id ="
+                                     " 'two@x'; ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+    /* released, the links may go again */
+    g_assert_cmpint(cor_hold_release(f->st, "alice", hold, "settled", now, &err), ==, COR_OK);
+    g_assert_cmpint(sqlite3_exec(db, "BEGIN; UPDATE thread_nodes SET msg = NULL WHERE message_id ="
+                                     " 'one@x'; DELETE FROM messages WHERE message_id = 'one@x';"
+                                     " ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -410,5 +532,8 @@ main(int argc, char **argv)
     g_test_add_func("/retention/policy", test_policy);
     g_test_add("/retention/plan-and-run", fixture_t, NULL, setup, test_plan_and_run, teardown);
     g_test_add("/retention/held-after-plan", fixture_t, NULL, setup, test_held_after_plan, teardown);
+    g_test_add("/retention/single-officer", fixture_t, NULL, setup, test_single_officer, teardown);
+    g_test_add("/retention/group-hold-backstop", fixture_t, NULL, setup, test_group_hold_backstop,
+               teardown);
     return g_test_run();
 }
