@@ -288,7 +288,7 @@ ensure_dir(writer_t *w, const char *dir, char **err)
 {
     if (g_hash_table_contains(w->dirs, dir))
         return COR_OK;
-    if (g_mkdir_with_parents(dir, 0755) != 0)
+    if (g_mkdir_with_parents(dir, 0777) != 0)
         return io_error(err, "create folder", dir);
     g_hash_table_add(w->dirs, g_strdup(dir));
     return COR_OK;
@@ -332,7 +332,10 @@ write_file(writer_t *w, const char *root, const rnd_file_t *f, char **err)
         return s;
     g_autofree char *tmp = w->atomic ? g_strconcat(path, ".tmp~", NULL) : NULL;
     const char *target = tmp ? tmp : path;
-    int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* 0666 and 0777 here: the umask decides (the daemon's UMask=0007 keeps
+     * pages writable by the corridor group, so an officer's retention run
+     * can rewrite them; docs/security.md) */
+    int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         return io_error(err, "create", target);
     if (write_all(fd, data, len) != COR_OK) {
@@ -438,7 +441,7 @@ swap_in(const char *fresh, const char *live, char **err)
 {
     if (!g_file_test(live, G_FILE_TEST_EXISTS)) {
         g_autofree char *parent = g_path_get_dirname(live);
-        g_mkdir_with_parents(parent, 0755);
+        g_mkdir_with_parents(parent, 0777);
         if (rename(fresh, live) != 0)
             return io_error(err, "rename into place", live);
         return COR_OK;
@@ -452,7 +455,7 @@ swap_in(const char *fresh, const char *live, char **err)
 static int
 lock_archive(cor_archive_t *a, char **err)
 {
-    int fd = open(a->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(a->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0) {
         io_error(err, "open", a->lock_path);
         return -1;
@@ -806,8 +809,8 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
         remove_tree(res_new);
         b.pub = pub_new;
         b.res = res_new;
-        g_mkdir_with_parents(pub_new, 0755);
-        g_mkdir_with_parents(res_new, 0755);
+        g_mkdir_with_parents(pub_new, 0777);
+        g_mkdir_with_parents(res_new, 0777);
     }
 
     for (guint i = 0; i < m->groups->len; i++) {
@@ -876,7 +879,7 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
             sweep_tree(a->public_dir, b.written);
             sweep_tree(a->restricted_dir, b.written);
         }
-        g_mkdir_with_parents(a->public_dir, 0755);
+        g_mkdir_with_parents(a->public_dir, 0777);
         s = sync_tree(a->public_dir, err);
     } else {
         s = sync_tree(pub_new, err);
@@ -1151,7 +1154,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
 
     gint64 t_render = g_get_monotonic_time();
     if (s == COR_OK && w.files > 0) {
-        g_mkdir_with_parents(a->public_dir, 0755);
+        g_mkdir_with_parents(a->public_dir, 0777);
         s = sync_tree(a->public_dir, err);
     }
     gint64 t_sync = g_get_monotonic_time();
