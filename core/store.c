@@ -601,6 +601,12 @@ cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds)
     sqlite3_busy_timeout(st->db, (int) CLAMP(milliseconds, 0, G_MAXINT));
 }
 
+void
+cor_store_release_memory(cor_store_t *st)
+{
+    sqlite3_db_release_memory(st->db);
+}
+
 cor_status_t
 cor_store_begin(cor_store_t *st)
 {

@@ -251,6 +251,11 @@ const char *cor_store_file(const cor_store_t *st);
  * fails with COR_ERR_BUSY (default 10 s). */
 void cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds);
 
+/* Frees what this handle's page cache holds (each handle caches up to
+ * 64 MiB of the database): for a long-lived handle used now and then, such
+ * as the digest scheduler's, after a run.  Outside a transaction. */
+void cor_store_release_memory(cor_store_t *st);
+
 /* The schema version this build writes. */
 int cor_store_schema_version(void);
 

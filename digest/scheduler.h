@@ -1,7 +1,8 @@
 /* digest/scheduler.h — the daemon's digest clock.
  *
  * Purpose: `corridor serve` makes every digest at its slot without a
- * systemd timer.  A thread of its own (niced, with its own store handle)
+ * systemd timer.  A thread of its own (not niced: it holds the write lock while it
+ * makes a batch; with its own store handle)
  * sleeps until the next slot of any group or of the combined digests
  * (cor_digest_next_slot), then runs cor_digest_run for everything due, as
  * `corridor digest send` would; each committed batch calls `on_commit` (the
