@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/links.h"
+#include "core/log.h"
 #include "core/message.h"
 #include "core/sanitize.h"
 #include "core/store_internal.h"
@@ -1341,6 +1342,34 @@ record_export(cor_store_t *st, const cor_bundle_options_t *opt, const case_info_
     return s;
 }
 
+/* Removes "OUT.tmp-XXXXXX" files beside `out_path` that no export is
+ * writing: an export killed part-way leaves its temporary file (the target
+ * itself is untouched).  A live export writes its file continuously, so one
+ * not written for a minute is stale. */
+#define STALE_TMP_SECONDS 60
+static void
+sweep_stale_tmp(const char *out_path)
+{
+    g_autofree char *dir = g_path_get_dirname(out_path);
+    g_autofree char *base = g_path_get_basename(out_path);
+    g_autofree char *prefix = g_strconcat(base, ".tmp-", NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        if (!g_str_has_prefix(name, prefix) || strlen(name) != strlen(prefix) + 6)
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            now - sb.st_mtime > STALE_TMP_SECONDS && g_unlink(path) == 0)
+            cor_log_info("removed '%s', left by an export that did not finish", path);
+    }
+    g_dir_close(d);
+}
+
 cor_status_t
 cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_result_t *res,
                   char **err)
@@ -1361,7 +1390,9 @@ cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_r
         return s;
     }
 
-    /* the temporary file next to the target (design note 2) */
+    /* the temporary file next to the target (design note 2); first the
+     * ones an export killed earlier left there */
+    sweep_stale_tmp(opt->out_path);
     g_autofree char *tmp = g_strconcat(opt->out_path, ".tmp-XXXXXX", NULL);
     int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0640);
     if (fd < 0) {

@@ -87,7 +87,9 @@
  *      depends on the clock or the machine.
  *   2. Durable and whole: the bundle is written to a temporary file next
  *      to the target, fsync'd, renamed over it and the folder fsync'd; a
- *      failure leaves no partial file under the target's name.
+ *      failure leaves no partial file under the target's name, and the
+ *      temporary file a killed export left ("OUT.tmp-XXXXXX", not written
+ *      for a minute) is removed by the next export to the same target.
  *   3. Audited: once the temporary file is complete and synced, one audit
  *      entry "export" (file name, its SHA-256, counts, release or not, the
  *      attachments released) is committed, and only then is the file

@@ -186,8 +186,14 @@ test_done
 echo "# report: case $REF: $n_case messages ($(wc -l <"$TMP/private.ids") only in the private group), $n_prop redactions accepted, bundle $(wc -c <"$TMP/b1.zip") bytes"
 test_case "two exports of the same case are byte-identical"
 sleep 1
+# what a killed export left (an hour old), and one another export is writing now
+printf 'partial' >"$TMP/b2.zip.tmp-Ab12Cd"; touch -d '1 hour ago' "$TMP/b2.zip.tmp-Ab12Cd"
+printf 'live' >"$TMP/b2.zip.tmp-Ef34Gh"
 cor case export "$REF" --out "$TMP/b2.zip" $OP >/dev/null 2>&1 || fail "second export"
 cmp "$TMP/b1.zip" "$TMP/b2.zip" || fail "the exports differ"
+[ ! -e "$TMP/b2.zip.tmp-Ab12Cd" ] || fail "a killed export's temporary file was left"
+[ -e "$TMP/b2.zip.tmp-Ef34Gh" ] || fail "a fresh temporary file (a live export's) was removed"
+rm -f "$TMP/b2.zip.tmp-Ef34Gh"
 test_done
 
 test_case "the requester's version: redacted messages only as redacted copies"
