@@ -547,6 +547,15 @@ post_by_date(gconstpointer a, gconstpointer b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static gint
+thread_by_first_post(gconstpointer a, gconstpointer b)
+{
+    const dg_thread_t *x = *(dg_thread_t *const *) a, *y = *(dg_thread_t *const *) b;
+    if (!x->posts->len || !y->posts->len)
+        return (int) x->posts->len - (int) y->posts->len;
+    return post_by_date(&x->posts->pdata[0], &y->posts->pdata[0]);
+}
+
 /* A section for membership `m` (schedule and addresses; no posts yet). */
 static cor_status_t
 new_section(cor_digest_t *d, cor_store_t *st, const cor_digest_membership_t *m,
@@ -655,6 +664,13 @@ shared_build(cor_digest_t *d, cor_store_t *st, dg_section_t *sec, dg_shared_t **
             th->subject = g_strdup("(no subject)");
         }
         g_ptr_array_sort(th->posts, post_by_date);
+    }
+    /* threads in the order their first new post was written, not the order
+     * the MTA happened to deliver them in (Postfix delivers in parallel) */
+    if (s == COR_OK)
+        g_ptr_array_sort(sh->threads, thread_by_first_post);
+    for (guint t = 0; t < sh->threads->len && s == COR_OK; t++) {
+        dg_thread_t *th = sh->threads->pdata[t];
         for (guint k = 0; k < th->posts->len; k++) {
             dg_post_t *p = th->posts->pdata[k];
             if ((s = excerpt_for(site, st, p->msg, &p->ex, err)) != COR_OK)

@@ -369,4 +369,19 @@ check_eq "$(q "SELECT count(*) FROM digests WHERE scope = 'hr'")" 1 "before"
 cor group delete hr --yes >/dev/null || fail "group delete"
 check_eq "$(q "SELECT count(*) FROM digests WHERE scope = 'hr'") $(q "SELECT count(*) FROM digests")" "0 2" "after"
 
+test_case "threads come in the order they were written, not the order they were delivered"
+cor group create order --title Order >/dev/null
+cor member add order "$ann" --mode digest >/dev/null
+mk() {  # ID DATE SUBJECT
+    printf 'From: Cat Example <cat@northshire.gov.uk>\nTo: order@lists.northshire.gov.uk\nMessage-ID: <%s@northshire.gov.uk>\nDate: %s\nSubject: %s\n\nAbout %s.\n' \
+        "$1" "$2" "$3" "$3"
+}
+# the later post is delivered first (Postfix delivers in parallel)
+mk late "Mon, 20 Jul 2026 15:00:00 +0100" "Afternoon thread" | cor deliver --group order || fail "deliver late"
+mk early "Mon, 20 Jul 2026 09:00:00 +0100" "Morning thread" | cor deliver --group order || fail "deliver early"
+CORRIDOR_NOW=2026-07-21T07:00:00Z cor digest preview --member "$ann" --group order >"$TMP/order.txt" \
+    || fail "preview"
+check_eq "$(grep -o '^New conversation: .*' "$TMP/order.txt" | tr '\n' '|')" \
+    "New conversation: Morning thread|New conversation: Afternoon thread|" "thread order"
+
 test_done
