@@ -13,6 +13,7 @@
 #   make bench-archive bench/archive.sh (archive build, update, search; peer: MHonArc)
 #   make bench-filters  what the filter chain costs per message, stage by stage
 #   make bench-fanout bench/fanout.sh (one post to 5,000 members through smtp-sink; peer: mlmmj)
+#   make bench-soak bench/soak.sh (the daemon under steady load for SOAK_SECONDS: RSS, errors, p99)
 #   make css        rebuild archive-web/static/corridor.css (needs node, npm)
 
 O        ?= build
@@ -162,6 +163,9 @@ bench-archive: corridor
 bench-fanout: corridor
 	sh bench/fanout.sh
 
+bench-soak: corridor
+	sh bench/soak.sh
+
 # what the filters cost per message, stage by stage, on one thread
 $(O)/bench/filter-cost: bench/filter-cost.c $(LIBFILTERS) $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -173,6 +177,6 @@ bench-filters: $(O)/bench/filter-cost
 clean:
 	rm -rf build build-asan corridor
 
-.PHONY: flags all deps test test-asan fuzz run bench bench-lmtp bench-archive bench-fanout clean unit corridor
+.PHONY: flags all deps test test-asan fuzz run bench bench-lmtp bench-archive bench-fanout bench-soak clean unit corridor
 
 -include $(core_OBJS:.o=.d) $(cli_OBJS:.o=.d) $(bridge_OBJS:.o=.d) $(web_OBJS:.o=.d) $(digest_OBJS:.o=.d) $(records_OBJS:.o=.d)

@@ -418,6 +418,17 @@ sweep_tree(const char *dir, GHashTable *keep)
     G_UNLOCK(sweep);
 }
 
+/* Deletes the temporary files a killed writer left under dir. */
+static int
+clean_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void) sb;
+    (void) ftw;
+    if (flag == FTW_F && g_str_has_suffix(path, ".tmp~"))
+        unlink(path);
+    return 0;
+}
+
 /* Makes everything written under dir durable (one syncfs for the file system). */
 static cor_status_t
 sync_tree(const char *dir, char **err)
@@ -477,6 +488,26 @@ unlock_archive(int fd)
         close(fd);
 }
 
+cor_status_t
+cor_archive_clean(cor_archive_t *a, char **err)
+{
+    int lockfd = lock_archive(a, err);
+    if (lockfd < 0)
+        return COR_ERR_IO;
+    const char *const roots[] = { a->public_dir, a->restricted_dir };
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *half = g_strconcat(roots[i], ".new", NULL);
+        if (g_file_test(half, G_FILE_TEST_IS_DIR)) {
+            cor_log_info("archive: removing '%s', left by a build that did not finish", half);
+            remove_tree(half);
+        }
+        if (g_file_test(roots[i], G_FILE_TEST_IS_DIR))
+            nftw(roots[i], clean_entry, 32, FTW_PHYS);
+    }
+    unlock_archive(lockfd);
+    return COR_OK;
+}
+
 static const char *
 tree_of(cor_archive_t *a, const am_group_t *g)
 {
@@ -516,6 +547,7 @@ typedef struct build {
     GHashTable *written;       /* in place: every path this build made */
     uint64_t unchanged;
     gint next;
+    guint limit;               /* jobs of this round: [next, limit) */
     gint failed;
     GMutex lock;
     char *error;
@@ -580,9 +612,12 @@ static cor_status_t
 job_group(build_t *b, cor_store_t *st, writer_t *w, am_group_t *g, GPtrArray *files, char **err)
 {
     const rnd_site_t *site = &b->a->site;
-    cor_status_t s = rnd_index_file(site, g, 0, files, err);
+    /* the numbered pages before the front page, which links to them */
+    cor_status_t s = COR_OK;
     for (int k = 1; s == COR_OK && k <= rnd_index_numbered(site, g); k++)
         s = rnd_index_file(site, g, k, files, err);
+    if (s == COR_OK)
+        s = rnd_index_file(site, g, 0, files, err);
     g_autoptr(GArray) months = am_group_months(g);
     for (guint i = 0; s == COR_OK && i < months->len; i++)
         s = rnd_month_file(site, g, g_array_index(months, int, i), files, err);
@@ -670,7 +705,7 @@ build_worker(gpointer data)
         if (g_atomic_int_get(&b->failed))
             break;
         gint i = g_atomic_int_add(&b->next, 1);
-        if (i >= (gint) b->jobs->len)
+        if (i >= (gint) b->limit)
             break;
         job_t *j = b->jobs->pdata[i];
         err = NULL;
@@ -716,6 +751,8 @@ static int
 job_cmp(gconstpointer x, gconstpointer y)
 {
     const job_t *a = *(job_t *const *) x, *b = *(job_t *const *) y;
+    if ((a->kind == JOB_THREAD) != (b->kind == JOB_THREAD))
+        return a->kind == JOB_THREAD ? -1 : 1;      /* conversations first */
     if (a->weight != b->weight)
         return a->weight > b->weight ? -1 : 1;
     return 0;
@@ -854,12 +891,35 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     /* biggest first, so the last job to finish is a small one */
     g_ptr_array_sort(b.jobs, job_cmp);
 
+    /* The daemon's page functions (downloads, pages made on request) read
+     * a->model: from now on the model this build writes from, so that no
+     * page written here links to a download they do not know yet (the old
+     * model would not know the messages that made this build necessary). */
+    am_model_t *old_model = NULL;
+    if (!only && a->model) {
+        g_rw_lock_writer_lock(&a->model_lock);
+        old_model = a->model;
+        a->model = m;
+        g_rw_lock_writer_unlock(&a->model_lock);
+    }
+
+    /* Two rounds: the conversations and their messages, then the pages that
+     * list them (group index, months, feeds, authors, site).  Over live
+     * trees, a reader following a link from a listing page this build has
+     * written never finds the page missing. */
+    guint thread_jobs = 0;
+    while (thread_jobs < b.jobs->len && ((job_t *) b.jobs->pdata[thread_jobs])->kind == JOB_THREAD)
+        thread_jobs++;
     int n = a->workers;
     g_autofree GThread **threads = g_new0(GThread *, n);
-    for (int i = 0; i < n; i++)
-        threads[i] = g_thread_new("archive", build_worker, &b);
-    for (int i = 0; i < n; i++)
-        g_thread_join(threads[i]);
+    for (int round = 0; round < 2 && !g_atomic_int_get(&b.failed); round++) {
+        b.next = round == 0 ? 0 : (gint) thread_jobs;
+        b.limit = round == 0 ? thread_jobs : b.jobs->len;
+        for (int i = 0; i < n; i++)
+            threads[i] = g_thread_new("archive", build_worker, &b);
+        for (int i = 0; i < n; i++)
+            g_thread_join(threads[i]);
+    }
 
     s = b.status;
     if (s != COR_OK) {
@@ -903,7 +963,20 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     g_ptr_array_unref(b.jobs);
     g_ptr_array_unref(b.authors);
     g_mutex_clear(&b.lock);
-    am_model_free(m);
+    if (old_model) {
+        /* m stays the daemon's model; its generation is the one before
+         * this build's, so the next update loads the model again.  After a
+         * failure it goes at once, as after a failed update. */
+        if (s != COR_OK) {
+            g_rw_lock_writer_lock(&a->model_lock);
+            a->model = NULL;
+            g_rw_lock_writer_unlock(&a->model_lock);
+            am_model_free(m);
+        }
+        am_model_free(old_model);
+    } else {
+        am_model_free(m);
+    }
     unlock_archive(lockfd);
     return s;
 }
@@ -1043,9 +1116,13 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
             from = numbered - 1 > 0 ? numbered - 1 : 1;
         if (fresh)
             from = 1;
-        s = rnd_index_file(site, g, 0, files, err);
+        /* files are written in this order: the numbered pages before the
+         * front page that links to them (a new page-N.html must be there
+         * before a reader can follow the link) */
         for (int k = from; s == COR_OK && k <= numbered; k++)
             s = rnd_index_file(site, g, k, files, err);
+        if (s == COR_OK)
+            s = rnd_index_file(site, g, 0, files, err);
         for (int k = numbered + 1; k <= old_numbered; k++) {
             g_autofree char *rel = g_strdup_printf("g/%s/page-%d.html", g->info->name, k);
             remove_file(root, rel);
@@ -1143,7 +1220,10 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
             s = write_file(&w, a->public_dir, &f, err);
             g_bytes_unref(f.data);
             rnd_file_t *css = css_file(a);
-            if (s == COR_OK && fresh)
+            /* also when it is missing: a daemon that started with an empty
+             * archive has never made a full build */
+            g_autofree char *css_path = g_build_filename(a->public_dir, css->path, NULL);
+            if (s == COR_OK && (fresh || !g_file_test(css_path, G_FILE_TEST_EXISTS)))
                 s = write_file(&w, a->public_dir, css, err);
             rnd_file_free(css);
         } else {
@@ -1181,6 +1261,17 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
         stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
     }
     writer_clear(&w);
+    if (s != COR_OK) {
+        /* The model already holds this round's messages, but their pages
+         * (or the queue's deletion) did not all make it: a retry would
+         * find nothing new to compare (a merge's moved pages, a group's
+         * first pages).  The next round loads the model again and renders
+         * as after a restart, which gives what a full build gives. */
+        g_rw_lock_writer_lock(&a->model_lock);
+        am_model_free(a->model);
+        a->model = NULL;
+        g_rw_lock_writer_unlock(&a->model_lock);
+    }
     unlock_archive(lockfd);
     return s;
 }

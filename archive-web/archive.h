@@ -111,6 +111,13 @@ cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
  * the others). */
 cor_status_t cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err);
 
+/* Removes what a process killed while writing the archive left behind:
+ * "NAME.tmp~" files in the trees (an update, or a build over live trees)
+ * and the DIR.new trees of a first build (docs/faults.md).  Takes the
+ * archive lock, so never anything a running build still writes.  Walks
+ * both trees: the daemon's renderer calls it once, at start. */
+cor_status_t cor_archive_clean(cor_archive_t *a, char **err);
+
 /* ---- the daemon's renderer ---- */
 
 /* A thread that keeps the archive current (runner.c): it renders after a

@@ -87,6 +87,9 @@ runner_main(gpointer data)
     /* intake comes first; the index and the archive share what is left */
     if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0)
         cor_log_debug("cannot lower the renderer's priority: %s", g_strerror(errno));
+    g_autofree char *cerr = NULL;
+    if (cor_archive_clean(r->archive, &cerr) != COR_OK)   /* after a crash */
+        cor_log_warning("archive: %s", cerr);
     render_all(r);                            /* catch up after a restart */
     g_autofree char *err = NULL;
     if (cor_archive_preload(r->archive, r->st, &err) != COR_OK)

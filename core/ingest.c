@@ -249,6 +249,8 @@ typedef struct writer {
     char **err;
     int batch;
     bool in_txn;
+    bool catching_up;         /* index_rows: nothing else opens a store
+                                 transaction to carry the work deletions */
     GArray *pending;          /* pending_t: stored, not yet handed to the index */
     GHashTable *relocate;     /* int64 row set: thread terms changed */
     GArray *work_batch;       /* int64 work ids of the batch being stored */
@@ -404,7 +406,16 @@ hand_off:;
     g_hash_table_remove_all(wr->relocate);
     wr->ix.in_flight++;
     g_async_queue_push(wr->ix.queued, b);
-    return collect_done(wr, false);
+    s = collect_done(wr, false);
+    if (s == COR_OK && wr->catching_up && !wr->in_txn && wr->work_done->len >= (guint) wr->batch) {
+        /* Catching up, the store is only read: delete the work of the
+         * batches whose index commit is durable as they come, so that the
+         * backlog (`corridor status`) goes down as the index grows and a
+         * crash repeats one batch rather than the whole round. */
+        if ((s = begin_if_needed(wr)) == COR_OK)
+            s = commit_store(wr);
+    }
+    return s;
 }
 
 static cor_status_t
@@ -654,6 +665,7 @@ index_rows(cor_store_t *st, cor_search_writer_t *w, GArray *rows, GArray *works,
     writer_t wr;
     writer_init(&wr, st, w, opt, stats, err);
     wr.total = rows->len;
+    wr.catching_up = true;
     cor_status_t s = run_pipeline(worker_count(opt), opt && opt->private_threads, stored_source, &src, stored_sink, &wr);
     if (s == COR_OK)
         s = finish(&wr);

@@ -622,6 +622,11 @@ cor_status_t cor_store_outbox_retry(cor_store_t *st, int64_t id, int64_t next_tr
 cor_status_t cor_store_outbox_count(cor_store_t *st, int64_t *queued, int64_t *deferred);
 /* When the next deferred copy is due (0: none waiting). */
 cor_status_t cor_store_outbox_next_due(cor_store_t *st, int64_t *when);
+/* Copies whose next try is later than `latest` (retry times written by a
+ * clock that has since been set back) are made due at `now`; *moved (may
+ * be NULL) says how many.  Writes nothing when there are none. */
+cor_status_t cor_store_outbox_unstick(cor_store_t *st, int64_t latest, int64_t now,
+                                      int64_t *moved);
 
 /* ---- bounces (store_outbox.c) ---- */
 

@@ -594,6 +594,35 @@ cor_store_outbox_next_due(cor_store_t *st, int64_t *when)
     return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read the outbox");
 }
 
+cor_status_t
+cor_store_outbox_unstick(cor_store_t *st, int64_t latest, int64_t now, int64_t *moved)
+{
+    if (moved)
+        *moved = 0;
+    /* a read first (the index on next_try answers it at once): an UPDATE
+     * would take the write lock even when it changes nothing */
+    sqlite3_stmt *q = cor_store_stmt(st, "SELECT max(next_try) FROM outbox_rcpt");
+    if (!q)
+        return COR_ERR_STORE;
+    int rc = sqlite3_step(q);
+    int64_t max = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+        return cor_store_sqlite_error(st, rc, "cannot read the outbox");
+    if (max <= latest)
+        return COR_OK;
+    sqlite3_stmt *u = cor_store_stmt(st,
+        "UPDATE outbox_rcpt SET next_try = ?2 WHERE next_try > ?1");
+    if (!u)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(u, 1, latest);
+    sqlite3_bind_int64(u, 2, now);
+    cor_status_t s = cor_store_step_done(st, u, "cannot reschedule the outbox");
+    if (s == COR_OK && moved)
+        *moved = sqlite3_changes(st->db);
+    return s;
+}
+
 /* ---- bounces ---- */
 
 double

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 #define POLICY_TTL_US (2 * G_USEC_PER_SEC)
 #define MAX_BACKOFF 3600
 #define IDLE_WAIT_MS 5000
+#define RECORD_BUSY_MS 200     /* longest wait for the store's lock with transfers in flight */
+#define UNSTICK_US (5 * G_USEC_PER_SEC)    /* look for retry times the clock left behind */
 
 /* What a copy is built from: a post's prepared copy, or a generated
  * message's bytes.  Shared by the transfers of one outbox row. */
@@ -66,6 +69,7 @@ struct cor_outbound {
     bool verify;
     int nslots;
     int64_t timeout_ms, retry_s, max_age_s;
+    int64_t busy_ms;           /* [store] busy_timeout */
 
     cor_store_t *st;
     cor_control_t *control;
@@ -77,9 +81,13 @@ struct cor_outbound {
     GHashTable *sources;       /* outbox id → source_t* */
     GHashTable *policies;      /* group id → policy_entry_t* */
     int64_t cursor;
-    int64_t relay_down_until;  /* wall clock; 0: up */
+    int64_t relay_down_until;  /* monotonic µs (a wall clock that jumps must
+                                  not stretch or skip the pause); 0: up */
     int down_count;
-    GArray *results;
+    GArray *results;           /* finished transfers not yet recorded */
+    GHashTable *sockets;       /* fd + 1 of every socket libcurl has open */
+    int64_t unstick_last;      /* monotonic µs of the last look for retry
+                                  times beyond any back-off (clock went back) */
 
     bool control_due;          /* look for control mail in the next round */
     int64_t control_last;      /* monotonic µs of the last look */
@@ -97,6 +105,14 @@ static int64_t
 now_s(void)
 {
     return (int64_t) time(NULL);
+}
+
+/* Milliseconds the whole queue still waits for the relay (0: go). */
+static long
+relay_down_ms(const cor_outbound_t *ob)
+{
+    int64_t left = ob->relay_down_until - g_get_monotonic_time();
+    return left > 0 ? (long) ((left + 999) / 1000) : 0;
 }
 
 /* ---- sources ---- */
@@ -258,6 +274,26 @@ add_result(cor_outbound_t *ob, cor_outbox_item_t *it, const char *group, int kin
     g_array_append_val(ob->results, r);
 }
 
+/* libcurl's sockets, kept track of so that the end can close them without
+ * a goodbye (cor_outbound_free). */
+static curl_socket_t
+open_socket(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    cor_outbound_t *ob = data;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        g_hash_table_add(ob->sockets, GINT_TO_POINTER(fd + 1));
+    return fd;
+}
+
+static int
+close_socket(void *data, curl_socket_t fd)
+{
+    cor_outbound_t *ob = data;
+    g_hash_table_remove(ob->sockets, GINT_TO_POINTER(fd + 1));
+    return close(fd);
+}
+
 static bool
 start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
 {
@@ -309,6 +345,15 @@ start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) ob->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) MIN(ob->timeout_ms, 30000));
+    /* every wait for one answer too, which is what bounds the wait for the
+     * answer to QUIT when libcurl closes a kept connection (no transfer
+     * timeout applies then; libcurl's default is 120 s, and it waits in
+     * this thread) */
+    curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long) MAX(1, ob->timeout_ms / 1000));
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, ob);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, ob);
     curl_easy_setopt(e, CURLOPT_USE_SSL, ob->use_ssl);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, ob->verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, ob->verify ? 2L : 0L);
@@ -327,7 +372,7 @@ start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
 static void
 start_transfers(cor_outbound_t *ob)
 {
-    if (ob->relay_down_until > now_s() || g_atomic_int_get(&ob->stop))
+    if (relay_down_ms(ob) > 0 || g_atomic_int_get(&ob->stop))
         return;
     for (int i = 0; i < ob->nslots && !g_queue_is_empty(&ob->pending); i++) {
         slot_t *sl = &ob->slots[i];
@@ -336,6 +381,52 @@ start_transfers(cor_outbound_t *ob)
         cor_outbox_item_t *it = g_queue_pop_head(&ob->pending);
         start_one(ob, sl, it);
     }
+}
+
+/* Whom a failed transfer's reply is about.  Only an answer to RCPT TO or to
+ * the message's final dot is about this copy: a 5xx there is a bounce, a
+ * 4xx a retry of this copy alone.  Anything else — no answer at all, a
+ * connection error or time-out, a refusal of the greeting, EHLO/HELO,
+ * AUTH, MAIL FROM or DATA — is about the relay (or about us as its
+ * client): every copy would get the same, so the whole queue pauses and
+ * nobody's copy is dropped or counted as a bounce.  libcurl tells the
+ * stages apart only by its error text ("RCPT failed: 550"; a refused final
+ * dot is CURLE_WEIRD_SERVER_REPLY with no text of its own); a text it does
+ * not recognise counts as the relay's, which errs on the side of retrying
+ * rather than dropping. */
+static bool
+about_the_copy(CURLcode rc, const char *errbuf, long code)
+{
+    if (code < 400)
+        return false;
+    if (rc == CURLE_SEND_ERROR && g_str_has_prefix(errbuf, "RCPT failed"))
+        return true;
+    return rc == CURLE_WEIRD_SERVER_REPLY && errbuf[0] == '\0';
+}
+
+/* The relay cannot take anything now: everything waits, doubling from
+ * [outbound] retry up to MAX_BACKOFF while it goes on.  The transfers of
+ * one round that fail together are one failure: only the first sets the
+ * pause (else four connections timing out at once would double it four
+ * times). */
+static void
+relay_pause(cor_outbound_t *ob, long code, const char *error)
+{
+    if (relay_down_ms(ob) > 0)
+        return;
+    int64_t wait = MIN(ob->retry_s << MIN(ob->down_count, 12), MAX_BACKOFF);
+    ob->relay_down_until = g_get_monotonic_time() + wait * G_USEC_PER_SEC;
+    if (ob->down_count++ > 0)
+        return;
+    if (code >= 500)
+        cor_log_error("outbound: relay %s refuses to take mail from us (%s); nothing is "
+                      "dropped, retrying in %" G_GINT64_FORMAT " s", ob->relay, error, wait);
+    else if (code >= 400)
+        cor_log_warning("outbound: relay %s cannot take mail now (%s); retrying in %"
+                        G_GINT64_FORMAT " s", ob->relay, error, wait);
+    else
+        cor_log_warning("outbound: relay %s unreachable (%s); retrying in %" G_GINT64_FORMAT " s",
+                        ob->relay, error, wait);
 }
 
 static void
@@ -361,18 +452,14 @@ collect_done(cor_outbound_t *ob)
         } else {
             const char *why = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
             g_autofree char *error = code ? g_strdup_printf("%ld: %s", code, why) : g_strdup(why);
-            if (code >= 500 && code < 600) {
+            if (!about_the_copy(rc, sl->errbuf, code)) {
+                /* the relay's fault: this copy waits with the rest */
+                add_result(ob, it, group, 1, code, error);
+                relay_pause(ob, code, error);
+            } else if (code >= 500 && code < 600) {
                 add_result(ob, it, group, 2, code, error);
             } else {
                 add_result(ob, it, group, 1, code, error);
-                if (code == 0) {
-                    /* no SMTP answer at all: the relay is down; everything waits */
-                    int64_t wait = ob->retry_s << MIN(ob->down_count, 12);
-                    ob->relay_down_until = now_s() + MIN(wait, MAX_BACKOFF);
-                    if (ob->down_count++ == 0)
-                        cor_log_warning("outbound: relay %s unreachable (%s); retrying in %" G_GINT64_FORMAT " s",
-                                        ob->relay, error, MIN(wait, MAX_BACKOFF));
-                }
             }
         }
         slot_release(ob, sl);
@@ -386,13 +473,31 @@ backoff(const cor_outbound_t *ob, int attempts)
     return MIN(w, MAX_BACKOFF);
 }
 
-/* Writes the finished transfers' results in one transaction. */
+/* How long this thread's writes wait for another process's lock.  While
+ * transfers are in flight it must not sit in a busy wait: nobody would read
+ * the relay's answers, and the transfers would time out after the relay had
+ * taken the copies (sent again: duplicates).  So only a short wait then,
+ * and the next round tries again; [store] busy_timeout when idle. */
+static void
+store_wait(cor_outbound_t *ob)
+{
+    cor_store_set_busy_timeout(ob->st, ob->busy > 0 ? MIN(RECORD_BUSY_MS, ob->busy_ms)
+                                                    : ob->busy_ms);
+}
+
+/* Writes the finished transfers' results in one transaction.  When that
+ * fails (another process holds the store's write lock longer than the busy
+ * timeout, the disk is full) the results are kept, their rows stay claimed,
+ * and the next round tries to write them again: a copy the relay took is
+ * never sent again because its "sent" could not be written at once (only a
+ * crash before it is written repeats it). */
 static void
 record_results(cor_outbound_t *ob)
 {
     if (ob->results->len == 0)
         return;
     int64_t now = now_s();
+    store_wait(ob);
     cor_status_t s = cor_store_begin(ob->st);
     int64_t sent = 0, deferred = 0, failed = 0;
     g_autoptr(GArray) done = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), ob->results->len);
@@ -432,11 +537,10 @@ record_results(cor_outbound_t *ob)
     if (s == COR_OK)
         s = cor_store_commit(ob->st);
     if (s != COR_OK) {
-        /* nothing recorded: the copies stay queued and go again (at most
-         * this round's, which is what "in flight" means) */
-        cor_log_error("outbound: cannot record results: %s", cor_store_error(ob->st));
+        cor_log_error("outbound: cannot record %u results: %s (trying again)",
+                      ob->results->len, cor_store_error(ob->st));
         cor_store_rollback(ob->st);
-        sent = deferred = failed = 0;
+        return;
     }
     for (guint i = 0; i < ob->results->len; i++) {
         result_t *r = &g_array_index(ob->results, result_t, i);
@@ -457,7 +561,7 @@ record_results(cor_outbound_t *ob)
 static guint
 fetch(cor_outbound_t *ob)
 {
-    if (g_queue_get_length(&ob->pending) >= (guint) ob->nslots * 4 || ob->relay_down_until > now_s())
+    if (g_queue_get_length(&ob->pending) >= (guint) ob->nslots * 4 || relay_down_ms(ob) > 0)
         return 0;
     g_autoptr(GPtrArray) due = NULL;
     if (cor_store_outbox_due(ob->st, now_s(), ob->cursor, FETCH_MAX, &due) != COR_OK) {
@@ -509,9 +613,49 @@ run_control(cor_outbound_t *ob)
     ob->control_due = false;
     ob->control_last = now;
     guint handled = 0, queued = 0;
+    store_wait(ob);
     cor_status_t s = cor_control_run(ob->control, ob->st, 50, &handled, &queued);
     if (s != COR_OK)
         cor_log_warning("control mail: %s", cor_store_error(ob->st));
+}
+
+/* Retry times are wall-clock times in the store.  A clock set back (by
+ * hours or days: a host that booted with the wrong time, then NTP) would
+ * leave copies waiting that long; no back-off ever sets a time further
+ * ahead than MAX_BACKOFF, so such copies are made due now.  A clock set
+ * forward only makes retries come early.  Looked at every few seconds (an
+ * index look-up; nothing is written unless there is something to move). */
+static void
+unstick(cor_outbound_t *ob)
+{
+    int64_t mono = g_get_monotonic_time();
+    if (ob->unstick_last != 0 && mono - ob->unstick_last < UNSTICK_US)
+        return;
+    ob->unstick_last = mono;
+    int64_t now = now_s(), moved = 0;
+    store_wait(ob);
+    if (cor_store_outbox_unstick(ob->st, now + MAX_BACKOFF + 60, now, &moved) != COR_OK)
+        cor_log_warning("outbound: %s", cor_store_error(ob->st));
+    else if (moved > 0)
+        cor_log_warning("outbound: %" G_GINT64_FORMAT " cop%s had a retry time beyond any "
+                        "back-off (the clock went back?): trying now", moved,
+                        moved == 1 ? "y" : "ies");
+}
+
+/* Results kept because they could not be recorded, given up at the end
+ * (their rows stay queued: sent again, like transfers in flight). */
+static void
+results_drop(cor_outbound_t *ob)
+{
+    for (guint i = 0; ob->results && i < ob->results->len; i++) {
+        result_t *r = &g_array_index(ob->results, result_t, i);
+        g_hash_table_remove(ob->claimed, &r->it->id);
+        cor_outbox_item_free(r->it);
+        g_free(r->group);
+        g_free(r->error);
+    }
+    if (ob->results)
+        g_array_set_size(ob->results, 0);
 }
 
 /* One round: control mail, new rows, transfers, results.  Returns the
@@ -520,6 +664,7 @@ static long
 round_once(cor_outbound_t *ob)
 {
     run_control(ob);
+    unstick(ob);
     fetch(ob);
     start_transfers(ob);
     int running = 0;
@@ -532,23 +677,25 @@ round_once(cor_outbound_t *ob)
         start_transfers(ob);
         curl_multi_perform(ob->multi, &running);
     }
-    if (ob->relay_down_until > now_s() && !g_queue_is_empty(&ob->pending))
+    long down_ms = relay_down_ms(ob);
+    if (down_ms > 0 && !g_queue_is_empty(&ob->pending))
         unclaim_pending(ob);
     sources_trim(ob);
     if (ob->busy > 0)
         return 200;
+    if (ob->results->len > 0)
+        return 1000;                   /* not recorded yet: try again soon */
     if (!g_queue_is_empty(&ob->pending))
         return 0;
     int64_t next = 0;
     cor_store_outbox_next_due(ob->st, &next);
-    int64_t now = now_s();
-    if (ob->relay_down_until > now)
-        next = next ? MAX(next, ob->relay_down_until) : 0;
     if (next == 0)
         return IDLE_WAIT_MS;
-    if (next <= now)
+    int64_t now = now_s();
+    if (next <= now && down_ms == 0)
         return ob->cursor ? 0 : 1000;  /* due rows left beyond the cursor: at once */
-    return (long) MIN((next - now) * 1000, IDLE_WAIT_MS);
+    long ms = next <= now ? 0 : (long) MIN((next - now) * 1000, IDLE_WAIT_MS);
+    return MAX(ms, MIN(down_ms, IDLE_WAIT_MS));
 }
 
 static gpointer
@@ -572,7 +719,10 @@ worker_main(gpointer data)
         if (g_atomic_int_compare_and_exchange(&ob->kicked, 1, 0))
             ob->control_due = true;
     }
-    /* transfers still running are abandoned: their rows stay queued */
+    /* results not recorded yet get a last chance; transfers still running
+     * are abandoned: their rows stay queued */
+    record_results(ob);
+    results_drop(ob);
     for (int i = 0; i < ob->nslots; i++)
         if (ob->slots[i].it) {
             curl_multi_remove_handle(ob->multi, ob->slots[i].easy);
@@ -668,6 +818,8 @@ cor_outbound_new(const char *store_path, const cor_config_t *cfg, const char *re
         return s;
     }
     cor_store_set_synchronous(ob->st, false);
+    ob->busy_ms = MAX(1, cor_config_int(cfg, "store", "busy_timeout") * 1000);
+    cor_store_set_busy_timeout(ob->st, ob->busy_ms);
     ob->control = cor_control_new(cfg, base_url);
     ob->multi = curl_multi_init();
     curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) ob->nslots);
@@ -682,6 +834,7 @@ cor_outbound_new(const char *store_path, const cor_config_t *cfg, const char *re
     ob->policies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                          (GDestroyNotify) policy_entry_free);
     ob->results = g_array_new(FALSE, FALSE, sizeof(result_t));
+    ob->sockets = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_mutex_init(&ob->stats_lock);
     ob->control_due = true;    /* what waited while the daemon was down */
     *out = ob;
@@ -696,6 +849,7 @@ cor_outbound_free(cor_outbound_t *ob)
     if (ob->thread)
         cor_outbound_stop(ob, 0);
     unclaim_pending(ob);
+    results_drop(ob);
     for (int i = 0; ob->slots && i < ob->nslots; i++) {
         if (ob->slots[i].it) {
             curl_multi_remove_handle(ob->multi, ob->slots[i].easy);
@@ -705,8 +859,21 @@ cor_outbound_free(cor_outbound_t *ob)
         curl_easy_cleanup(ob->slots[i].easy);
     }
     g_free(ob->slots);
+    /* Every result is recorded: the connections libcurl keeps are closed
+     * without waiting for the relay's answer to QUIT, which a relay that
+     * hangs never gives (libcurl would wait up to [outbound] timeout for
+     * each connection, holding up the daemon's stop). */
+    if (ob->sockets) {
+        GHashTableIter iter;
+        gpointer k;
+        g_hash_table_iter_init(&iter, ob->sockets);
+        while (g_hash_table_iter_next(&iter, &k, NULL))
+            shutdown(GPOINTER_TO_INT(k) - 1, SHUT_RDWR);
+    }
     if (ob->multi)
         curl_multi_cleanup(ob->multi);
+    if (ob->sockets)
+        g_hash_table_unref(ob->sockets);
     if (ob->claimed)
         g_hash_table_unref(ob->claimed);
     if (ob->sources)
@@ -774,11 +941,12 @@ cor_outbound_flush(cor_outbound_t *ob, bool wait_retries, int64_t deadline_ms,
     ob->control_due = true;
     while (true) {
         long wait = round_once(ob);
-        bool idle = ob->busy == 0 && g_queue_is_empty(&ob->pending);
+        bool idle = ob->busy == 0 && g_queue_is_empty(&ob->pending) &&
+                    (ob->results->len == 0 || g_get_monotonic_time() >= deadline);
         if (idle) {
             int64_t next = 0;
             cor_store_outbox_next_due(ob->st, &next);
-            bool due_now = next != 0 && next <= now_s() && ob->relay_down_until <= now_s();
+            bool due_now = next != 0 && next <= now_s() && relay_down_ms(ob) == 0;
             /* the deadline bounds waiting for retries, never sending what
              * is due now (each transfer has its own timeout, and a dead
              * relay pauses the queue, which ends the wait) */
@@ -797,6 +965,7 @@ cor_outbound_flush(cor_outbound_t *ob, bool wait_retries, int64_t deadline_ms,
         if (ob->busy > 0)
             curl_multi_poll(ob->multi, NULL, 0, 200, NULL);
     }
+    record_results(ob);
     unclaim_pending(ob);
     cor_outbound_stats(ob, stats);
     int64_t queued = 0;

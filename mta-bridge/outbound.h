@@ -21,11 +21,23 @@
  *   - a clean stop waits up to the shutdown timeout for transfers in flight
  *     and records them; the rest stay queued.
  * Temporary failures (4xx, no connection, time-outs) are retried with a
- * back-off doubling from [outbound] retry up to an hour; when the relay
- * cannot be reached at all the whole queue waits (no storm of connection
- * attempts).  A copy refused for good (5xx) or not delivered within
- * [outbound] max_age is counted as a bounce against the member (hard for
- * 550/551/553, else soft), which may disable them (the owners are told).
+ * back-off doubling from [outbound] retry up to an hour.  A failure that is
+ * about the relay rather than the recipient — no connection, a time-out, a
+ * 4xx or 5xx to the greeting, EHLO or MAIL FROM — makes the whole queue
+ * wait (no storm of connection attempts; the pause runs on the monotonic
+ * clock) and drops nothing: a relay that refuses us is the administrator's
+ * to fix, not the members' bounce.  A copy refused for good (5xx to RCPT TO
+ * or to the message) or not delivered within [outbound] max_age is counted
+ * as a bounce against the member (hard for 550/551/553, else soft), which
+ * may disable them (the owners are told).  Every wait for the relay is
+ * bounded by [outbound] timeout, the answer to QUIT included, and the end
+ * closes kept connections without waiting for that answer.
+ *
+ * Faults (docs/faults.md): results that cannot be recorded (the store
+ * locked or full) are kept and recorded by a later round, never sent again
+ * meanwhile; while transfers are in flight the worker waits for the store's
+ * lock only briefly, so that it keeps reading the relay's answers; retry
+ * times left far in the future by a clock set back are made due.
  *
  * The worker also runs the control mail handler (control.h) between
  * rounds: bounces and mail commands arrive as rows too, and its replies are

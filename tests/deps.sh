@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config git ca-certificates xz-utils gzip sqlite3 pytho
  libglib2.0-dev libgmime-3.0-dev libetpan-dev libxapian-dev libsqlite3-dev
  libcurl4-gnutls-dev libjson-glib-dev libxml2-dev libarchive-dev liblzma-dev zlib1g-dev
  libsystemd-dev libmicrohttpd-dev
- clang libclang-rt-14-dev
+ clang libclang-rt-14-dev valgrind
  notmuch postfix swaks bc curl
  chromium fonts-liberation"
 # node and npm: Debian's, unless a node is installed already (NodeSource's

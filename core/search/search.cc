@@ -163,8 +163,16 @@ classify(std::string *msg, const std::string &what, bool opening = false) noexce
             *msg = e.get_msg();
             return COR_ERR_QUERY;
         } catch (const Xapian::DatabaseLockError &e) {
-            st = COR_ERR_BUSY;
-            *msg = what + ": locked by another writer (" + e.get_description() + ")";
+            /* only "already locked" is another writer; a lock file that
+             * cannot be made (a read-only or full file system, no
+             * permission) is an error to report, not a wait */
+            if (e.get_msg().find("already locked") != std::string::npos) {
+                st = COR_ERR_BUSY;
+                *msg = what + ": locked by another writer (" + e.get_description() + ")";
+            } else {
+                st = COR_ERR_IO;
+                *msg = what + ": " + e.get_description();
+            }
         } catch (const Xapian::DatabaseCorruptError &e) {
             st = COR_ERR_CORRUPT;
             *msg = what + ": " + e.get_description();
