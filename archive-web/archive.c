@@ -280,7 +280,7 @@ io_error(char **err, const char *what, const char *path)
     int e = errno;
     if (err && !*err)
         *err = g_strdup_printf("cannot %s '%s': %s", what, path, g_strerror(e));
-    return e == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+    return e == ENOSPC || e == EDQUOT || e == EFBIG ? COR_ERR_DISK_FULL : COR_ERR_IO;
 }
 
 static cor_status_t

@@ -31,6 +31,11 @@ typedef struct cor_cli {
 /* Prints "corridor: <message>" on stderr.  Returns 1 (for `return cli_error(...)`). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Reports a failed write to standard output, naming the file it goes to
+ * when it is one: "corridor: cannot write 'out.txt' (standard output): File
+ * too large".  `errnum` is the failed call's errno.  Returns 1. */
+int cli_output_error(int errnum);
+
 /* Parses a verb's options; on a usage error prints it and returns false.
  * The context is freed by the caller (g_autoptr). */
 bool cli_parse(GOptionContext *ctx, int *argc, char ***argv);

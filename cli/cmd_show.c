@@ -1,5 +1,6 @@
 /* cli/cmd_show.c — `corridor show [--raw] MESSAGE-ID`: the decoded message,
  * or the original bytes exactly as stored. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,8 +39,8 @@ cmd_show(cor_cli_t *cli, int argc, char **argv)
     gsize len;
     const char *data = g_bytes_get_data(bytes, &len);
     if (raw) {
-        if (fwrite(data, 1, len, stdout) != len)
-            return cli_error("cannot write output");
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+            return cli_output_error(errno);
         return 0;
     }
     g_autoptr(cor_stored_message_t) m = NULL;

@@ -1,6 +1,8 @@
 /* cli/main.c — `corridor [--state DIR] [--config FILE] COMMAND [ARGS]`.
  * The only place that exits. */
+#include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,16 +74,21 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* A file size limit (ulimit -f, systemd's LimitFSIZE=) must fail the
+     * write with EFBIG, which each command reports naming the file, not
+     * kill the command with no word, perhaps half-way through its work
+     * (the daemon does the same: mta-bridge/server.c). */
+    signal(SIGXFSZ, SIG_IGN);
     cor_cli_t cli = { 0 };
     int rc = run(&cli, argc, argv);
+    /* the counts of repeated log lines still held back (core/log.h) */
+    cor_log_flush();
     cor_store_close(cli.store);
     cor_config_free(cli.config);
     g_free(cli.state_dir);
     g_free(cli.config_path);
-    if (fflush(stdout) != 0 && rc == 0) {
-        perror("corridor: cannot write output");
-        rc = 1;
-    }
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = cli_output_error(errno);
     return rc;
 }
 

@@ -2,7 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/message.h"
@@ -17,6 +19,18 @@ cli_error(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "corridor: %s\n", msg);
     return 1;
+}
+
+int
+cli_output_error(int errnum)
+{
+    g_autofree char *target = g_file_read_link("/proc/self/fd/1", NULL);
+    struct stat sb;
+    if (target && (fstat(STDOUT_FILENO, &sb) != 0 || !S_ISREG(sb.st_mode)))
+        g_clear_pointer(&target, g_free);
+    if (target)
+        return cli_error("cannot write '%s' (standard output): %s", target, g_strerror(errnum));
+    return cli_error("cannot write standard output: %s", g_strerror(errnum));
 }
 
 bool

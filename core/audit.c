@@ -222,7 +222,11 @@ anchor_open(const char *path, bool *created)
     }
 }
 
-/* Appends "SEQ HASH\n" to the anchor file and syncs it.  0 or -1 (errno). */
+/* Appends "SEQ HASH\n" to the anchor file and syncs it.  0 or -1 (errno).
+ * A write that fails part-way (a full disk, a file size limit: write(2)
+ * takes what fits) is cut off again, so that the file never ends with half
+ * a line that verify and the stray-line check could not read.  (Appenders
+ * take turns: this runs in the commit hook, under the store's write lock.) */
 static int
 anchor_write(const char *path, int64_t seq, const char *hash)
 {
@@ -232,8 +236,20 @@ anchor_write(const char *path, int64_t seq, const char *hash)
         return -1;
     char line[128];
     int n = snprintf(line, sizeof line, "%" G_GINT64_FORMAT " %s\n", seq, hash);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
     if (write_all(fd, line, (size_t) n) != 0 || fsync(fd) != 0) {
         int e = errno;
+        struct stat now;
+        if (fstat(fd, &now) == 0 && now.st_size > sb.st_size &&
+            now.st_size < sb.st_size + n && ftruncate(fd, sb.st_size) != 0)
+            cor_log_warning("cannot cut the half-written line off the audit anchor file '%s': %s",
+                            path, g_strerror(errno));
         close(fd);
         errno = e;
         return -1;

@@ -259,6 +259,8 @@ typedef struct writer {
                                  work_done if it rolls back) */
     indexer_t ix;
     uint64_t done, total;
+    uint64_t txn_imported;    /* import: added / duplicates in the open */
+    uint64_t txn_duplicates;  /* transaction, counted in stats at its commit */
 } writer_t;
 
 static cor_status_t
@@ -268,6 +270,7 @@ fail_store(writer_t *wr, cor_status_t s)
         *wr->err = g_strdup(cor_store_error(wr->st));
     cor_store_rollback(wr->st);
     wr->in_txn = false;
+    wr->txn_imported = wr->txn_duplicates = 0;   /* rolled back: not imported */
     g_array_append_vals(wr->work_done, wr->work_deleting->data, wr->work_deleting->len);
     g_array_set_size(wr->work_deleting, 0);
     return s;
@@ -281,6 +284,9 @@ commit_store(writer_t *wr)
         return fail_store(wr, s);
     wr->in_txn = false;
     g_array_set_size(wr->work_deleting, 0);
+    wr->stats->imported += wr->txn_imported;
+    wr->stats->duplicates += wr->txn_duplicates;
+    wr->txn_imported = wr->txn_duplicates = 0;
     return COR_OK;
 }
 
@@ -542,12 +548,12 @@ import_sink(void *data, job_t *j)
     cor_intake_t in;
     s = cor_store_add_message(wr->st, k->group_id, raw, len, j->sha, j->received, j->msg, &in);
     if (s == COR_DUPLICATE) {
-        wr->stats->duplicates++;
+        wr->txn_duplicates++;
     } else if (s != COR_OK) {
         cor_intake_clear(&in);
         return fail_store(wr, s);
     } else {
-        wr->stats->imported++;
+        wr->txn_imported++;
         pending_t p = { g_steal_pointer(&j->prepared), in.msg };
         g_array_append_val(wr->pending, p);
         g_array_append_val(wr->work_batch, in.work);

@@ -33,8 +33,9 @@
 #include "core/store.h"
 
 typedef struct cor_ingest_stats {
-    uint64_t imported;     /* new posts in the group */
-    uint64_t duplicates;   /* already in the group */
+    uint64_t imported;     /* new posts in the group (committed: a batch
+                              rolled back by a failure is not counted) */
+    uint64_t duplicates;   /* already in the group (likewise) */
     uint64_t failed;       /* could not be read or parsed */
     uint64_t indexed;      /* documents written to the index */
 } cor_ingest_stats_t;

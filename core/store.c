@@ -419,11 +419,21 @@ cor_store_set_error(cor_store_t *st, cor_status_t status, const char *fmt, ...)
     return status;
 }
 
+/* SQLite's extended codes for a write that can fail for want of room: the
+ * database, its -wal or -journal (WRITE), growing its -shm (SHMSIZE),
+ * truncating or extending a file (TRUNCATE). */
+static bool
+room_errcode(int x)
+{
+    return x == SQLITE_IOERR_WRITE || x == SQLITE_IOERR_SHMSIZE || x == SQLITE_IOERR_TRUNCATE;
+}
+
 cor_status_t
 cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
 {
     int saved_errno = errno;   /* the failed call's, if it was a system call */
     cor_status_t status;
+    int write_errno = 0;   /* a write that failed for want of room */
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:  status = COR_ERR_BUSY; break;
@@ -437,16 +447,19 @@ cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
     case SQLITE_PERM:
         status = COR_ERR_IO;
         /* SQLite says SQLITE_FULL only for ENOSPC; a quota or a file size
-         * limit (RLIMIT_FSIZE) is a failed write, SQLITE_IOERR_WRITE.  Its
-         * errno is not always kept (sqlite3_system_errno is 0 after a
-         * failed WAL write at COMMIT), but is still errno when we are
-         * called straight after the failing call, as every caller does. */
-        if (st->db && sqlite3_extended_errcode(st->db) == SQLITE_IOERR_WRITE) {
+         * limit (RLIMIT_FSIZE) is a failed write, SQLITE_IOERR_WRITE (or
+         * _SHMSIZE, _TRUNCATE: room_errcode).  Its errno is not always
+         * kept (sqlite3_system_errno is 0 after a failed WAL write at
+         * COMMIT), but is still errno when we are called straight after
+         * the failing call, as every caller does. */
+        if (st->db && room_errcode(sqlite3_extended_errcode(st->db))) {
             int e = sqlite3_system_errno(st->db);
             if (e == 0)
                 e = saved_errno;
-            if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+            if (e == ENOSPC || e == EDQUOT || e == EFBIG) {
                 status = COR_ERR_DISK_FULL;
+                write_errno = e;
+            }
         }
         break;
     case SQLITE_CONSTRAINT:
@@ -463,6 +476,11 @@ cor_store_sqlite_error(cor_store_t *st, int rc, const char *what)
         break;
     default:             status = COR_ERR_STORE; break;
     }
+    /* SQLite's own text for these is "disk I/O error": say which file and
+     * why (the write may have been to its -wal, -shm or -journal beside it) */
+    if (write_errno != 0 && st->path)
+        return cor_store_set_error(st, status, "%s: cannot write '%s': %s", what, st->path,
+                                   g_strerror(write_errno));
     return cor_store_set_error(st, status, "%s: %s", what,
                                st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }

@@ -929,12 +929,14 @@ on_sighup(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/* Every second: timeouts, the shutdown deadline, STATUS=. */
+/* Every second: timeouts, the shutdown deadline, STATUS=, log summaries. */
 static gboolean
 on_tick(gpointer data)
 {
     cor_server_t *srv = data;
     int64_t now = g_get_monotonic_time();
+    /* summaries of repeated log lines whose window has passed (core/log.h) */
+    cor_log_tick();
     GList *copy = g_list_copy(srv->conns);
     for (GList *l = copy; l; l = l->next) {
         conn_t *c = l->data;

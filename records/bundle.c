@@ -243,7 +243,16 @@ typedef struct zip_out {
     int64_t mtime;
     int64_t entries;
     int write_errno;
+    const char *target;       /* the bundle's name, for messages (borrowed) */
 } zip_out_t;
+
+/* A failed write for want of room (a full disk, a quota, a file size limit)
+ * is COR_ERR_DISK_FULL, any other COR_ERR_IO. */
+static cor_status_t
+write_status(int e)
+{
+    return e == ENOSPC || e == EDQUOT || e == EFBIG ? COR_ERR_DISK_FULL : COR_ERR_IO;
+}
 
 static la_ssize_t
 zip_write_cb(struct archive *a, void *data, const void *buf, size_t len)
@@ -297,9 +306,14 @@ zip_add(zip_out_t *z, const char *path, const void *data, size_t len, char **err
         rc = archive_write_finish_entry(z->a);
     archive_entry_free(e);
     if (rc != ARCHIVE_OK) {
-        *err = g_strdup_printf("cannot write '%s' into the bundle: %s", path,
-                               archive_error_string(z->a) ? archive_error_string(z->a) : "error");
-        return z->write_errno == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+        if (z->write_errno)
+            *err = g_strdup_printf("cannot write '%s': %s (at '%s' in the bundle)", z->target,
+                                   g_strerror(z->write_errno), path);
+        else
+            *err = g_strdup_printf("cannot write '%s' into the bundle: %s", path,
+                                   archive_error_string(z->a) ? archive_error_string(z->a)
+                                                              : "error");
+        return write_status(z->write_errno);
     }
     z->entries++;
     return COR_OK;
@@ -1402,7 +1416,7 @@ cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_r
         return COR_ERR_IO;
     }
     zip_out_t z = { .fd = fd, .sum = g_checksum_new(G_CHECKSUM_SHA256),
-                    .mtime = day_start(c.received) };
+                    .mtime = day_start(c.received), .target = opt->out_path };
     z.a = archive_write_new();
     archive_write_set_format_zip(z.a);
     archive_write_set_bytes_in_last_block(z.a, 1);
@@ -1417,14 +1431,18 @@ cor_bundle_export(cor_store_t *st, const cor_bundle_options_t *opt, cor_bundle_r
     }
     cor_store_end_read(st);
     if (s == COR_OK && archive_write_close(z.a) != ARCHIVE_OK) {
-        *err = g_strdup_printf("cannot finish the ZIP file: %s", archive_error_string(z.a));
-        s = z.write_errno == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+        if (z.write_errno)
+            *err = g_strdup_printf("cannot write '%s': %s (at the end of the bundle)",
+                                   opt->out_path, g_strerror(z.write_errno));
+        else
+            *err = g_strdup_printf("cannot finish the ZIP file: %s", archive_error_string(z.a));
+        s = write_status(z.write_errno);
     }
     archive_write_free(z.a);
     if (s == COR_OK && fsync(fd) != 0) {
         int e = errno;
         *err = g_strdup_printf("cannot sync '%s': %s", tmp, g_strerror(e));
-        s = e == ENOSPC ? COR_ERR_DISK_FULL : COR_ERR_IO;
+        s = write_status(e);
     }
     if (close(fd) != 0 && s == COR_OK) {
         *err = g_strdup_printf("cannot close '%s': %s", tmp, g_strerror(errno));

@@ -153,6 +153,8 @@ faults_message "$TMP/huge.eml" huge1@council.test 1500
 check_eq "$(deliver "$TMP/huge.eml" huge1@council.test)" "452 4.3.1 insufficient system storage" "over the limit"
 sleep 0.5
 kill -0 "$SERVE_PID" 2>/dev/null || fail "the daemon was killed (SIGXFSZ)"
+grep -q "cannot store 1 message: cannot commit: cannot write '$TMP/state/corridor.db': File too large (the MTA will retry)" \
+    "$TMP/serve.log" || fail "no log line naming the store and the limit: $(grep 'cannot store' "$TMP/serve.log" | tail -1)"
 check_eq "$(q "SELECT count(*) FROM messages WHERE message_id = 'huge1@council.test'")" 0 "nothing stored"
 prlimit --pid "$SERVE_PID" --fsize=unlimited:unlimited || fail "prlimit unlimited"
 check_eq "$(deliver "$TMP/huge.eml" huge1@council.test)" "250 2.0.0 ok: planning <huge1@council.test> stored" "the retry"

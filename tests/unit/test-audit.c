@@ -11,7 +11,8 @@
  * (core/audit.h, used by the web too): appends from several connections on
  * several threads at once make one intact chain with one anchor line per
  * commit, in order; an anchor file that cannot be written refuses the
- * commit and leaves the trail as it was. */
+ * commit and leaves the trail as it was, also when a file size limit let
+ * only half its line in (the half line is cut off again). */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "records/audit.h"
@@ -489,6 +492,52 @@ test_anchor_unwritable(fixture_t *f, gconstpointer data)
     g_assert_cmpint(verify(f, NULL), ==, 0);
 }
 
+/* A file size limit (RLIMIT_FSIZE) that lets only part of the anchor line
+ * in: the commit is refused, the half line is cut off again (the file is
+ * as before, byte for byte), and once the limit is lifted the handle
+ * appends and the trail verifies. */
+static void
+test_anchor_file_size_limit(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *err = NULL;
+    g_autoptr(cor_store_t) st = NULL;
+    g_assert_cmpint(cor_store_open(f->path, false, &st, &err), ==, COR_OK);
+    g_autofree char *anchor = cor_audit_anchor_path(st);
+    g_autofree char *before = NULL;
+    gsize before_len = 0;
+    g_assert_true(g_file_get_contents(anchor, &before, &before_len, NULL));
+
+    struct rlimit old, lim;
+    g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = (rlim_t) before_len + 30;   /* the line is "7 HASH\n", 67 bytes */
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &lim), ==, 0);
+    g_assert_cmpint(cor_store_begin(st), ==, COR_OK);
+    g_assert_cmpint(cor_audit_append(st, "alice", "case.note", "FOI-1", "{}", NULL, &err), ==,
+                    COR_OK);
+    cor_status_t s = cor_store_commit(st);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    signal(SIGXFSZ, old_handler);
+    g_assert_cmpint(s, ==, COR_ERR_IO);
+    g_test_message("commit refused: %s", cor_store_error(st));
+    g_assert_nonnull(strstr(cor_store_error(st), g_strerror(EFBIG)));
+    if (cor_store_in_transaction(st))
+        cor_store_rollback(st);
+    g_autofree char *after = NULL;
+    gsize after_len = 0;
+    g_assert_true(g_file_get_contents(anchor, &after, &after_len, NULL));
+    g_assert_cmpuint(after_len, ==, before_len);
+    g_assert_true(memcmp(after, before, before_len) == 0);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+
+    append(st, "case.note", "FOI-1", "{}");
+    g_autoptr(GPtrArray) all = NULL;
+    g_assert_cmpint(cor_audit_list(st, NULL, &all, &err), ==, COR_OK);
+    g_assert_cmpuint(all->len, ==, 7);
+    g_assert_cmpint(verify(f, NULL), ==, 0);
+}
+
 /* ---- schema v7: logins, hash versions ---- */
 
 /* Entries written before v7 (no login, hash version 1) still verify, in the
@@ -879,6 +928,7 @@ main(int argc, char **argv)
     T("officers", test_officers);
     T("concurrent-appends", test_concurrent);
     T("anchor-unwritable", test_anchor_unwritable);
+    T("anchor-file-size-limit", test_anchor_file_size_limit);
     T("hash-versions", test_hash_versions);
     T("stray-anchor", test_stray_anchor);
     T("copy-finds-rewritten-last", test_copy_finds_rewritten_last);
