@@ -1407,7 +1407,10 @@ cor_archive_page_search(cor_archive_t *a, const cor_archive_search_page_t *p, GS
         if (h->snippet_html)
             cor_tval_set_html(c, hv, "snippet_html", h->snippet_html);
     }
-    int pages = p->per_page > 0 ? (int) ((p->total + (uint64_t) p->per_page - 1) / (uint64_t) p->per_page) : 1;
+    /* the pager follows the index, which has the hits left out on this
+     * page: the next page is where the index's next hits are */
+    uint64_t ranked = MAX(p->total, p->ranked);
+    int pages = p->per_page > 0 ? (int) ((ranked + (uint64_t) p->per_page - 1) / (uint64_t) p->per_page) : 1;
     if (p->page > 1) {
         g_autofree char *h = search_href(q, p->group, p->page - 1);
         cor_tval_set_str(c, v, "prev_href", h);
@@ -1418,6 +1421,77 @@ cor_archive_page_search(cor_archive_t *a, const cor_archive_search_page_t *p, GS
     }
     cor_tval_set_bool(c, v, "has_pager", p->page > 1 || p->page < pages);
     return cor_tmpl_render(a->tmpl, "search.html", v, out, err);
+}
+
+/* How many of the newest 'render' items queued_post looks through: twice
+ * the backlog at which the renderer rebuilds everything instead
+ * (runner.c FULL_BUILD_AT), so that a post still waiting is found and a
+ * request for a page that does not exist costs a bounded read. */
+#define QUEUED_LOOKUP 10000
+
+typedef struct queued_find {
+    const char *key;
+    am_post_t *post;
+} queued_find_t;
+
+static cor_status_t
+queued_match(const cor_store_post_t *p, void *data)
+{
+    queued_find_t *f = data;
+    char key[17];
+    cor_archive_key(p->message_id, key);
+    if (strcmp(key, f->key) != 0)
+        return COR_OK;
+    f->post->msg = p->msg;
+    f->post->date = p->date;
+    memcpy(f->post->key, key, sizeof key);
+    return COR_DONE;
+}
+
+/* The accepted post in group `group_id` with Message-ID key `key` whose
+ * 'render' work is still queued: its msg, date and key into *out (msg 0
+ * when there is none). */
+static cor_status_t
+queued_post_in(cor_store_t *st, int64_t group_id, const char *key, am_post_t *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    queued_find_t f = { key, out };
+    cor_status_t s = cor_store_posts_queued(st, "render", group_id, QUEUED_LOOKUP, queued_match,
+                                            &f);
+    if (s == COR_DONE)
+        return COR_OK;
+    if (s != COR_OK)
+        *err = g_strdup_printf("cannot read the archive's queue: %s", cor_store_error(st));
+    return s;
+}
+
+/* The same by group name (msg 0 also when there is no such group). */
+static cor_status_t
+queued_post(cor_store_t *st, const char *group, const char *key, am_post_t *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    g_autoptr(cor_group_t) g = NULL;
+    cor_status_t s = cor_store_group_get(st, group, &g);
+    if (s == COR_ERR_NO_GROUP || s == COR_ERR_NOT_FOUND)
+        return COR_OK;
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read group '%s': %s", group, cor_store_error(st));
+        return s;
+    }
+    return queued_post_in(st, g->id, key, out, err);
+}
+
+cor_status_t
+cor_archive_page_pending(cor_archive_t *a, cor_store_t *st, const cor_group_t *g,
+                         const char *key, GString *out, char **err)
+{
+    am_post_t p;
+    cor_status_t s = queued_post_in(st, g->id, key, &p, err);
+    if (s != COR_OK)
+        return s;
+    if (p.msg == 0)
+        return COR_ERR_NOT_FOUND;
+    return rnd_pending_page(&a->site, g, key, out, err);
 }
 
 cor_status_t
@@ -1465,6 +1539,11 @@ cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group, const
     }
     g_rw_lock_reader_unlock(&a->model_lock);
     am_model_free(own);
+    /* the daemon's model learns a post when the renderer gets to it; the
+     * store has it from its commit (a link in a member's copy is followed
+     * at once) */
+    if (s == COR_OK && !found && (s = queued_post(st, group, key, &copy, err)) == COR_OK)
+        found = copy.msg != 0;
     if (s != COR_OK)
         return s;
     if (!found)

@@ -159,7 +159,10 @@ typedef struct cor_archive_download {
 } cor_archive_download_t;
 void cor_archive_download_clear(cor_archive_download_t *d);
 /* COR_ERR_NOT_FOUND when the group has no such message or part, or `ext`
- * (for a part: the extension in the URL) is not the one the page links. */
+ * (for a part: the extension in the URL) is not the one the page links.
+ * A post the renderer has not reached yet is found too (its 'render' work
+ * still queued, as for cor_archive_page_pending): a link in a member's
+ * copy works from the moment the post is committed. */
 cor_status_t cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group,
                                   const char *key, int part, const char *ext,
                                   cor_archive_download_t *out, char **err);
@@ -181,7 +184,10 @@ typedef struct cor_archive_search_page {
     const char *const *groups;    /* the groups the viewer may see, for the filter */
     size_t n_groups;
     const char *error;            /* a query error to show (NULL when none) */
-    uint64_t total;
+    uint64_t total;               /* the results, as the page says */
+    uint64_t ranked;              /* the index's count the pages are cut from:
+                                     more than `total` when hits were left out
+                                     (pages not written yet); 0: `total` */
     int page;                     /* 1-based */
     int per_page;
     const cor_archive_hit_t *hits;
@@ -192,6 +198,17 @@ typedef struct cor_archive_search_page {
  * at the root ("/search"). */
 cor_status_t cor_archive_page_search(cor_archive_t *a, const cor_archive_search_page_t *p,
                                      GString *out, char **err);
+
+/* The answer at the address of group g's message page `key` (16 hex
+ * digits) that is not written yet: the page of pending.html ("this message
+ * is being added to the archive", links to the group and to the original)
+ * when g has an accepted post with that key whose 'render' work is still
+ * queued (among the newest 10,000 items); COR_ERR_NOT_FOUND when it has
+ * none — a page that never existed, or a post the archive does not show.
+ * The caller decides visibility of the group first, and that the page is
+ * missing. */
+cor_status_t cor_archive_page_pending(cor_archive_t *a, cor_store_t *st, const cor_group_t *g,
+                                      const char *key, GString *out, char **err);
 
 /* An error page (404, 400, 500) in the archive's templates. */
 cor_status_t cor_archive_page_error(cor_archive_t *a, int code, const char *title,

@@ -59,6 +59,10 @@ enum {
 
 static const char BUSY_TEXT[] = "The archive is busy, try again in a moment.";
 
+/* Seconds a 503 asks the client to wait (the archive busy, a message page
+ * being written). */
+#define RETRY_AFTER "5"
+
 /* ---- types ---- */
 
 /* An IP address as compared for [http] trusted_proxies: IPv4 (also when it
@@ -455,7 +459,7 @@ send_error(request_t *rq, struct MHD_Connection *c, unsigned code, const char *t
     if (r && code == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, "Allow", rq->unsubscribe ? "GET, HEAD, POST" : "GET, HEAD");
     if (r && code == MHD_HTTP_SERVICE_UNAVAILABLE)
-        MHD_add_response_header(r, "Retry-After", "5");
+        MHD_add_response_header(r, "Retry-After", RETRY_AFTER);
     return queue(rq, c, code, r, CACHE_NONE);
 }
 
@@ -632,11 +636,16 @@ etag_matches(const char *list, const char *etag)
     return false;
 }
 
+/* What send_file answers instead of its 404 for a file that does not
+ * exist (nor its tree); `data` is the caller's. */
+typedef enum MHD_Result (*missing_fn)(request_t *rq, struct MHD_Connection *c, void *data);
+
 /* Answers with the file at `path` (decoded, absolute) of the tree at
- * `root`. */
+ * `root`; when there is no such file, with missing(rq, c, missing_data),
+ * or 404 when `missing` is NULL. */
 static enum MHD_Result
 send_file(request_t *rq, struct MHD_Connection *c, const char *root, const char *path,
-          const char *cache)
+          const char *cache, missing_fn missing, void *missing_data)
 {
     cor_http_t *h = rq->http;
     const char *rel = path + 1;
@@ -648,14 +657,18 @@ send_file(request_t *rq, struct MHD_Connection *c, const char *root, const char 
 
     int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
-        if (errno != ENOENT)
-            cor_log_warning("http: cannot open archive tree '%s': %s", root, g_strerror(errno));
-        return not_found(rq, c);
+        int e = errno;
+        if (e != ENOENT)
+            cor_log_warning("http: cannot open archive tree '%s': %s", root, g_strerror(e));
+        /* no tree yet: nothing is rendered in it so far */
+        return e == ENOENT && missing ? missing(rq, c, missing_data) : not_found(rq, c);
     }
     int fd = open_beneath(h, rootfd, rel);
     int e = errno;
     close(rootfd);
     if (fd < 0) {
+        if (e == ENOENT && missing)
+            return missing(rq, c, missing_data);
         if (e == ENOENT || e == ENOTDIR || e == ELOOP || e == EXDEV || e == ENAMETOOLONG)
             return not_found(rq, c);
         cor_log_warning("http %s: cannot open '%s/%s': %s", rq->peer, root, rel, g_strerror(e));
@@ -715,23 +728,33 @@ send_file(request_t *rq, struct MHD_Connection *c, const char *root, const char 
     return queue(rq, c, code, r, cache);
 }
 
+/* A message's paths under "/g/GROUP/" (`rest`): "m/KE/KEY" then more,
+ * KEY 16 lowercase hex digits and KE its first two.  KEY into key; returns
+ * what follows it, or NULL. */
+static const char *
+parse_message_key(const char *rest, char key[17])
+{
+    if (!g_str_has_prefix(rest, "m/"))
+        return NULL;
+    const char *ke = rest + 2, *k = rest + 5;
+    if (strlen(ke) < 3 + 16 || ke[2] != '/' || strncmp(ke, k, 2) != 0)
+        return NULL;
+    for (int i = 0; i < 16; i++)
+        if (!g_ascii_isxdigit(k[i]) || g_ascii_isupper(k[i]))
+            return NULL;
+    memcpy(key, k, 16);
+    key[16] = '\0';
+    return k + 16;
+}
+
 /* Downloads (archive.h): "m/KE/KEY.eml" is the original (part 0),
- * "m/KE/KEY/N.EXT" attachment N; KEY is 16 hex digits and KE its first two.
- * `rest` is the path after "/g/GROUP/". */
+ * "m/KE/KEY/N.EXT" attachment N.  `rest` is the path after "/g/GROUP/". */
 static bool
 parse_download(const char *rest, char key[17], int *part, char ext[16])
 {
-    if (!g_str_has_prefix(rest, "m/"))
+    const char *after = parse_message_key(rest, key);
+    if (after == NULL)
         return false;
-    const char *ke = rest + 2, *k = rest + 5;
-    if (strlen(ke) < 3 + 16 || ke[2] != '/' || strncmp(ke, k, 2) != 0)
-        return false;
-    for (int i = 0; i < 16; i++)
-        if (!g_ascii_isxdigit(k[i]) || g_ascii_isupper(k[i]))
-            return false;
-    memcpy(key, k, 16);
-    key[16] = '\0';
-    const char *after = k + 16;
     if (strcmp(after, ".eml") == 0) {
         *part = 0;
         g_strlcpy(ext, "eml", 16);
@@ -748,6 +771,14 @@ parse_download(const char *rest, char key[17], int *part, char ext[16])
     *part = (int) n;
     g_strlcpy(ext, end + 1, 16);
     return true;
+}
+
+/* A message page, "m/KE/KEY.html" (`rest` as above). */
+static bool
+parse_message_page(const char *rest, char key[17])
+{
+    const char *after = parse_message_key(rest, key);
+    return after && strcmp(after, ".html") == 0;
 }
 
 /* True for characters a file name offered for download must not carry:
@@ -824,6 +855,39 @@ send_download(request_t *rq, struct MHD_Connection *c, const char *group, const 
     return queue(rq, c, MHD_HTTP_OK, r, cache);
 }
 
+/* A message page that is not written yet, asked for by a viewer who may
+ * see its group. */
+typedef struct pending {
+    const cor_group_t *group;
+    const char *key;
+} pending_t;
+
+/* send_file's answer for a missing message page (invariant 7): 503 with
+ * Retry-After and the "being added to the archive" page when the post is
+ * stored and waits for the renderer; else the 404 of any missing page. */
+static enum MHD_Result
+send_pending(request_t *rq, struct MHD_Connection *c, void *data)
+{
+    const pending_t *pd = data;
+    cor_store_t *st = request_store(rq);
+    if (st == NULL)
+        return busy(rq, c);
+    GString *body = g_string_new(NULL);
+    g_autofree char *err = NULL;
+    cor_status_t s = cor_archive_page_pending(rq->http->archive, st, pd->group, pd->key, body,
+                                              &err);
+    request_release(rq);
+    if (s != COR_OK) {
+        g_string_free(body, TRUE);
+        return failed(rq, c, s, err);
+    }
+    struct MHD_Response *r = buffer_response(body, HTML);
+    if (r)
+        MHD_add_response_header(r, "Retry-After", RETRY_AFTER);
+    /* never kept by a cache: the page itself is seconds away */
+    return queue(rq, c, MHD_HTTP_SERVICE_UNAVAILABLE, r, CACHE_NONE);
+}
+
 /* /g/NAME[/...]: the group's tree, when the viewer may see it. */
 static enum MHD_Result
 send_group_file(request_t *rq, struct MHD_Connection *c, const char *path)
@@ -834,7 +898,7 @@ send_group_file(request_t *rq, struct MHD_Connection *c, const char *path)
     g_autofree char *name = slash ? g_strndup(name_start, (gsize) (slash - name_start))
                                   : g_strdup(name_start);
     if (*name == '\0')
-        return send_file(rq, c, h->public_dir, path, CACHE_PUBLIC);
+        return send_file(rq, c, h->public_dir, path, CACHE_PUBLIC, NULL, NULL);
     if (!cor_group_name_valid(name))
         return not_found(rq, c);
     cor_store_t *st = request_store(rq);
@@ -858,7 +922,12 @@ send_group_file(request_t *rq, struct MHD_Connection *c, const char *path)
     if (slash && parse_download(slash + 1, key, &part, ext))
         return send_download(rq, c, name, key, part, ext, cache);
     request_release(rq);
-    return send_file(rq, c, public ? h->public_dir : h->restricted_dir, path, cache);
+    const char *root = public ? h->public_dir : h->restricted_dir;
+    if (slash && parse_message_page(slash + 1, key)) {
+        pending_t pd = { g, key };
+        return send_file(rq, c, root, path, cache, send_pending, &pd);
+    }
+    return send_file(rq, c, root, path, cache, NULL, NULL);
 }
 
 /* "/author/KEY.html" → KEY (16 lowercase hex digits), or NULL. */
@@ -930,12 +999,71 @@ in_list(GPtrArray *names, const char *name)
     return false;
 }
 
+/* Which hits of one search have their message page (invariant 7): the
+ * trees' roots, opened at the first hit, and each group's tree. */
+typedef struct published {
+    const cor_http_t *http;
+    bool opened;
+    int public_fd;                 /* O_PATH roots; -1 when absent */
+    int restricted_fd;
+    GHashTable *public_group;      /* group name (owned) -> GINT_TO_POINTER(1 public, 2 not) */
+} published_t;
+
+static void
+published_init(published_t *p, const cor_http_t *h)
+{
+    *p = (published_t){ .http = h, .public_fd = -1, .restricted_fd = -1 };
+    p->public_group = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+published_clear(published_t *p)
+{
+    if (p->public_fd >= 0)
+        close(p->public_fd);
+    if (p->restricted_fd >= 0)
+        close(p->restricted_fd);
+    g_hash_table_destroy(p->public_group);
+}
+
+/* True when the page `url` (cor_archive_message_url) of a post in `group`
+ * is in the group's tree: one fstatat per hit, as send_file would find it.
+ * False with *s set when the group cannot be read. */
+static bool
+page_published(published_t *p, cor_store_t *st, const char *group, const char *url,
+               cor_status_t *s)
+{
+    if (!p->opened) {
+        p->opened = true;
+        p->public_fd = open(p->http->public_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        p->restricted_fd = open(p->http->restricted_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    gpointer public = g_hash_table_lookup(p->public_group, group);
+    if (public == NULL) {
+        g_autoptr(cor_group_t) g = NULL;
+        *s = cor_store_group_get(st, group, &g);
+        if (*s == COR_ERR_NO_GROUP || *s == COR_ERR_NOT_FOUND) {
+            *s = COR_OK;   /* deleted meanwhile: no pages */
+            return false;
+        }
+        if (*s != COR_OK)
+            return false;
+        public = GINT_TO_POINTER(g->visibility == COR_VISIBILITY_PUBLIC ? 1 : 2);
+        g_hash_table_insert(p->public_group, g_strdup(group), public);
+    }
+    int root = GPOINTER_TO_INT(public) == 1 ? p->public_fd : p->restricted_fd;
+    struct stat sb;
+    return root >= 0 && fstatat(root, url, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Fills `d` for message row `row`: false (and *s COR_OK) to skip a hit
- * that is gone or in none of `searched`. */
+ * that is gone or in none of `searched`, or (*unpublished set too) whose
+ * page the archive does not have yet. */
 static bool
 hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searched, bool json,
-         hit_data_t *d, cor_status_t *s)
+         published_t *pub, hit_data_t *d, bool *unpublished, cor_status_t *s)
 {
+    *unpublished = false;
     cor_store_t *st = rq->hd->st;
     *s = cor_store_message_get(st, row, &d->m);
     if (*s == COR_ERR_NOT_FOUND) {
@@ -964,6 +1092,13 @@ hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searche
     if (d->group == NULL)
         return false;
     d->url = cor_archive_message_url(d->group, d->m->message_id);
+    /* search shows what the archive shows: not a link to a page the
+     * renderer has still to write (an officer's restricted hit has no page
+     * at all, and is shown as such) */
+    if (!d->restricted && !page_published(pub, st, d->group, d->url, s)) {
+        *unpublished = *s == COR_OK;
+        return false;
+    }
 
     g_autoptr(GBytes) raw = NULL;
     g_autoptr(cor_message_t) msg = NULL;
@@ -1125,7 +1260,7 @@ send_search(request_t *rq, struct MHD_Connection *c)
 
     g_autoptr(GArray) data = g_array_new(FALSE, TRUE, sizeof(hit_data_t));
     g_array_set_clear_func(data, hit_data_clear);
-    uint64_t total = 0;
+    uint64_t total = 0, ranked = 0;
     g_autofree char *query_error = NULL;
     if (*query) {
         cor_search_db_t *db = request_index(rq);
@@ -1152,18 +1287,24 @@ send_search(request_t *rq, struct MHD_Connection *c)
             rq->hd->index = NULL;    /* opened afresh next time */
             return search_busy(rq, c, json);
         } else {
-            total = cor_search_results_total(r);
+            ranked = total = cor_search_results_total(r);
+            published_t pub;
+            published_init(&pub, h);
             for (; cor_search_results_valid(r); cor_search_results_next(r)) {
                 hit_data_t d = { 0 };
                 int64_t row = (int64_t) cor_search_results_docid(r);
-                if (hit_fill(rq, r, row, searched, json, &d, &s)) {
+                bool unpublished;
+                if (hit_fill(rq, r, row, searched, json, &pub, &d, &unpublished, &s)) {
                     g_array_append_val(data, d);
                     continue;
                 }
                 hit_data_clear(&d);
                 if (s != COR_OK)
                     break;
+                if (unpublished && total > 0)
+                    total--;   /* the count shown is of what can be read */
             }
+            published_clear(&pub);
             cor_search_results_free(r);
             if (s != COR_OK) {
                 cor_log_warning("http %s: search: %s", rq->peer, cor_store_error(st));
@@ -1251,6 +1392,7 @@ send_search(request_t *rq, struct MHD_Connection *c)
         .n_groups = visible->len,
         .error = query_error,
         .total = total,
+        .ranked = ranked,
         .page = page,
         .per_page = per_page,
         .hits = hits,
@@ -1667,7 +1809,7 @@ route(request_t *rq, struct MHD_Connection *c, const char *method)
     g_autofree char *key = signed_in ? author_key(path) : NULL;
     if (key)
         return send_viewer_page(rq, c, key);
-    return send_file(rq, c, rq->http->public_dir, path, CACHE_PUBLIC);
+    return send_file(rq, c, rq->http->public_dir, path, CACHE_PUBLIC, NULL, NULL);
 }
 
 static enum MHD_Result

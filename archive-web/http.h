@@ -20,7 +20,9 @@
  *                         that does not exist.  Its downloads, m/KE/KEY.eml
  *                         (the original) and m/KE/KEY/N.EXT (attachment N),
  *                         come from the store (cor_archive_download) under
- *                         the same check
+ *                         the same check, also before the message's page
+ *                         is written.  A message page not written yet:
+ *                         invariant 7
  *   GET/HEAD / , /index.html, /author/KEY.html
  *                         for a signed-in viewer, made on request with
  *                         cor_archive_page_site/_author (they list the staff
@@ -100,6 +102,23 @@
  *     not writable, ...) the error is logged and the answer is 503 with
  *     nothing found: never an unaudited officer's search.  Other viewers'
  *     searches are not audited.
+ *  7. Nothing links to a page the archive does not have yet, and a page
+ *     asked for before it is written says so.  The renderer writes a post's
+ *     pages after the indexer has made it searchable, and members' copies,
+ *     digests and feeds carry its address from the moment it is committed.
+ *     So: a search hit whose message page is not in its tree (one fstatat
+ *     per hit on the page) is left out of the results, HTML and JSON, and
+ *     the total shown is lowered by the hits left out on that page (the
+ *     pager still follows the index's count, so no later hit is lost);
+ *     an officer's restricted hit, which has no page, is shown as before.
+ *     A GET or HEAD of a missing message page (g/G/m/KE/KEY.html) of a
+ *     group the viewer may see answers 503 with Retry-After: 5,
+ *     Cache-Control: no-store and the archive's "being added to the
+ *     archive" page (pending.html: a link to the group, one to the
+ *     original) when the group has an accepted post with that key whose
+ *     'render' work is still queued (cor_archive_page_pending); any other
+ *     missing page is the 404 of invariant 1, so the 503 tells nothing
+ *     about a group or a post the viewer may not see.
  *
  * Threads: libmicrohttpd's own pool of `threads` threads answers requests;
  * the page functions of cor_archive_t are called from them concurrently.

@@ -522,14 +522,14 @@ crumbs(cor_tctx_t *c, cor_tval_t *scope, const char *group, const char *group_ti
 }
 
 static void
-group_scope(cor_tctx_t *c, cor_tval_t *scope, const am_group_t *g)
+group_scope(cor_tctx_t *c, cor_tval_t *scope, const cor_group_t *info)
 {
     cor_tval_t *gv = cor_tval_set_object(c, scope, "group");
-    cor_tval_set_str(c, gv, "name", g->info->name);
-    cor_tval_set_str(c, gv, "title", *g->info->title ? g->info->title : g->info->name);
-    cor_tval_set_str(c, gv, "description", g->info->description);
-    cor_tval_set_str(c, gv, "visibility", cor_visibility_to_string(g->info->visibility));
-    cor_tval_set_printf(c, gv, "href", "g/%s/", g->info->name);
+    cor_tval_set_str(c, gv, "name", info->name);
+    cor_tval_set_str(c, gv, "title", *info->title ? info->title : info->name);
+    cor_tval_set_str(c, gv, "description", info->description);
+    cor_tval_set_str(c, gv, "visibility", cor_visibility_to_string(info->visibility));
+    cor_tval_set_printf(c, gv, "href", "g/%s/", info->name);
 }
 
 static cor_tval_t *
@@ -537,7 +537,7 @@ group_page(cor_tctx_t *c, const rnd_site_t *s, const char *path, const char *tit
            const am_group_t *g, bool top)
 {
     cor_tval_t *v = rnd_page_scope(c, s, path, title);
-    group_scope(c, v, g);
+    group_scope(c, v, g->info);
     crumbs(c, v, top ? NULL : g->info->name, g->info->title);
     return v;
 }
@@ -597,6 +597,21 @@ rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *
     add_file(files, path, out);
 
     return COR_OK;
+}
+
+cor_status_t
+rnd_pending_page(const rnd_site_t *s, const cor_group_t *g, const char *key, GString *out,
+                 char **err)
+{
+    /* served at the message page's own address: links relative to it, as
+     * the page that will be there has them */
+    g_autofree char *path = rnd_msg_rel(g->name, key, ".html");
+    g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *v = rnd_page_scope(c, s, path, "This message is being added to the archive");
+    group_scope(c, v, g);
+    crumbs(c, v, g->name, g->title);
+    set_path(c, v, "eml_href", "", rnd_msg_rel(g->name, key, ".eml"));
+    return render_to(s, "pending.html", v, out, err);
 }
 
 /* Depth-first over the display tree: the posts in tree order with depth. */

@@ -89,6 +89,12 @@ cor_status_t rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m
                              const cor_viewer_t *viewer, const char *key, GString *out,
                              char **err);
 
+/* The page answered at the address of group g's message `key` while the
+ * renderer has not written it yet (pending.html: posted moments ago, being
+ * added; links to the group and to the original).  Into out. */
+cor_status_t rnd_pending_page(const rnd_site_t *s, const cor_group_t *g, const char *key,
+                              GString *out, char **err);
+
 /* Paths of a message's and a thread's files from the tree root, with `ext`
  * appended (".html", ".eml", ".atom"): "g/G/m/KE/KEY.html",
  * "g/G/t/XX/ID.html" (KE: the key's first two digits; XX: the id's low

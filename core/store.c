@@ -1383,27 +1383,20 @@ cor_store_control_count(cor_store_t *st, const char *status, int64_t *count)
 
 /* ---- reading for the archive ---- */
 
-cor_status_t
-cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
-                        cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
-{
-    /* string literals: cor_store_stmt keys its cache by the pointer (a
-     * freed, reused buffer would find another query's statement) */
-#define POSTS_SQL                                                                            \
+/* The columns both post walks select, in the order posts_step reads them
+ * (a macro: cor_store_stmt keys its cache by the SQL's pointer, so every
+ * statement is one string literal; a freed, reused buffer would find
+ * another query's statement). */
+#define POSTS_COLUMNS                                                                        \
     "SELECT n.group_id, n.thread, m.id, m.message_id, m.date, m.subject, m.from_name,"      \
-    " m.from_addr, m.has_attachments FROM thread_nodes n JOIN messages m ON m.id = n.msg"   \
-    " WHERE n.status = 'accepted'"
-    sqlite3_stmt *q = cor_store_stmt(st,
-        msg > 0 ? POSTS_SQL " AND n.msg = ?1 ORDER BY n.group_id, m.id"
-        : thread > 0 ? POSTS_SQL " AND n.thread = ?1 ORDER BY n.group_id, m.id"
-        : POSTS_SQL " ORDER BY n.group_id, m.id");
-#undef POSTS_SQL
-    if (!q)
-        return COR_ERR_STORE;
-    if (msg > 0)
-        sqlite3_bind_int64(q, 1, msg);
-    else if (thread > 0)
-        sqlite3_bind_int64(q, 1, thread);
+    " m.from_addr, m.has_attachments"
+
+/* Steps `q` (POSTS_COLUMNS) to its end, calling fn for each row; resets
+ * it.  A status other than COR_OK from fn stops the walk and is returned. */
+static cor_status_t
+posts_step(cor_store_t *st, sqlite3_stmt *q,
+           cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
     int rc;
     cor_status_t s = COR_OK;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1430,6 +1423,46 @@ cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
         return s;
     return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read posts");
 }
+
+cor_status_t
+cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t thread,
+                        cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+#define POSTS_SQL                                                                            \
+    POSTS_COLUMNS " FROM thread_nodes n JOIN messages m ON m.id = n.msg"                    \
+    " WHERE n.status = 'accepted'"
+    sqlite3_stmt *q = cor_store_stmt(st,
+        msg > 0 ? POSTS_SQL " AND n.msg = ?1 ORDER BY n.group_id, m.id"
+        : thread > 0 ? POSTS_SQL " AND n.thread = ?1 ORDER BY n.group_id, m.id"
+        : POSTS_SQL " ORDER BY n.group_id, m.id");
+#undef POSTS_SQL
+    if (!q)
+        return COR_ERR_STORE;
+    if (msg > 0)
+        sqlite3_bind_int64(q, 1, msg);
+    else if (thread > 0)
+        sqlite3_bind_int64(q, 1, thread);
+    return posts_step(st, q, fn, data);
+}
+
+cor_status_t
+cor_store_posts_queued(cor_store_t *st, const char *kind, int64_t group_id, size_t max,
+                       cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    /* the newest `max` items first (work_kind is (kind, id)), then their
+     * posts in the group: the cost is bounded by `max`, not by the queue */
+    sqlite3_stmt *q = cor_store_stmt(st,
+        POSTS_COLUMNS " FROM (SELECT id, msg FROM work WHERE kind = ?1 ORDER BY id DESC LIMIT ?3) w"
+        " JOIN thread_nodes n ON n.msg = w.msg JOIN messages m ON m.id = n.msg"
+        " WHERE n.group_id = ?2 AND n.status = 'accepted' ORDER BY w.id DESC");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, group_id);
+    sqlite3_bind_int64(q, 3, max ? (sqlite3_int64) max : -1);
+    return posts_step(st, q, fn, data);
+}
+#undef POSTS_COLUMNS
 
 cor_status_t
 cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs)

@@ -518,6 +518,18 @@ cor_status_t cor_store_posts_foreach(cor_store_t *st, int64_t msg, int64_t threa
                                      cor_status_t (*fn)(const cor_store_post_t *post, void *data),
                                      void *data);
 
+/* Calls fn, as cor_store_posts_foreach does, for the accepted posts in
+ * group `group_id` of the messages that have one of the newest `max`
+ * pending work items of `kind` (0: every item), newest item first; a
+ * message queued twice comes twice.  For 'render': the posts whose archive
+ * pages the renderer has not written yet (the HTTP listener's "being added
+ * to the archive" answer, and downloads before the renderer's model knows
+ * the post).  Reads at most `max` work rows, however long the queue. */
+cor_status_t cor_store_posts_queued(cor_store_t *st, const char *kind, int64_t group_id,
+                                    size_t max,
+                                    cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                    void *data);
+
 /* The merged (alias) thread ids of a group with the thread each merged into,
  * as pairs in one GArray of int64_t: old, live, old, live... (transfer full). */
 cor_status_t cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs);

@@ -439,6 +439,67 @@ test_work_queue(fixture_t *f, gconstpointer data)
     g_assert_cmpint(n, ==, 1);
 }
 
+static cor_status_t
+collect_post(const cor_store_post_t *p, void *data)
+{
+    GString *out = data;
+    g_string_append_printf(out, "%s%s", out->len ? " " : "", p->message_id);
+    return COR_OK;
+}
+
+/* The posts of a group whose 'render' work is queued: newest item first,
+ * only that group's accepted posts, at most `max` items read, and a post
+ * whose items are done is not listed. */
+static void
+test_posts_queued(fixture_t *f, gconstpointer data)
+{
+    int64_t other;
+    g_assert_cmpint(cor_store_group_create(f->st, "other", NULL, COR_VISIBILITY_PUBLIC, &other), ==, COR_OK);
+    add(f, make_msg("a@e", NULL, NULL, NULL, NULL, NULL, 1), NULL);
+    add_in(f, other, make_msg("b@e", NULL, NULL, NULL, NULL, NULL, 2), NULL);
+    /* a restricted post: no archive page, never listed */
+    cor_message_t *m = make_msg("r@e", NULL, NULL, NULL, NULL, NULL, 3);
+    const char *raw = "Message-ID: <r@e>\n\nrestricted\n";
+    char sha[65];
+    cor_sha256_hex(raw, strlen(raw), sha);
+    cor_intake_t in;
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    g_assert_cmpint(cor_store_add_message_as(f->st, f->group, raw, strlen(raw), sha, 1, m,
+                                             COR_POST_RESTRICTED, &in), ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    cor_intake_clear(&in);
+    cor_message_free(m);
+    add(f, make_msg("c@e", NULL, NULL, NULL, NULL, NULL, 4), NULL);
+
+    g_autoptr(GString) s = g_string_new(NULL);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "render", f->group, 0, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "c@e a@e");
+    g_string_truncate(s, 0);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "render", other, 0, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "b@e");
+    /* the newest item only: c's */
+    g_string_truncate(s, 0);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "render", f->group, 1, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "c@e");
+    /* the newest two items are r's and c's: a is not reached */
+    g_string_truncate(s, 0);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "render", f->group, 2, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "c@e");
+    /* rendered: no longer queued (the 'index' items stay) */
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GArray) msgs = NULL;
+    g_assert_cmpint(cor_store_work_pending(f->st, "render", 1, &ids, &msgs), ==, COR_OK);
+    g_assert_cmpint(cor_store_work_delete(f->st, ids), ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    g_string_truncate(s, 0);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "render", f->group, 0, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "c@e");
+    g_string_truncate(s, 0);
+    g_assert_cmpint(cor_store_posts_queued(f->st, "index", f->group, 0, collect_post, s), ==, COR_OK);
+    g_assert_cmpstr(s->str, ==, "c@e a@e");
+}
+
 /* A rolled-back transaction leaves nothing behind: no message, no node. */
 static void
 test_rollback_leaves_nothing(fixture_t *f, gconstpointer data)
@@ -471,6 +532,7 @@ main(int argc, char **argv)
     ADD("duplicate-is-idempotent", test_duplicate_is_idempotent);
     ADD("same-post-two-groups", test_same_post_two_groups);
     ADD("work-queue", test_work_queue);
+    ADD("posts-queued", test_posts_queued);
     ADD("rollback-leaves-nothing", test_rollback_leaves_nothing);
     ADD("thread/reply-joins-parent", test_reply_joins_parent);
     ADD("thread/any-arrival-order", test_any_arrival_order);
