@@ -122,11 +122,13 @@ cor_status_t cor_archive_clean(cor_archive_t *a, char **err);
 
 /* A thread that keeps the archive current (runner.c): it renders after a
  * kick (debounced by `debounce_ms`), looks at the queue every few seconds
- * for work other processes queued, and catches up at start.  Its own store
+ * for work other processes queued, and catches up at start: with a full
+ * build when `full_build_at` or more messages wait.  Its own store
  * handle on `store_path`.  `a` must outlive it. */
 typedef struct cor_archive_runner cor_archive_runner_t;
 cor_status_t cor_archive_runner_start(cor_archive_t *a, const char *store_path, int debounce_ms,
-                                      cor_archive_runner_t **out, char **err);
+                                      int64_t full_build_at, cor_archive_runner_t **out,
+                                      char **err);
 /* Something was committed (thread-safe; NULL is fine). */
 void cor_archive_runner_kick(cor_archive_runner_t *r);
 /* Finishes the round in hand and stops (what is left stays queued). */

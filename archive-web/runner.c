@@ -5,8 +5,8 @@
  * pending 'render' work changes, round after round until the queue is
  * empty.  It also looks at the queue every few seconds, for work queued by
  * other processes (`corridor import`, `corridor deliver`), and at start
- * (catching up after a restart).  A backlog bigger than FULL_BUILD_AT is
- * cheaper as a full build, which uses every CPU.
+ * (catching up after a restart).  A backlog of [archive] full_build_at
+ * messages or more is cheaper as a full build, which uses every CPU.
  */
 #include "archive-web/archive.h"
 
@@ -19,12 +19,12 @@
 
 #define POLL_US (3 * G_USEC_PER_SEC)
 #define ROUND_MAX 500
-#define FULL_BUILD_AT 5000
 
 struct cor_archive_runner {
     cor_archive_t *archive;       /* borrowed */
     cor_store_t *st;
     int debounce_ms;
+    int64_t full_build_at;
     GThread *thread;
     GMutex lock;
     GCond cond;
@@ -55,7 +55,7 @@ render_all(cor_archive_runner_t *r)
         g_autofree char *err = NULL;
         cor_archive_stats_t stats;
         cor_status_t s;
-        if (pending >= FULL_BUILD_AT) {
+        if (pending >= r->full_build_at) {
             cor_log_info("archive: %" G_GINT64_FORMAT " messages to render: full build", pending);
             s = cor_archive_build(r->archive, r->st, NULL, &stats, &err);
             if (s == COR_OK)
@@ -110,12 +110,13 @@ out:
 
 cor_status_t
 cor_archive_runner_start(cor_archive_t *a, const char *store_path, int debounce_ms,
-                         cor_archive_runner_t **out, char **err)
+                         int64_t full_build_at, cor_archive_runner_t **out, char **err)
 {
     *out = NULL;
     cor_archive_runner_t *r = g_new0(cor_archive_runner_t, 1);
     r->archive = a;
     r->debounce_ms = debounce_ms < 0 ? 0 : debounce_ms;
+    r->full_build_at = full_build_at > 0 ? full_build_at : 5000;
     cor_status_t s = cor_store_open(store_path, false, &r->st, err);
     if (s != COR_OK) {
         g_free(r);

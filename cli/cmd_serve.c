@@ -244,6 +244,9 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
                          " [--relay URL] [--no-outbound] [--no-archive] [--no-digests]");
     g_autofree char *store_path = cli_store_path(cli);
     g_autofree char *index_path = cli_index_path(cli);
+    /* every handle opened from here on (cor_store_set_default_cache) */
+    cor_store_set_default_cache((int) MIN(cor_config_int(cli->config, "store", "daemon_cache") / 1024,
+                                          G_MAXINT));
     /* 1. who runs it, and are its files safe */
     g_autoptr(cor_priv_t) who = check_privilege(cli, store_path);
     if (!who)
@@ -318,7 +321,9 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     s = cor_server_open(srv, cli->config, &err);
     if (s == COR_OK && !no_archive) {
         int debounce = (int) cor_config_int(cli->config, "archive", "debounce_ms");
-        s = cor_archive_runner_start(archive, store_path, debounce, &runner, &err);
+        s = cor_archive_runner_start(archive, store_path, debounce,
+                                     cor_config_int(cli->config, "archive", "full_build_at"),
+                                     &runner, &err);
     }
     if (s == COR_OK && http_fd >= 0) {
         cor_http_options_t ho = {

@@ -562,6 +562,23 @@ migrate(cor_store_t *st)
     return COR_OK;
 }
 
+/* Each handle's page cache may grow to this many KiB (see
+ * cor_store_set_default_cache). */
+static gint default_cache_kib = 65536;
+
+void
+cor_store_set_default_cache(int kib)
+{
+    g_atomic_int_set(&default_cache_kib, kib > 0 ? kib : 2048);
+}
+
+static cor_status_t
+set_cache(cor_store_t *st, int kib)
+{
+    g_autofree char *sql = g_strdup_printf("PRAGMA cache_size=-%d", kib);
+    return exec(st, sql, "cannot set cache size");
+}
+
 cor_status_t
 cor_store_open(const char *path, bool create, cor_store_t **out, char **err)
 {
@@ -587,7 +604,7 @@ cor_store_open(const char *path, bool create, cor_store_t **out, char **err)
     if ((s = exec(st, "PRAGMA journal_mode=WAL", "cannot set WAL mode")) != COR_OK ||
         (s = exec(st, "PRAGMA synchronous=FULL", "cannot set synchronous")) != COR_OK ||
         (s = exec(st, "PRAGMA foreign_keys=ON", "cannot enable foreign keys")) != COR_OK ||
-        (s = exec(st, "PRAGMA cache_size=-65536", "cannot set cache size")) != COR_OK)
+        (s = set_cache(st, g_atomic_int_get(&default_cache_kib))) != COR_OK)
         goto fail;
     if ((s = migrate(st)) != COR_OK)
         goto fail;

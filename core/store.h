@@ -251,8 +251,17 @@ const char *cor_store_file(const cor_store_t *st);
  * fails with COR_ERR_BUSY (default 10 s). */
 void cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds);
 
+/* How much of the database each handle opened from now on may cache, in
+ * KiB (64 MiB unless set).  A page cache only grows: a handle keeps every
+ * page it has read until the cap, so a process holding many long-lived
+ * handles on a growing store grows by up to (handles x cap).  `corridor
+ * serve` (about ten handles: intake, indexer, renderer, outbound, digest,
+ * HTTP threads) sets 8 MiB before it opens any; the kernel's page cache
+ * keeps the rest of the file close.  Bulk commands keep 64 MiB. */
+void cor_store_set_default_cache(int kib);
+
 /* Frees what this handle's page cache holds (each handle caches up to
- * 64 MiB of the database): for a long-lived handle used now and then, such
+ * 64 MiB of the database unless cor_store_set_default_cache says less): for a long-lived handle used now and then, such
  * as the digest scheduler's, after a run.  Outside a transaction. */
 void cor_store_release_memory(cor_store_t *st);
 

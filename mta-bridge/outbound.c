@@ -89,6 +89,9 @@ struct cor_outbound {
     int64_t unstick_last;      /* monotonic µs of the last look for retry
                                   times beyond any back-off (clock went back) */
 
+    int64_t record_busy_since; /* monotonic µs of the first of the results'
+                                  writes that found the store locked; 0: none */
+    int64_t control_busy_since;/* the same for control mail */
     bool control_due;          /* look for control mail in the next round */
     int64_t control_last;      /* monotonic µs of the last look */
 
@@ -485,6 +488,30 @@ store_wait(cor_outbound_t *ob)
                                                     : ob->busy_ms);
 }
 
+/* Logs a write that failed, by how it failed.  The store being locked
+ * (another thread or process is writing: COR_ERR_BUSY) while transfers are
+ * in flight is expected under load — this thread waits only RECORD_BUSY_MS
+ * then — and the next round writes again, so it is a debug line until it
+ * has lasted longer than [store] busy_timeout, when it is an error: then
+ * something holds the lock for too long.  Any other failure (disk full, I/O)
+ * is an error at once.  `*since` tracks the episode; reset on success. */
+static void
+log_write_failure(cor_outbound_t *ob, int64_t *since, cor_status_t s, const char *what)
+{
+    int64_t now = g_get_monotonic_time();
+    if (s == COR_ERR_BUSY) {
+        if (*since == 0)
+            *since = now;
+        if (now - *since <= ob->busy_ms * 1000) {
+            cor_log_debug("outbound: %s: %s (store locked for %" G_GINT64_FORMAT
+                          " ms; trying again)", what, cor_store_error(ob->st),
+                          (now - *since) / 1000);
+            return;
+        }
+    }
+    cor_log_error("outbound: %s: %s (trying again)", what, cor_store_error(ob->st));
+}
+
 /* Writes the finished transfers' results in one transaction.  When that
  * fails (another process holds the store's write lock longer than the busy
  * timeout, the disk is full) the results are kept, their rows stay claimed,
@@ -537,11 +564,12 @@ record_results(cor_outbound_t *ob)
     if (s == COR_OK)
         s = cor_store_commit(ob->st);
     if (s != COR_OK) {
-        cor_log_error("outbound: cannot record %u results: %s (trying again)",
-                      ob->results->len, cor_store_error(ob->st));
+        g_autofree char *what = g_strdup_printf("cannot record %u results", ob->results->len);
+        log_write_failure(ob, &ob->record_busy_since, s, what);
         cor_store_rollback(ob->st);
         return;
     }
+    ob->record_busy_since = 0;
     for (guint i = 0; i < ob->results->len; i++) {
         result_t *r = &g_array_index(ob->results, result_t, i);
         g_hash_table_remove(ob->claimed, &r->it->id);
@@ -616,7 +644,9 @@ run_control(cor_outbound_t *ob)
     store_wait(ob);
     cor_status_t s = cor_control_run(ob->control, ob->st, 50, &handled, &queued);
     if (s != COR_OK)
-        cor_log_warning("control mail: %s", cor_store_error(ob->st));
+        log_write_failure(ob, &ob->control_busy_since, s, "control mail");
+    else
+        ob->control_busy_since = 0;
 }
 
 /* Retry times are wall-clock times in the store.  A clock set back (by

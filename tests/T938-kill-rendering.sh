@@ -110,4 +110,31 @@ sleep 0.5
 serve_stop
 check_eq "$(leftovers)" 0 "temporary files or trees left"
 faults_archive_same || fail "the archive differs from a full build"
+test_case "the daemon's own full build ([archive] full_build_at) killed half-way: every page whole, the next start builds again"
+# a new site title changes every page, so the build has every file to replace
+printf 'full_build_at = 1000\nsite_title = Northshire conversations\n' >>"$TMP/state/corridor.conf"
+printf 'From: b@council.test\nSubject: later post\nMessage-ID: <late2@council.test>\n\nLater.\n' >"$TMP/late2.eml"
+cor import --group late "$TMP/late2.eml" >/dev/null
+q "INSERT INTO work (kind, msg, created) SELECT 'render', id, 0 FROM messages"
+check "$(backlog)" -ge 2400
+retitled() { grep -rl --include='*.html' 'Northshire conversations' "$TMP/state/archive" 2>/dev/null | wc -l; }
+serve_start --no-outbound --no-digests || fail "start"
+wait_for 60 sh -c "[ \$(grep -rl --include='*.html' 'Northshire conversations' '$TMP/state/archive' 2>/dev/null | wc -l) -gt 200 ]" ||
+    fail "the daemon's full build wrote nothing"
+serve_kill
+grep -q 'archive: [0-9]* messages to render: full build' "$TMP/serve.log" || fail "no full build logged"
+pages=$(find "$TMP/state/archive" -name '*.html' | wc -l)
+echo "# killed the daemon's full build with $(retitled) of $pages pages rewritten"
+[ "$(retitled)" -lt "$pages" ] || fail "the build had finished: nothing proven"
+check "$(backlog)" -ge 2400
+whole=$(find "$TMP/state/archive" -name '*.html' -size +0 -exec tail -c 8 {} + | grep -c '</html>')
+check_eq "$whole" "$pages" "every page whole (old or new)"
+serve_start --no-outbound --no-digests || fail "restart"
+wait_for 180 faults_sql 0 "SELECT count(*) FROM work WHERE kind = 'render'" || fail "backlog left: $(backlog)"
+sleep 0.5
+serve_stop
+check_eq "$(grep -c 'archive: [0-9]* messages to render: full build' "$TMP/serve.log")" 2 "full builds logged"
+check_eq "$(retitled)" "$(find "$TMP/state/archive" -name '*.html' | wc -l)" "every page has the new title"
+check_eq "$(leftovers)" 0 "temporary files or trees left"
+faults_archive_same || fail "the archive differs from a full build"
 test_done
