@@ -5,7 +5,7 @@
 #   make            build ./corridor
 #   make deps       install the Debian packages needed to build and test
 #   make test       run every test; ends with "N passed, N failed"
-#   make test-asan  the unit and import tests under ASan + UBSan
+#   make test-asan  the whole suite (unit and integration) under ASan + UBSan
 #   make fuzz       every libFuzzer harness for FUZZ_TIME s each (clang; build-fuzz/, docs/fuzzing.md)
 #   make run        build, create ./var, import the sample group, say how to search
 #   make bench      bench/import.sh (peers: notmuch, public-inbox)

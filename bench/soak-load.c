@@ -47,7 +47,7 @@ static const char *opt_log;
 typedef struct {
     size_t at[64];      /* offsets, ascending, where ".TrN" goes */
     int n;
-    size_t mid_at;      /* the Message-ID's place among them (0: none) */
+    size_t mid_at;      /* the (last) Message-ID's place among them (0: none) */
     int dup;            /* that Message-ID occurs earlier in the mbox: ".TrNxK" */
 } ins_t;
 
@@ -73,14 +73,16 @@ static void find_ids(size_t k)
     size_t hl = header_len(m);
     const char *w = m->wire;
     int field = 0;      /* 0 other, 1 Message-ID, 2 In-Reply-To/References */
-    int seen_mid = 0;
     for (size_t p = 0; p < hl;) {
         const char *nl = memchr(w + p, '\n', hl - p);
         size_t eol = nl ? (size_t)(nl - w) + 1 : hl;
         if (w[p] != ' ' && w[p] != '\t') {
             field = 0;
-            if (eol - p > 11 && strncasecmp(w + p, "Message-ID:", 11) == 0 && !seen_mid)
-                field = 1, seen_mid = 1;
+            /* every Message-ID field: some archived messages carry two, and
+             * the parser takes the last (left alone, round N+1 would repeat
+             * round N's id with other bytes) */
+            if (eol - p > 11 && strncasecmp(w + p, "Message-ID:", 11) == 0)
+                field = 1;
             else if ((eol - p > 12 && strncasecmp(w + p, "In-Reply-To:", 12) == 0) ||
                      (eol - p > 11 && strncasecmp(w + p, "References:", 11) == 0))
                 field = 2;
@@ -96,7 +98,7 @@ static void find_ids(size_t k)
                 else if (w[q] == '@' && inside && !done && in->n < 64) {
                     in->at[in->n++] = q;
                     done = 1;
-                    if (field == 1)
+                    if (field == 1)   /* the last one: the one the parser takes */
                         in->mid_at = q;
                 }
             }

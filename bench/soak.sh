@@ -31,6 +31,7 @@
 #   SOAK_MBOX_MB       MiB of it to use (read from its start)  (default: 200)
 #   SOAK_DIR           work folder, wiped first                (default: bench/out/soak)
 #   SOAK_PORT          HTTP port; smtp-sink uses +1            (default: 17224)
+#   SOAK_CONF          more corridor.conf lines (printf %b: "[store]\\ndaemon_cache = 2M")
 #   CORRIDOR_CORPORA   corpora folder                          (default: ../shared/corpora)
 #   CORRIDOR_BIN       corridor binary                         (default: ./corridor)
 #
@@ -147,6 +148,8 @@ url = http://127.0.0.1:$HTTP_PORT/
 [digest]
 max_age = 0
 CONF
+# SOAK_CONF: more configuration lines, e.g. "[store]\ndaemon_cache = 2M" (printf %b)
+[ -z "${SOAK_CONF:-}" ] || printf '%b\n' "$SOAK_CONF" >>"$S/corridor.conf"
 names="planning housing highways libraries parks schools transport waste licensing finance"
 GROUPS_LIST=
 RCPTS=
