@@ -599,11 +599,13 @@ cor_store_open(const char *path, bool create, cor_store_t **out, char **err)
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
+    st->busy_ms = 10000;
     sqlite3_busy_timeout(st->db, 10000);
     /* WAL + synchronous=FULL: a returned COMMIT is durable (store.h). */
     if ((s = exec(st, "PRAGMA journal_mode=WAL", "cannot set WAL mode")) != COR_OK ||
         (s = exec(st, "PRAGMA synchronous=FULL", "cannot set synchronous")) != COR_OK ||
         (s = exec(st, "PRAGMA foreign_keys=ON", "cannot enable foreign keys")) != COR_OK ||
+        (s = exec(st, "PRAGMA journal_size_limit=67108864", "cannot set the WAL limit")) != COR_OK ||
         (s = set_cache(st, g_atomic_int_get(&default_cache_kib))) != COR_OK)
         goto fail;
     if ((s = migrate(st)) != COR_OK)
@@ -633,7 +635,8 @@ cor_store_close(cor_store_t *st)
 void
 cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds)
 {
-    sqlite3_busy_timeout(st->db, (int) CLAMP(milliseconds, 0, G_MAXINT));
+    st->busy_ms = CLAMP(milliseconds, 0, G_MAXINT);
+    sqlite3_busy_timeout(st->db, (int) st->busy_ms);
 }
 
 void
@@ -708,6 +711,23 @@ cor_store_checkpoint(cor_store_t *st, int *wal_frames, int *done_frames)
         *done_frames = ckpt;
     /* BUSY: another checkpoint is running; not an error */
     if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+        return COR_OK;
+    return cor_store_sqlite_error(st, rc, "cannot checkpoint");
+}
+
+cor_status_t
+cor_store_checkpoint_restart(cor_store_t *st, int64_t wait_ms, bool *restarted)
+{
+    *restarted = false;
+    sqlite3_busy_timeout(st->db, (int) MIN(wait_ms, G_MAXINT));
+    int log = 0, ckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &ckpt);
+    sqlite3_busy_timeout(st->db, (int) MIN(st->busy_ms, G_MAXINT));
+    if (rc == SQLITE_OK) {
+        *restarted = true;
+        return COR_OK;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY)
         return COR_OK;
     return cor_store_sqlite_error(st, rc, "cannot checkpoint");
 }

@@ -296,6 +296,16 @@ cor_status_t cor_store_savepoint_rollback(cor_store_t *st);
  * *wal_frames and *done_frames (may be NULL) say how far it got. */
 void cor_store_set_autocheckpoint(cor_store_t *st, int pages);
 cor_status_t cor_store_checkpoint(cor_store_t *st, int *wal_frames, int *done_frames);
+/* A PASSIVE checkpoint copies frames but cannot rewind the WAL while some
+ * reader still uses a snapshot in it; under steady load (commits every few
+ * milliseconds, the web and the renderer always reading) that is always, and
+ * the WAL file grows without end (the soak saw 536 MB in five minutes).  This
+ * RESTART checkpoint waits up to `wait_ms` for the readers to move on —
+ * holding the write lock meanwhile, so writers wait at most that long — and
+ * then the next writer starts the WAL from its beginning; the file is cut
+ * back to 64 MiB (journal_size_limit).  *restarted: whether it got that far
+ * (false when readers stayed longer: try again later). */
+cor_status_t cor_store_checkpoint_restart(cor_store_t *st, int64_t wait_ms, bool *restarted);
 
 /* True inside BEGIN ... COMMIT. */
 bool cor_store_in_transaction(const cor_store_t *st);

@@ -12,6 +12,7 @@ struct cor_store {
     char *path;
     char *error;          /* last error text (owned) */
     GHashTable *stmts;    /* SQL text → sqlite3_stmt*, prepared once */
+    int64_t busy_ms;      /* the busy timeout set (cor_store_set_busy_timeout) */
 };
 
 /* Records an error on the handle from SQLite's state and returns the status

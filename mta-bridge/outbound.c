@@ -84,6 +84,8 @@ struct cor_outbound {
     int64_t relay_down_until;  /* monotonic µs (a wall clock that jumps must
                                   not stretch or skip the pause); 0: up */
     int down_count;
+    int lost_in_row;           /* transfers the relay dropped half-way since the
+                                  last one that went through (lost_mid_transfer) */
     GArray *results;           /* finished transfers not yet recorded */
     GHashTable *sockets;       /* fd + 1 of every socket libcurl has open */
     int64_t unstick_last;      /* monotonic µs of the last look for retry
@@ -407,6 +409,19 @@ about_the_copy(CURLcode rc, const char *errbuf, long code)
     return rc == CURLE_WEIRD_SERVER_REPLY && errbuf[0] == '\0';
 }
 
+/* The relay answered (it greeted us and took commands: the last reply was
+ * not an error) and then the connection broke in the middle of the transfer
+ * — a reset, a relay restarting, a load balancer's idle cut.  As Postfix
+ * does, that copy is deferred and retried; the relay is not taken for down,
+ * unless LOST_BEFORE_PAUSE transfers in a row end so. */
+#define LOST_BEFORE_PAUSE 3
+static bool
+lost_mid_transfer(CURLcode rc, long code)
+{
+    return (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING) &&
+           code > 0 && code < 400;
+}
+
 /* The relay cannot take anything now: everything waits, doubling from
  * [outbound] retry up to MAX_BACKOFF while it goes on.  The transfers of
  * one round that fail together are one failure: only the first sets the
@@ -452,10 +467,16 @@ collect_done(cor_outbound_t *ob)
         if (rc == CURLE_OK) {
             add_result(ob, it, group, 0, 250, NULL);
             ob->down_count = 0;
+            ob->lost_in_row = 0;
         } else {
             const char *why = sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc);
             g_autofree char *error = code ? g_strdup_printf("%ld: %s", code, why) : g_strdup(why);
-            if (!about_the_copy(rc, sl->errbuf, code)) {
+            if (lost_mid_transfer(rc, code) && ++ob->lost_in_row < LOST_BEFORE_PAUSE) {
+                cor_log_info("outbound: relay %s dropped the connection while taking the %s to "
+                             "%s (%s); that copy is retried", ob->relay, it->kind, it->address,
+                             error);
+                add_result(ob, it, group, 1, code, error);
+            } else if (!about_the_copy(rc, sl->errbuf, code)) {
                 /* the relay's fault: this copy waits with the rest */
                 add_result(ob, it, group, 1, code, error);
                 relay_pause(ob, code, error);

@@ -27,6 +27,9 @@
 #define GATHER_US 1000            /* longest wait for messages being parsed */
 #define INDEX_INTERVAL_US 1000000 /* the indexer's rounds start at most this often */
 #define CHECKPOINT_US 250000      /* WAL checkpoints this often */
+#define WAL_RESTART_FRAMES 16384  /* a WAL this long (64 MiB of 4 KiB pages) is rewound */
+#define WAL_RESTART_WAIT_MS 100   /* how long writers may wait for that */
+#define WAL_RESTART_EVERY_US (5 * G_USEC_PER_SEC)  /* at most this often */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
 typedef struct settings {
@@ -606,8 +609,11 @@ typedef struct checkpointer_args {
 } checkpointer_args_t;
 
 /* Copies the WAL into the database a few times a second (PASSIVE: never in
- * a writer's way), so that no commit carries a checkpoint and the WAL stays
- * small.  Stops with the indexer. */
+ * a writer's way), so that no commit carries a checkpoint.  Under steady
+ * load a PASSIVE checkpoint never rewinds the WAL (some reader always uses
+ * it), so once it is WAL_RESTART_FRAMES long a RESTART checkpoint waits up
+ * to WAL_RESTART_WAIT_MS for the readers, writers held meanwhile
+ * (cor_store_checkpoint_restart).  Stops with the indexer. */
 static gpointer
 checkpointer_main(gpointer data)
 {
@@ -615,6 +621,7 @@ checkpointer_main(gpointer data)
     cor_server_t *srv = a->srv;
     if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
         cor_log_debug("cannot lower the checkpointer's priority: %s", g_strerror(errno));
+    gint64 last_restart = 0;
     while (!g_atomic_int_get(&srv->index_stop)) {
         g_mutex_lock(&srv->index_lock);
         gint64 until = g_get_monotonic_time() + CHECKPOINT_US;
@@ -622,8 +629,21 @@ checkpointer_main(gpointer data)
             if (!g_cond_wait_until(&srv->index_cond, &srv->index_lock, until))
                 break;
         g_mutex_unlock(&srv->index_lock);
-        if (cor_store_checkpoint(a->st, NULL, NULL) != COR_OK)
+        int frames = 0;
+        if (cor_store_checkpoint(a->st, &frames, NULL) != COR_OK) {
             cor_log_warning("checkpoint: %s", cor_store_error(a->st));
+            continue;
+        }
+        gint64 now = g_get_monotonic_time();
+        if (frames >= WAL_RESTART_FRAMES && now - last_restart >= WAL_RESTART_EVERY_US) {
+            last_restart = now;
+            bool restarted = false;
+            if (cor_store_checkpoint_restart(a->st, WAL_RESTART_WAIT_MS, &restarted) != COR_OK)
+                cor_log_warning("checkpoint: %s", cor_store_error(a->st));
+            else
+                cor_log_debug("checkpoint: WAL of %d frames %s", frames,
+                              restarted ? "rewound" : "still in use (readers): later");
+        }
     }
     cor_store_checkpoint(a->st, NULL, NULL);
     cor_store_close(a->st);

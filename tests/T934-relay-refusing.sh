@@ -7,7 +7,8 @@
 # bounce; a 554 is logged as an error for the administrator.  A 4xx to RCPT
 # TO or after the final dot is retried for that copy with a growing
 # back-off.  A 550 to RCPT TO is the member's bounce: counted once, not
-# retried.  Whenever the relay takes mail again every copy arrives once.
+# retried.  A connection reset instead of the answer to the final dot
+# retries that copy without pausing the relay.  Whenever the relay takes mail again every copy arrives once.
 # (T600 covers a relay that is down; T630 bounces in detail.)
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/lib-daemon.sh"
@@ -132,6 +133,20 @@ sleep 1.5
 check_eq "$(events_since "$t0" RCPT m05@council.test)" 1 "m05 tried once"
 check_eq "$(q "SELECT count(*) || ' ' || min(class) || ' ' || min(status) FROM bounce_events")" "12 hard 550" "bounce events"
 check_eq "$(q "SELECT count(*) FROM members WHERE status = 'enabled'")" 12 "one bounce disables nobody"
+
+test_case "a connection reset instead of the answer to the final dot: that copy is retried, the relay is not paused"
+paused() { grep -c "outbound: relay .* \(unreachable\|cannot take mail now\|refuses to take mail\)" "$TMP/serve.log"; }
+pauses=$(paused)
+echo reset-dot-once >"$MODE"
+t0=$(date +%s.%N)
+m=$(post 7)
+wait_for 20 faults_sql 0 "SELECT count(*) FROM outbox_rcpt" || fail "not all sent: $(queued) left"
+sleep 0.3
+check_eq "$(events_since "$t0" reset)" 1 "the relay reset one transfer"
+check_eq "$(copies "$m")" "$MEMBERS" "each member once"
+grep -q "info: outbound: relay .* dropped the connection while taking the post to m[0-9]*@council.test" "$TMP/serve.log" ||
+    fail "the dropped transfer is not logged"
+check_eq "$(paused)" "$pauses" "no pause of the relay logged"
 echo ok >"$MODE"
 serve_stop
 test_done

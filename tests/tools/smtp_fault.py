@@ -22,6 +22,9 @@ it reads MODEFILE (one word; absent or empty: "ok"):
   hang         accepts the connection and never says anything (a
                connection kept open stops answering)
   hang-dot     takes the message and never answers its final dot
+  reset-dot-once  reads the message, then resets the connection (RST)
+               instead of answering its final dot, keeps nothing, and
+               switches MODEFILE to "ok" (a relay restarting mid-transfer)
 
 Every connection and every command is logged to DIR.log as
 "TIME MODE EVENT [ARG]" (EVENT: connect, MAIL, RCPT, dot, ..., and "gone"
@@ -32,7 +35,9 @@ it listens; stops on SIGTERM (hanging connections are dropped).
 import itertools
 import os
 import signal
+import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -134,6 +139,13 @@ class Handler(socketserver.StreamRequestHandler):
                 self.log(m, "dot", " ".join(rcpts))
                 if m == "hang-dot":
                     return self.hang()
+                if m == "reset-dot-once":
+                    with open(self.server.modefile, "w") as f:
+                        f.write("ok\n")
+                    self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                            struct.pack("ii", 1, 0))
+                    self.log(m, "reset")
+                    return
                 if m == "data-451":
                     sender, rcpts = None, []
                     self.reply("451 4.3.0 Error: queue file write error")

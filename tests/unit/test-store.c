@@ -520,6 +520,61 @@ test_rollback_leaves_nothing(fixture_t *f, gconstpointer data)
     g_assert_cmpint(thread_of(f, "gone@e"), ==, -1);
 }
 
+/* Writes `n` meta rows of ~3 KB each, one commit each (WAL frames). */
+static void
+write_rows(cor_store_t *st, int n, int from)
+{
+    g_autofree char *v = g_strnfill(3000, 'x');
+    for (int i = 0; i < n; i++) {
+        g_autofree char *k = g_strdup_printf("wal-%d", from + i);
+        g_assert_cmpint(cor_store_meta_set(st, k, v), ==, COR_OK);
+    }
+}
+
+static int64_t
+wal_size(fixture_t *f)
+{
+    g_autofree char *path = g_build_filename(f->dir, "corridor.db-wal", NULL);
+    GStatBuf sb;
+    return g_stat(path, &sb) == 0 ? (int64_t) sb.st_size : 0;
+}
+
+/* A reader holding a snapshot keeps a RESTART checkpoint from rewinding the
+ * WAL (it gives up after its wait, writers unharmed); once the reader is
+ * gone it rewinds, and the next writes start the WAL from its beginning. */
+static void
+test_checkpoint_restart(fixture_t *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(f->dir, "corridor.db", NULL);
+    g_autoptr(cor_store_t) reader = NULL, ck = NULL;
+    g_assert_cmpint(cor_store_open(path, false, &reader, NULL), ==, COR_OK);
+    g_assert_cmpint(cor_store_open(path, false, &ck, NULL), ==, COR_OK);
+    cor_store_set_autocheckpoint(f->st, 0);
+    write_rows(f->st, 200, 0);
+    g_assert_cmpint(cor_store_begin_read(reader), ==, COR_OK);   /* a snapshot in the WAL */
+    write_rows(f->st, 50, 200);
+    int64_t grown = wal_size(f);
+    g_assert_cmpint(grown, >, 250 * 3000);
+    bool restarted = true;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(cor_store_checkpoint_restart(ck, 50, &restarted), ==, COR_OK);
+    g_assert_false(restarted);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+    write_rows(f->st, 1, 250);                                    /* writers still write */
+    grown = wal_size(f);
+    cor_store_end_read(reader);
+    g_assert_cmpint(cor_store_checkpoint_restart(ck, 50, &restarted), ==, COR_OK);
+    g_assert_true(restarted);
+    write_rows(f->st, 5, 251);                                    /* from the WAL's start */
+    int frames = -1;
+    g_assert_cmpint(cor_store_checkpoint(ck, &frames, NULL), ==, COR_OK);
+    g_assert_cmpint(frames, <, 50);
+    g_assert_cmpint(wal_size(f), ==, grown);                      /* rewound, not grown */
+    g_autofree char *v = NULL;
+    g_assert_cmpint(cor_store_meta_get(f->st, "wal-255", &v), ==, COR_OK);
+    g_assert_cmpint(strlen(v), ==, 3000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -527,6 +582,7 @@ main(int argc, char **argv)
     cor_message_init();
 #define ADD(path, fn) g_test_add("/store/" path, fixture_t, NULL, setup, fn, teardown)
     ADD("schema-version", test_schema_version);
+    ADD("checkpoint-restart", test_checkpoint_restart);
     ADD("groups", test_groups);
     ADD("visibility", test_visibility);
     ADD("duplicate-is-idempotent", test_duplicate_is_idempotent);
