@@ -213,6 +213,16 @@ cmd_member(cor_cli_t *cli, int argc, char **argv)
         return 0;
     }
     g_autofree char *addr = g_ascii_strdown(argv[3], -1);
+    /* a staff-only group's posts go to staff only: its digests and joins by
+     * mail already keep outside addresses out (they read as guests) */
+    const char *const *staff = cor_config_list(cli->config, "filters", "staff_domains");
+    if (add && g->visibility == COR_VISIBILITY_STAFF && staff && staff[0] && *staff[0] &&
+        !cor_address_in_domains(addr, staff)) {
+        g_autofree char *domains = g_strjoinv(", ", (char **) staff);
+        return cli_error("cannot add %s to %s: %s is open to staff only and %s is not a staff "
+                         "address ([filters] staff_domains: %s); a private group can take "
+                         "people from outside", addr, g->name, g->name, addr, domains);
+    }
     bool had_opted_out = false, was_member = true;
     cor_status_t s = cor_store_begin(st);
     if (s == COR_OK && add) {

@@ -5,7 +5,8 @@
 # address, mode, role, group or a missing member; `group set` for a group's
 # title, description and visibility; the posting filter sees the members;
 # `add --welcome` queues one welcome message (and plain `add` none);
-# `remove --opt-out` records an opt-out that a later `add` clears.
+# `remove --opt-out` records an opt-out that a later `add` clears; a
+# staff-only group refuses an address outside [filters] staff_domains.
 . "$(dirname "$0")/lib.sh"
 db=$TMP/state/corridor.db
 q() { sqlite3 "$db" "$1"; }
@@ -124,4 +125,14 @@ case $(cor filter explain --group hr "$TMP/outsider.eml" | grep '^decision') in
     *"550 5.7.1 sender not allowed to post to this group: only members may post to hr"*) ;;
     *) fail "outsider: $(cor filter explain --group hr "$TMP/outsider.eml" | grep '^decision')" ;;
 esac
+test_case "a staff-only group takes staff addresses only; a private group anyone"
+printf '[filters]\nstaff_domains = council.example\n' >>"$TMP/state/corridor.conf"
+cor group create team --visibility staff >/dev/null
+out=$(cor member add team partner@agency.example 2>&1); rc=$?
+check_eq "$rc" 1 "exit"
+check_eq "$out" "corridor: cannot add partner@agency.example to team: team is open to staff only and partner@agency.example is not a staff address ([filters] staff_domains: council.example); a private group can take people from outside" "message"
+check_eq "$(q "SELECT count(*) FROM members WHERE address = 'partner@agency.example'")" 0 "not added"
+check_eq "$(cor member add team erin@council.example)" "added erin@council.example to team" "staff"
+check_eq "$(cor member add hr partner@agency.example)" "added partner@agency.example to hr" "private group"
+
 test_done
