@@ -32,6 +32,8 @@
 #   SOAK_DIR           work folder, wiped first                (default: bench/out/soak)
 #   SOAK_PORT          HTTP port; smtp-sink uses +1            (default: 17224)
 #   SOAK_CONF          more corridor.conf lines (printf %b: "[store]\\ndaemon_cache = 2M")
+#   SOAK_SERVE_ARGS    more `corridor serve` options, e.g. --no-archive (to see
+#                      what one part costs; the readers then count 404s)
 #   CORRIDOR_CORPORA   corpora folder                          (default: ../shared/corpora)
 #   CORRIDOR_BIN       corridor binary                         (default: ./corridor)
 #
@@ -176,7 +178,9 @@ done
 chmod o+x "$W"
 /usr/sbin/smtp-sink -u nobody -h sink.test "127.0.0.1:$SINK_PORT" 512 >"$W/sink.log" 2>&1 &
 SINK_PID=$!
-CORRIDOR_NOW_FILE=$CLOCK "$CORRIDOR" --state "$S" serve --http "127.0.0.1:$HTTP_PORT" >"$W/serve.log" 2>&1 &
+# shellcheck disable=SC2086 # SOAK_SERVE_ARGS: words
+CORRIDOR_NOW_FILE=$CLOCK "$CORRIDOR" --state "$S" serve --http "127.0.0.1:$HTTP_PORT" ${SOAK_SERVE_ARGS:-} \
+	>"$W/serve.log" 2>&1 &
 COR_PID=$!
 i=0
 until grep -q 'info: ready (pid' "$W/serve.log"; do

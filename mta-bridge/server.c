@@ -622,6 +622,7 @@ checkpointer_main(gpointer data)
     if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10) != 0)
         cor_log_debug("cannot lower the checkpointer's priority: %s", g_strerror(errno));
     gint64 last_restart = 0;
+    int rewound_at = -1;         /* the WAL's length at the last RESTART */
     while (!g_atomic_int_get(&srv->index_stop)) {
         g_mutex_lock(&srv->index_lock);
         gint64 until = g_get_monotonic_time() + CHECKPOINT_US;
@@ -635,7 +636,12 @@ checkpointer_main(gpointer data)
             continue;
         }
         gint64 now = g_get_monotonic_time();
-        if (frames >= WAL_RESTART_FRAMES && now - last_restart >= WAL_RESTART_EVERY_US) {
+        /* after a RESTART the WAL keeps its length until the next writer
+         * starts it again: nothing to do while it is as long as we left it */
+        if (frames != rewound_at)
+            rewound_at = -1;
+        if (frames >= WAL_RESTART_FRAMES && frames != rewound_at &&
+            now - last_restart >= WAL_RESTART_EVERY_US) {
             last_restart = now;
             bool restarted = false;
             if (cor_store_checkpoint_restart(a->st, WAL_RESTART_WAIT_MS, &restarted) != COR_OK)
@@ -643,6 +649,8 @@ checkpointer_main(gpointer data)
             else
                 cor_log_debug("checkpoint: WAL of %d frames %s", frames,
                               restarted ? "rewound" : "still in use (readers): later");
+            if (restarted)
+                rewound_at = frames;
         }
     }
     cor_store_checkpoint(a->st, NULL, NULL);

@@ -18,7 +18,7 @@
 LMTP="python3 $SRC/tests/tools/lmtp_files.py"
 A=$TMP/archive
 db=$TMP/state/corridor.db
-q() { sqlite3 "$db" "$1"; }
+q() { sqlite3 -cmd '.timeout 10000' "$db" "$1"; }   # the daemon writes too
 key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 sumtree() { (cd "$1" && find . -type f ! -name '*.tmp~' | sort | xargs sha256sum) >"$2"; }
 render_empty() { [ "$(q "SELECT count(*) FROM work WHERE kind = 'render'")" = 0 ]; }

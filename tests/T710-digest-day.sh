@@ -58,7 +58,7 @@ CONF
 
 cor group create planning --title "Planning team" >/dev/null || fail "group create"
 cor group create consult --title "Consultations" >/dev/null
-cor group create staffroom --title "Staff room" --visibility staff >/dev/null
+cor group create staffroom --title "Staff room" >/dev/null
 cor group create weekly --title "Weekly notes" >/dev/null
 cor group set weekly digest_day=friday >/dev/null || fail "digest_day"
 cor member add planning ann@council.test --name "Ann Example" --mode digest >/dev/null
@@ -68,6 +68,9 @@ for g in planning consult staffroom; do
     cor member add "$g" partner@agency.test --name "Pat Partner" --mode digest >/dev/null ||
         fail "member add $g"
 done
+# the partner joined the staff room while it was open to all; it has since
+# been made staff-only (`member add` would now refuse an outside address)
+cor group set staffroom visibility=staff >/dev/null || fail "staff-only"
 cor digest set partner@agency.test --combined >/dev/null || fail "digest set"
 cor archive build >/dev/null 2>&1 || fail "archive build"
 sink_start "$SINK" "$SINK_PORT" || fail "smtp-sink"
