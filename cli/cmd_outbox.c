@@ -75,8 +75,11 @@ outbox_flush(cor_cli_t *cli, const char *relay, int wait_s)
     if (s != COR_OK)
         return cli_error("cannot send: %s", err ? err : cor_status_to_string(s));
     printf("sent %" G_GINT64_FORMAT ", deferred %" G_GINT64_FORMAT ", failed %" G_GINT64_FORMAT
-           ", still queued %" G_GINT64_FORMAT "\n",
-           stats.sent, stats.deferred, stats.failed, stats.queued);
+           ", still queued %" G_GINT64_FORMAT, stats.sent, stats.deferred, stats.failed,
+           stats.queued);
+    if (stats.withheld > 0)   /* outside addresses in staff-only groups (outbound.c) */
+        printf(", withheld %" G_GINT64_FORMAT, stats.withheld);
+    printf("\n");
     return stats.queued > 0 ? 75 : 0;  /* EX_TEMPFAIL: some wait for a retry */
 }
 

@@ -28,6 +28,7 @@ typedef struct source {
     cor_copy_t *copy;          /* kind 'post' */
     GBytes *body;              /* anything else */
     char *group;               /* the group's name ("" for none) */
+    bool staff_only;           /* a post of a staff-only group */
     guint users;
     int64_t used;              /* monotonic time last used */
 } source_t;
@@ -219,6 +220,7 @@ source_for(cor_outbound_t *ob, const cor_outbox_item_t *it, char **err)
             return NULL;
         }
         s->group = g_strdup(pol->group);
+        s->staff_only = pol->visibility == COR_VISIBILITY_STAFF;
     } else {
         if (cor_store_outbox_body(ob->st, it->outbox, &s->body) != COR_OK || !s->body) {
             *err = g_strdup(cor_store_error(ob->st));
@@ -299,6 +301,15 @@ close_socket(void *data, curl_socket_t fd)
     return close(fd);
 }
 
+/* Whether `address` is outside the site's staff domains ([filters]
+ * staff_domains; none set: nobody is). */
+static bool
+outside_staff(const cor_outbound_t *ob, const char *address)
+{
+    const char *const *staff = cor_config_list(ob->cfg, "filters", "staff_domains");
+    return staff && staff[0] && *staff[0] && !cor_address_in_domains(address, staff);
+}
+
 static bool
 start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
 {
@@ -310,6 +321,14 @@ start_one(cor_outbound_t *ob, slot_t *sl, cor_outbox_item_t *it)
         cor_log_warning("outbound: cannot build the copy for %s: %s", it->address,
                         err ? err : "unknown error");
         add_result(ob, it, NULL, 1, 0, err ? err : "cannot build the copy");
+        return false;
+    }
+    if (src->staff_only && outside_staff(ob, it->address)) {
+        /* a member added before `member add` refused outside addresses for
+         * a staff-only group, or before staff_domains was set: such a
+         * reader may not see the group (as its digests and archive treat
+         * them), so the copy is dropped, not sent */
+        add_result(ob, it, src->group, 4, 0, NULL);
         return false;
     }
     src->users++;
@@ -547,7 +566,7 @@ record_results(cor_outbound_t *ob)
     int64_t now = now_s();
     store_wait(ob);
     cor_status_t s = cor_store_begin(ob->st);
-    int64_t sent = 0, deferred = 0, failed = 0;
+    int64_t sent = 0, deferred = 0, failed = 0, withheld = 0;
     g_autoptr(GArray) done = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), ob->results->len);
     for (guint i = 0; s == COR_OK && i < ob->results->len; i++) {
         result_t *r = &g_array_index(ob->results, result_t, i);
@@ -563,6 +582,13 @@ record_results(cor_outbound_t *ob)
         case 1:
             s = cor_store_outbox_retry(ob->st, it->id, now + backoff(ob, it->attempts), r->error);
             deferred++;
+            break;
+        case 4:
+            cor_log_info("outbound: not sending %s's post to %s: the group is staff-only and "
+                         "the address is outside [filters] staff_domains",
+                         r->group, it->address);
+            g_array_append_val(done, it->id);
+            withheld++;
             break;
         default: {
             bool hard = kind == 2 && (r->code == 550 || r->code == 551 || r->code == 553);
@@ -603,6 +629,7 @@ record_results(cor_outbound_t *ob)
     ob->stats.sent += sent;
     ob->stats.deferred += deferred;
     ob->stats.failed += failed;
+    ob->stats.withheld += withheld;
     g_mutex_unlock(&ob->stats_lock);
 }
 

@@ -58,6 +58,7 @@ typedef struct cor_outbound_stats {
     int64_t sent;              /* copies the relay took */
     int64_t deferred;          /* temporary failures (to be retried) */
     int64_t failed;            /* refused for good or given up (bounces) */
+    int64_t withheld;          /* not sent: an outside address in a staff-only group */
     int64_t queued;            /* still in the outbox (flush: at the end) */
 } cor_outbound_stats_t;
 

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib-unix.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -30,6 +31,7 @@
 #define WAL_RESTART_FRAMES 16384  /* a WAL this long (64 MiB of 4 KiB pages) is rewound */
 #define WAL_RESTART_WAIT_MS 100   /* how long writers may wait for that */
 #define WAL_RESTART_EVERY_US (5 * G_USEC_PER_SEC)  /* at most this often */
+#define TRIM_EVERY_US (10 * G_USEC_PER_SEC)        /* free heap pages go back this often */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
 typedef struct settings {
@@ -603,6 +605,31 @@ indexer_main(gpointer data)
 
 /* ---- the checkpointer ---- */
 
+/* With CORRIDOR_HEAP_LOG set (a diagnostic for the soak, docs/hardening.md)
+ * the checkpointer writes every 10 s what malloc holds in use and free, and
+ * the kinds of resident memory, so that RSS growth can be told apart:
+ * allocations kept, free memory malloc keeps, or file pages. */
+static void
+log_heap(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    g_autofree char *status = NULL;
+    long anon = -1, file = -1, shmem = -1;
+    if (g_file_get_contents("/proc/self/status", &status, NULL, NULL)) {
+        const char *p;
+        if ((p = strstr(status, "RssAnon:")))
+            anon = strtol(p + 8, NULL, 10);
+        if ((p = strstr(status, "RssFile:")))
+            file = strtol(p + 8, NULL, 10);
+        if ((p = strstr(status, "RssShmem:")))
+            shmem = strtol(p + 9, NULL, 10);
+    }
+    cor_log_info("heap: in use %zu KiB, free %zu KiB (top %zu), mmapped %zu KiB; "
+                 "resident anon %ld KiB, file %ld KiB, shmem %ld KiB",
+                 mi.uordblks / 1024, mi.fordblks / 1024, mi.keepcost / 1024,
+                 mi.hblkhd / 1024, anon, file, shmem);
+}
+
 typedef struct checkpointer_args {
     cor_server_t *srv;
     cor_store_t *st;
@@ -623,6 +650,8 @@ checkpointer_main(gpointer data)
         cor_log_debug("cannot lower the checkpointer's priority: %s", g_strerror(errno));
     gint64 last_restart = 0;
     int rewound_at = -1;         /* the WAL's length at the last RESTART */
+    bool heap_log = g_getenv("CORRIDOR_HEAP_LOG") != NULL;
+    gint64 last_trim = 0;
     while (!g_atomic_int_get(&srv->index_stop)) {
         g_mutex_lock(&srv->index_lock);
         gint64 until = g_get_monotonic_time() + CHECKPOINT_US;
@@ -636,6 +665,12 @@ checkpointer_main(gpointer data)
             continue;
         }
         gint64 now = g_get_monotonic_time();
+        if (now - last_trim >= TRIM_EVERY_US) {
+            last_trim = now;
+            malloc_trim(0);
+            if (heap_log)
+                log_heap();
+        }
         /* after a RESTART the WAL keeps its length until the next writer
          * starts it again: nothing to do while it is as long as we left it */
         if (frames != rewound_at)

@@ -230,6 +230,25 @@ sleep 0.5
 check_eq "$(sink_rcpts "$SINK" | sort | tr '\n' ' ')" \
     "bob@council.test cat@council.test dan@council.test partner@agency.test " "each member once"
 
+test_case "a staff-only group: an outside member added while it was open gets no copy, and the log says why"
+# `member add` refuses such an address now (T500), but a member added before
+# the group was made staff-only (or before staff_domains was set) is still
+# there: the outbound worker withholds their copy, as digests and the
+# archive already do
+cor group set planning visibility=staff >/dev/null || fail "group set visibility=staff"
+sleep 2.5   # the worker reads a group's settings again after 2 s
+rm -f "$SINK"/*
+sed "s/p5@council.test/p6@council.test/" "$TMP/p5.eml" >"$TMP/p6.eml"
+post "$TMP/p6.eml" ann@council.test
+wait_for 30 sh -c "[ \$(sqlite3 '$db' 'SELECT count(*) FROM outbox_rcpt') = 0 ]" || fail "outbox did not drain"
+sink_wait "$SINK" 3 20 || fail "copies: $(sink_count "$SINK")"
+sleep 0.5
+check_eq "$(sink_rcpts "$SINK" | sort | tr '\n' ' ')" \
+    "bob@council.test cat@council.test dan@council.test " "staff members only"
+grep -q "info: outbound: not sending planning's post to partner@agency.test: the group is staff-only and the address is outside \[filters\] staff_domains" "$TMP/serve.log" ||
+    fail "no log line for the withheld copy"
+cor group set planning visibility=public >/dev/null || fail "group set visibility=public"
+
 test_case "SIGKILL during a fan-out to 1,500 members: everyone gets it, only copies in flight twice"
 cor group create big >/dev/null
 {
