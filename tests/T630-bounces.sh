@@ -214,9 +214,10 @@ check_eq "$(sink_rcpts "$SINK" | sort | tr '\n' ' ')" "boss@council.test flaky@e
 test_case "a 550 from the relay at send time is a hard bounce (source smtp)"
 sink_stop
 rm -f "$SINK"/*
-python3 "$SRC/tests/tools/smtp_refuse.py" "$SINK_PORT" "$SINK" gone@example.net >"$TMP/refuse.log" 2>&1 &
+echo "rcpt-550 gone@example.net" >"$TMP/relay-mode"
+python3 "$SRC/tests/tools/smtp_fault.py" "$SINK_PORT" "$SINK" "$TMP/relay-mode" >"$TMP/relay.out" 2>&1 &
 REFUSE_PID=$!
-wait_for 10 grep -q ready "$TMP/refuse.log" || fail "smtp_refuse did not start"
+wait_for 10 grep -q ready "$TMP/relay.out" || fail "smtp_fault did not start"
 post post3
 settle
 check_eq "$(sink_rcpts "$SINK" | sort | tr '\n' ' ')" "boss@council.test flaky@example.net " "the others got it"

@@ -10,45 +10,20 @@
 # the indexer and the renderer catch up.
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/lib-daemon.sh"
-. "$SRC/tests/lib-sink.sh"
 . "$SRC/tests/lib-postfix.sh"
 . "$SRC/tests/tools/lib-faults.sh"
 SOCK=unix:$TMP/lmtp.sock
 db=$TMP/state/corridor.db
-SINK=$TMP/sink
 MODE=$TMP/relay-mode
-q() { sqlite3 "$db" "$1"; }
-trap 'serve_kill; [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null; [ -n "${LOCKER:-}" ] && kill "$LOCKER" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'serve_kill; faults_cleanup; [ -n "${LOCKER:-}" ] && kill "$LOCKER" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 RELAY_PORT=$(postfix_free_port)
-python3 "$SRC/tests/tools/smtp_fault.py" "$RELAY_PORT" "$SINK" "$MODE" >"$TMP/relay.out" 2>&1 &
-RELAY_PID=$!
-wait_for 10 grep -q ready "$TMP/relay.out" || { echo "Bail out! the test relay did not start"; exit 1; }
+faults_relay_start "$RELAY_PORT" "$TMP/sink" "$MODE" || { echo "Bail out! the test relay did not start"; exit 1; }
 
 cor init >/dev/null
-cor group create planning >/dev/null
-for u in bob cat dan eve; do cor member add planning "$u@council.test" >/dev/null; done
-cat >"$TMP/state/corridor.conf" <<CONF
-[store]
-busy_timeout = 1s
-[lmtp]
-listen = $SOCK
-domains = lists.test
-[filters]
-staff_domains = council.test
-[outbound]
-relay = smtp://127.0.0.1:$RELAY_PORT
-retry = 1s
-timeout = 5s
-connections = 4
-[archive]
-debounce_ms = 50
-CONF
+ONE_EACH=$(faults_group planning bob cat dan eve)
+faults_config "$RELAY_PORT" '[store]' 'busy_timeout = 1s' '[archive]' 'debounce_ms = 50'
 serve_start --no-digests || { echo "Bail out! corridor serve did not start"; exit 1; }
-
-# copies per recipient of one message at the relay
-copies() { grep -l "^Message-ID: <$1>" "$SINK"/*.msg 2>/dev/null | xargs -r sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' '; }
-ONE_EACH="bob@council.test=1 cat@council.test=1 dan@council.test=1 eve@council.test=1 "
 
 test_case "a post whose copies wait for the relay (421 at its greeting)"
 echo greet-421 >"$MODE"
@@ -106,12 +81,12 @@ grep -q "cannot store 1 message: .*database is locked (the MTA will retry)" "$TM
     fail "store failure not logged"
 
 test_case "copies the relay took while their results could not be written: one each, not sent again"
-wait_for 40 faults_sql 0 "SELECT count(*) FROM outbox_rcpt" || fail "outbox not empty: $(cor outbox list | tail -3)"
+wait_for 40 faults_outbox_empty || fail "outbox not empty: $(cor outbox list | tail -3)"
 sleep 0.5
 grep -q "outbound: cannot record [0-9]* results: .*locked.* (trying again)" "$TMP/serve.log" ||
     fail "the worker never had to wait to record: nothing proven"
-check_eq "$(copies p0@council.test)" "$ONE_EACH" "p0"
-for i in 1 2 3; do check_eq "$(copies "locked$i@council.test")" "$ONE_EACH" "locked$i"; done
+check_eq "$(faults_copies p0@council.test)" "$ONE_EACH" "p0"
+for i in 1 2 3; do check_eq "$(faults_copies "locked$i@council.test")" "$ONE_EACH" "locked$i"; done
 check_eq "$(q 'SELECT count(*) FROM bounce_events')" 0 "no bounces counted"
 
 test_case "the index and the archive caught up; the store is sound"

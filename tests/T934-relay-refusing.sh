@@ -15,38 +15,16 @@
 . "$SRC/tests/lib-postfix.sh"
 . "$SRC/tests/tools/lib-faults.sh"
 SOCK=unix:$TMP/lmtp.sock
-db=$TMP/state/corridor.db
 SINK=$TMP/sink
 MODE=$TMP/relay-mode
-q() { sqlite3 "$db" "$1"; }
-trap 'serve_kill; [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'serve_kill; faults_cleanup; rm -rf "$TMP"' EXIT
 
 RELAY_PORT=$(postfix_free_port)
-echo ok >"$MODE"
-python3 "$SRC/tests/tools/smtp_fault.py" "$RELAY_PORT" "$SINK" "$MODE" >"$TMP/relay.out" 2>&1 &
-RELAY_PID=$!
-wait_for 10 grep -q ready "$TMP/relay.out" || { echo "Bail out! the test relay did not start"; exit 1; }
+faults_relay_start "$RELAY_PORT" "$SINK" "$MODE" || { echo "Bail out! the test relay did not start"; exit 1; }
 
 cor init >/dev/null
-cor group create planning >/dev/null
-MEMBERS=
-for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
-    cor member add planning "m$i@council.test" >/dev/null
-    MEMBERS="$MEMBERS m$i@council.test=1"
-done
-MEMBERS="${MEMBERS# } "
-cat >"$TMP/state/corridor.conf" <<CONF
-[lmtp]
-listen = $SOCK
-domains = lists.test
-[filters]
-staff_domains = council.test
-[outbound]
-relay = smtp://127.0.0.1:$RELAY_PORT
-retry = 1s
-timeout = 5s
-connections = 4
-CONF
+MEMBERS=$(faults_group planning m01 m02 m03 m04 m05 m06 m07 m08 m09 m10 m11 m12)
+faults_config "$RELAY_PORT"
 serve_start --no-archive --no-digests || { echo "Bail out! corridor serve did not start"; exit 1; }
 
 post() { # N : posts pN@council.test, prints its Message-ID
@@ -56,15 +34,13 @@ post() { # N : posts pN@council.test, prints its Message-ID
     case $r in "250 2.0.0 ok: planning <p$n@council.test> stored, 12 copies queued") ;; *) fail "post: $r" ;; esac
     echo "p$n@council.test"
 }
-copies() { grep -l "^Message-ID: <$1>" "$SINK"/*.msg 2>/dev/null | xargs -r sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' '; }
 # relay log lines of EVENT (connect, RCPT, dot...) since unix time T [for ADDRESS]
 events_since() { awk -v t="$1" -v e="$2" -v a="${3:-}" '$1 >= t && $3 == e && (a == "" || $4 == "<" a ">")' "$SINK.log" | wc -l; }
-queued() { q "SELECT count(*) FROM outbox_rcpt"; }
 delivered_once() { # MESSAGE-ID : after the relay is back
     echo ok >"$MODE"
-    wait_for 40 faults_sql 0 "SELECT count(*) FROM outbox_rcpt" || fail "not all sent: $(queued) left"
+    wait_for 40 faults_outbox_empty || fail "not all sent: $(faults_queued) left"
     sleep 0.3
-    check_eq "$(copies "$1")" "$MEMBERS" "each member once"
+    check_eq "$(faults_copies "$1")" "$MEMBERS" "each member once"
 }
 
 test_case "421 at the greeting: the queue pauses (a few connections, not one per copy), nothing dropped"
@@ -75,7 +51,7 @@ sleep 2.5
 c=$(events_since "$t0" connect)
 echo "# report: 421 at the greeting: $c connections in 2.5 s for 12 copies (4 connections at once)"
 [ "$c" -le 8 ] || fail "$c connections in 2.5 s: the relay is hammered"
-check_eq "$(queued)" 12 "all still queued"
+check_eq "$(faults_queued)" 12 "all still queued"
 case $(cor outbox list) in *"last error: 421"*) ;; *) fail "outbox list: $(cor outbox list | head -3)" ;; esac
 grep -q "outbound: relay .* cannot take mail now (421: " "$TMP/serve.log" || fail "not logged"
 check_eq "$(q 'SELECT count(*) FROM bounce_events')" 0 "no bounce"
@@ -87,7 +63,7 @@ t0=$(date +%s.%N)
 m=$(post 2)
 wait_for 10 faults_sql_ge 1 "SELECT count(*) FROM outbox_rcpt WHERE attempts > 0" || fail "no attempt"
 sleep 2
-check_eq "$(queued)" 12 "all still queued"
+check_eq "$(faults_queued)" 12 "all still queued"
 check_eq "$(q 'SELECT count(*) FROM bounce_events')" 0 "no bounce counted"
 check_eq "$(q "SELECT count(*) FROM members WHERE status <> 'enabled' OR bounce_score > 0")" 0 "members untouched"
 grep -q "error: outbound: relay .* refuses to take mail from us (554: .*); nothing is dropped" "$TMP/serve.log" ||
@@ -99,7 +75,7 @@ echo mail-554 >"$MODE"
 m=$(post 3)
 wait_for 10 faults_sql_ge 1 "SELECT count(*) FROM outbox_rcpt WHERE attempts > 0" || fail "no attempt"
 sleep 1
-check_eq "$(queued)" 12 "all still queued"
+check_eq "$(faults_queued)" 12 "all still queued"
 check_eq "$(q 'SELECT count(*) FROM bounce_events')" 0 "no bounce counted"
 case $(cor outbox list) in *"last error: 554: MAIL failed: 554"*) ;; *) fail "outbox list: $(cor outbox list | head -3)" ;; esac
 delivered_once "$m"
@@ -121,14 +97,14 @@ test_case "451 after the final dot: retried, then once"
 echo data-451 >"$MODE"
 m=$(post 5)
 wait_for 10 faults_sql 12 "SELECT count(*) FROM outbox_rcpt WHERE attempts > 0" || fail "not all tried"
-check_eq "$(copies "$m")" "" "nothing kept by the relay yet"
+check_eq "$(faults_copies "$m")" "" "nothing kept by the relay yet"
 delivered_once "$m"
 
 test_case "550 to RCPT TO: the member's bounce, counted once, not retried"
 echo rcpt-550 >"$MODE"
 t0=$(date +%s.%N)
 m=$(post 6)
-wait_for 20 faults_sql 0 "SELECT count(*) FROM outbox_rcpt" || fail "refused copies still queued"
+wait_for 20 faults_outbox_empty || fail "refused copies still queued"
 sleep 1.5
 check_eq "$(events_since "$t0" RCPT m05@council.test)" 1 "m05 tried once"
 check_eq "$(q "SELECT count(*) || ' ' || min(class) || ' ' || min(status) FROM bounce_events")" "12 hard 550" "bounce events"
@@ -140,10 +116,10 @@ pauses=$(paused)
 echo reset-dot-once >"$MODE"
 t0=$(date +%s.%N)
 m=$(post 7)
-wait_for 20 faults_sql 0 "SELECT count(*) FROM outbox_rcpt" || fail "not all sent: $(queued) left"
+wait_for 20 faults_outbox_empty || fail "not all sent: $(faults_queued) left"
 sleep 0.3
 check_eq "$(events_since "$t0" reset)" 1 "the relay reset one transfer"
-check_eq "$(copies "$m")" "$MEMBERS" "each member once"
+check_eq "$(faults_copies "$m")" "$MEMBERS" "each member once"
 grep -q "info: outbound: relay .* dropped the connection while taking the post to m[0-9]*@council.test" "$TMP/serve.log" ||
     fail "the dropped transfer is not logged"
 check_eq "$(paused)" "$pauses" "no pause of the relay logged"

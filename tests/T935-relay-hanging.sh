@@ -14,39 +14,18 @@
 . "$SRC/tests/lib-postfix.sh"
 . "$SRC/tests/tools/lib-faults.sh"
 SOCK=unix:$TMP/lmtp.sock
-db=$TMP/state/corridor.db
 SINK=$TMP/sink
 MODE=$TMP/relay-mode
-q() { sqlite3 "$db" "$1"; }
-trap 'serve_kill; [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'serve_kill; faults_cleanup; rm -rf "$TMP"' EXIT
 
 RELAY_PORT=$(postfix_free_port)
-echo ok >"$MODE"
-python3 "$SRC/tests/tools/smtp_fault.py" "$RELAY_PORT" "$SINK" "$MODE" >"$TMP/relay.out" 2>&1 &
-RELAY_PID=$!
-wait_for 10 grep -q ready "$TMP/relay.out" || { echo "Bail out! the test relay did not start"; exit 1; }
+faults_relay_start "$RELAY_PORT" "$SINK" "$MODE" || { echo "Bail out! the test relay did not start"; exit 1; }
 
 cor init >/dev/null
-cor group create planning >/dev/null
-for u in bob cat dan eve; do cor member add planning "$u@council.test" >/dev/null; done
-ONE_EACH="bob@council.test=1 cat@council.test=1 dan@council.test=1 eve@council.test=1 "
-cat >"$TMP/state/corridor.conf" <<CONF
-[lmtp]
-listen = $SOCK
-domains = lists.test
-[filters]
-staff_domains = council.test
-[outbound]
-relay = smtp://127.0.0.1:$RELAY_PORT
-retry = 1s
-timeout = 3s
-connections = 4
-[daemon]
-shutdown_timeout = 2s
-CONF
+ONE_EACH=$(faults_group planning bob cat dan eve)
+faults_config "$RELAY_PORT" '[outbound]' 'timeout = 3s' '[daemon]' 'shutdown_timeout = 2s'
 serve_start --no-digests || { echo "Bail out! corridor serve did not start"; exit 1; }
 
-copies() { grep -l "^Message-ID: <$1>" "$SINK"/*.msg 2>/dev/null | xargs -r sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' '; }
 # burst PREFIX N : N posts in one LMTP session; prints "ok MAX_MS" or what went wrong
 burst() {
     faults_messages "$TMP" "$1" "$2" 2
@@ -77,12 +56,11 @@ s.sendall(b"QUIT\r\n")
 print("ok %d" % (worst * 1000) if not bad else "bad: %s" % bad[:2])
 PY
 }
-outbox_empty() { faults_sql 0 "SELECT count(*) FROM outbox_rcpt"; }
 
 test_case "a healthy relay: the LMTP reply time of 20 posts"
 out=$(burst base 20)
 case $out in "ok "*) base_ms=${out#ok } ;; *) fail "$out"; base_ms=0 ;; esac
-wait_for 30 outbox_empty || fail "copies not sent"
+wait_for 30 faults_outbox_empty || fail "copies not sent"
 
 test_case "the relay hangs: LMTP answers as fast as before while the copies' transfers hang"
 echo hang >"$MODE"
@@ -108,16 +86,16 @@ sleep 4
 c=$(grep -c -E ' hang (connect|MAIL)' "$SINK.log")
 echo "# report: $c transfers tried on the hanging relay in ~$(($(date +%s) - t0)) s for 80 copies"
 [ "$c" -le 16 ] || fail "$c transfers tried: not paused"
-check_eq "$(q 'SELECT count(*) FROM outbox_rcpt')" 80 "all copies still queued"
+check_eq "$(faults_queued)" 80 "all copies still queued"
 
 test_case "the relay answers again: every member gets each post once"
 echo ok >"$MODE"
-wait_for 40 outbox_empty || fail "not all sent: $(q 'SELECT count(*) FROM outbox_rcpt') left"
+wait_for 40 faults_outbox_empty || fail "not all sent: $(faults_queued) left"
 sleep 0.3
 i=0
 while [ $i -lt 20 ]; do
     i=$((i + 1))
-    check_eq "$(copies "hang$i@council.test")" "$ONE_EACH" "hang$i"
+    check_eq "$(faults_copies "hang$i@council.test")" "$ONE_EACH" "hang$i"
 done
 
 test_case "a hang after the final dot: timed out, retried, arrives once"
@@ -128,9 +106,9 @@ check_eq "$(faults_lmtp "$SOCK" planning@lists.test "$TMP/d1.eml")" \
 wait_for 15 faults_sql_ge 1 "SELECT count(*) FROM outbox_rcpt WHERE attempts > 0" || fail "no time-out"
 check "$(grep -c 'hang-dot dot' "$SINK.log")" -ge 1
 echo ok >"$MODE"
-wait_for 40 outbox_empty || fail "not all sent"
+wait_for 40 faults_outbox_empty || fail "not all sent"
 sleep 0.3
-check_eq "$(copies dot1@council.test)" "$ONE_EACH" "once each"
+check_eq "$(faults_copies dot1@council.test)" "$ONE_EACH" "once each"
 
 test_case "SIGTERM while transfers hang: stopped within the shutdown timeout (exit 0); the copies go after a restart"
 echo hang >"$MODE"
@@ -146,9 +124,9 @@ echo "# report: SIGTERM with transfers hanging: stopped in $ms ms (shutdown_time
 check_eq "$(q "SELECT count(*) FROM outbox_rcpt r JOIN outbox o ON o.id = r.outbox JOIN messages m ON m.id = o.msg WHERE m.message_id = 'term1@council.test'")" 4 "still queued"
 echo ok >"$MODE"
 serve_start --no-digests || fail "restart"
-wait_for 30 outbox_empty || fail "not sent after the restart"
+wait_for 30 faults_outbox_empty || fail "not sent after the restart"
 sleep 0.3
-check_eq "$(copies term1@council.test)" "$ONE_EACH" "once each"
+check_eq "$(faults_copies term1@council.test)" "$ONE_EACH" "once each"
 
 test_case "SIGTERM with idle connections kept open to a relay that has just started hanging: no wait for its QUIT"
 # libcurl says QUIT on each kept connection when it closes it and waits for

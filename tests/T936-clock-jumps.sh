@@ -19,8 +19,7 @@ SOCK=unix:$TMP/lmtp.sock
 db=$TMP/state/corridor.db
 SINK=$TMP/sink
 MODE=$TMP/relay-mode
-q() { sqlite3 "$db" "$1"; }
-trap 'serve_kill; [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'serve_kill; faults_cleanup; rm -rf "$TMP"' EXIT
 
 cc -shared -fPIC -o "$TMP/fakeclock.so" "$SRC/tests/tools/fakeclock.c" -ldl ||
     { echo "Bail out! cannot build tests/tools/fakeclock.c"; exit 1; }
@@ -40,31 +39,14 @@ export CORRIDOR_NOW_FILE=$TMP/clock
 echo 2026-11-23T06:00:00Z >"$CORRIDOR_NOW_FILE"   # Monday, GMT
 
 RELAY_PORT=$(postfix_free_port)
-echo ok >"$MODE"
-python3 "$SRC/tests/tools/smtp_fault.py" "$RELAY_PORT" "$SINK" "$MODE" >"$TMP/relay.out" 2>&1 &
-RELAY_PID=$!
-wait_for 10 grep -q ready "$TMP/relay.out" || { echo "Bail out! the test relay did not start"; exit 1; }
+faults_relay_start "$RELAY_PORT" "$SINK" "$MODE" || { echo "Bail out! the test relay did not start"; exit 1; }
 
 cor init >/dev/null
 cor group create planning >/dev/null
 cor member add planning ann@council.test --mode digest >/dev/null
 cor member add planning bob@council.test --mode digest >/dev/null
-cor group create notices >/dev/null
-for u in cat dan; do cor member add notices "$u@council.test" >/dev/null; done
-cat >"$TMP/state/corridor.conf" <<CONF
-[lmtp]
-listen = $SOCK
-domains = lists.test
-[filters]
-staff_domains = council.test
-[outbound]
-relay = smtp://127.0.0.1:$RELAY_PORT
-retry = 1s
-timeout = 5s
-connections = 4
-[digest]
-max_age = 60d
-CONF
+faults_group notices cat dan >/dev/null
+faults_config "$RELAY_PORT" '[digest]' 'max_age = 60d'
 serve_start --no-archive || { echo "Bail out! corridor serve did not start"; exit 1; }
 
 post() { # GROUP ID
@@ -101,7 +83,6 @@ print("ok" if not bad else "posts not in exactly one digest (seq: digests): %s; 
 PY
 }
 wait_stored() { wait_for 10 faults_sql "$1" "SELECT count(*) FROM thread_nodes t JOIN groups g ON g.id = t.group_id WHERE g.name = 'planning' AND t.msg IS NOT NULL"; }
-outbox_drained() { wait_for "$1" faults_sql 0 "SELECT count(*) FROM outbox_rcpt"; }
 
 test_case "forwards across the slot (06:00 -> 07:00:30): the slot's digest, once"
 wait_for 10 faults_sql 2 "SELECT count(*) FROM digests WHERE period = '2026-11-22'" ||
@@ -111,7 +92,7 @@ wait_stored 2 || fail "posts not stored"
 clock 2026-11-23T07:00:30Z
 wait_for 10 faults_sql 2 "SELECT count(*) FROM digests WHERE period = '2026-11-23' AND state = 'queued'" ||
     fail "no digests at the slot: $(q 'SELECT address, period, state FROM digests')"
-outbox_drained 20 || fail "digests not sent"
+wait_for 20 faults_outbox_empty || fail "digests not sent"
 sleep 0.3
 check_eq "$(sent_digests ann@council.test)" 1 "ann's digests at the relay"
 check_eq "$(digests ann@council.test)" "2026-11-22:empty 2026-11-23:queued " "ann's records"
@@ -138,7 +119,7 @@ sleep 1.5
 clock 2026-11-24T07:00:30Z
 wait_for 10 faults_sql 2 "SELECT count(*) FROM digests WHERE period = '2026-11-24'" ||
     fail "no run at Tuesday's slot: $(digests ann@council.test)"
-outbox_drained 20 || fail "digests not sent"
+wait_for 20 faults_outbox_empty || fail "digests not sent"
 sleep 0.3
 echo "# report: ann's digests after the day back and the restart: $(digests ann@council.test)"
 check_eq "$(covered_once ann@council.test)" ok "ann"
@@ -155,7 +136,7 @@ wait_for 10 faults_sql 1 "SELECT count(*) FROM digests WHERE address = 'ann@coun
 check_eq "$(q "SELECT posts FROM digests WHERE address = 'ann@council.test' AND period = '2026-11-27'")" 2 "p4 and p5"
 check_eq "$(covered_once ann@council.test)" ok "ann"
 check_eq "$(covered_once bob@council.test)" ok "bob"
-outbox_drained 20 || fail "digests not sent"
+wait_for 20 faults_outbox_empty || fail "digests not sent"
 sleep 0.3
 check_eq "$(sent_digests bob@council.test)" \
     "$(q "SELECT count(*) FROM digests WHERE address = 'bob@council.test' AND state = 'queued'")" "bob: sent = made"
@@ -168,7 +149,7 @@ sleep 3           # a few more failures: the back-off grows
 echo -86400 >"$FAKECLOCK_FILE"
 echo ok >"$MODE"
 t0=$(date +%s)
-outbox_drained 25 || fail "copies stuck after the clock went back: $(q 'SELECT address, attempts, next_try FROM outbox_rcpt')"
+wait_for 25 faults_outbox_empty || fail "copies stuck after the clock went back: $(q 'SELECT address, attempts, next_try FROM outbox_rcpt')"
 echo "# report: clock set back a day: the waiting copies went $(($(date +%s) - t0)) s after the relay came back"
 grep -q "had a retry time beyond any back-off (the clock went back?)" "$TMP/serve.log" ||
     fail "not logged"
@@ -181,7 +162,7 @@ post notices n2
 wait_for 10 faults_sql_ge 2 "SELECT min(attempts) FROM outbox_rcpt" || fail "not retried"
 echo 0 >"$FAKECLOCK_FILE"        # from a day back to now: a day forwards
 echo ok >"$MODE"
-outbox_drained 20 || fail "copies not sent"
+wait_for 20 faults_outbox_empty || fail "copies not sent"
 sleep 0.3
 check_eq "$(grep -l '^Message-ID: <n2@council.test>' "$SINK"/*.msg | wc -l)" 2 "one copy each"
 check_eq "$(q 'SELECT count(*) FROM bounce_events')" 0 "none given up"

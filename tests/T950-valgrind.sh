@@ -203,9 +203,10 @@ test_case "a restart under valgrind, more mail and redeliveries while the render
 # this run's relay refuses cat for good: a hard failure, a bounce event
 sink_stop
 REFUSE_PORT=$(postfix_free_port)
-python3 "$SRC/tests/tools/smtp_refuse.py" "$REFUSE_PORT" "$TMP/refuse" cat@council.test >"$TMP/refuse.log" 2>&1 &
+echo "rcpt-550 cat@council.test" >"$TMP/relay-mode"
+python3 "$SRC/tests/tools/smtp_fault.py" "$REFUSE_PORT" "$TMP/refuse" "$TMP/relay-mode" >"$TMP/relay.out" 2>&1 &
 REFUSE_PID=$!
-wait_until 10 grep -q ready "$TMP/refuse.log" || fail "smtp_refuse did not start"
+wait_until 10 grep -q ready "$TMP/relay.out" || fail "smtp_fault did not start"
 sed -i "s|^relay = .*|relay = smtp://127.0.0.1:$REFUSE_PORT|" "$TMP/state/corridor.conf"
 vg_start archive --http "127.0.0.1:$HTTP_PORT" || { test_done; echo "Bail out! no daemon"; exit 1; }
 "$TMP/lmtp-load" --connect "unix:$SOCK" --clients 4 --rcpt planning@lists.test \

@@ -11,37 +11,16 @@
 // one line per check, "ok - ..." or "not ok - ..." (details follow as "#"
 // lines); exits 0 when every check passed, 1 otherwise (2 on bad usage).
 // Nothing is fetched: the files are opened from disk.
-import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const axeSource = readFileSync(join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-let failed = 0;
-function report(name, details) {
-    if (details.length === 0) {
-        console.log(`ok - ${name}`);
-        return;
-    }
-    failed++;
-    console.log(`not ok - ${name}`);
-    for (const d of details)
-        console.log(`#   ${d}`);
-}
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { axeViolations, finish, launch, report } from './lib.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
     console.error('usage: node digest.mjs FILE.html...');
     process.exit(2);
 }
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 try {
     for (const f of files) {
         const name = basename(f);
@@ -52,12 +31,7 @@ try {
                 outside.push(r.url());
         });
         await page.goto(pathToFileURL(resolve(f)).href, { waitUntil: 'load' });
-        await page.addScriptTag({ content: axeSource });
-        const res = await page.evaluate(
-            (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
-        report(`${name}: axe-core finds no violation`, res.violations.map((v) =>
-            `${v.id} (${v.impact}): ${v.help} [${v.nodes.length}] at ` +
-            v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')));
+        report(`${name}: axe-core finds no violation`, await axeViolations(page));
         const empty = await page.evaluate(() =>
             [...document.querySelectorAll('a')].filter((a) => !a.textContent.trim()).length);
         report(`${name}: every link has text`, empty ? [`${empty} links without text`] : []);
@@ -71,4 +45,4 @@ try {
 } finally {
     await browser.close();
 }
-process.exit(failed ? 1 : 0);
+finish();

@@ -14,37 +14,14 @@
 // (details follow as "#" lines); exits 0 when every check passed, 1
 // otherwise (2 on bad usage).  Never downloads a browser: /usr/bin/chromium
 // only.
-import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const axeSource = readFileSync(join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-let failed = 0;
-function report(name, details) {
-    if (details.length === 0) {
-        console.log(`ok - ${name}`);
-        return;
-    }
-    failed++;
-    console.log(`not ok - ${name}`);
-    for (const d of details)
-        console.log(`#   ${d}`);
-}
+import { axeViolations, finish, launch, report } from './lib.mjs';
 
 const [status, ...urls] = process.argv.slice(2);
 if (!/^[1-5][0-9][0-9]$/.test(status || '') || urls.length === 0) {
     console.error('usage: node page.mjs STATUS URL...');
     process.exit(2);
 }
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 try {
     for (const url of urls) {
         const name = new URL(url).pathname;
@@ -66,12 +43,7 @@ try {
         const resp = await page.goto(url, { waitUntil: 'load' });
         const got = resp ? resp.status() : 0;
         report(`${name}: HTTP ${status}`, got === Number(status) ? [] : [`HTTP ${got}`]);
-        await page.addScriptTag({ content: axeSource });
-        const res = await page.evaluate(
-            (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
-        report(`${name}: axe-core finds no violation`, res.violations.map((v) =>
-            `${v.id} (${v.impact}): ${v.help} [${v.nodes.length}] at ` +
-            v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')));
+        report(`${name}: axe-core finds no violation`, await axeViolations(page));
         const empty = await page.evaluate(() =>
             [...document.querySelectorAll('a')].filter((a) => !a.textContent.trim()).length);
         report(`${name}: every link has text`, empty ? [`${empty} links without text`] : []);
@@ -88,4 +60,4 @@ try {
 } finally {
     await browser.close();
 }
-process.exit(failed ? 1 : 0);
+finish();

@@ -19,85 +19,9 @@
 // Prints one line per check, "ok - ..." or "not ok - ..." (details follow as
 // "#" lines), then a summary; exits 0 when every check passed, 1 otherwise
 // (2 on bad usage).  Never downloads a browser: /usr/bin/chromium only.
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const axeSource = readFileSync(join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-let passed = 0;
-let failed = 0;
-
-function report(name, details) {
-    if (details.length === 0) {
-        passed++;
-        console.log(`ok - ${name}`);
-        return;
-    }
-    failed++;
-    console.log(`not ok - ${name}`);
-    for (const d of details)
-        for (const line of String(d).split('\n'))
-            console.log(`#   ${line}`);
-}
-
-// check(name, fn): fn returns nothing (pass), a string or a list of strings
-// (fail with those details), or throws (fail with the error).
-async function check(name, fn) {
-    try {
-        const r = await fn();
-        report(name, r === undefined || r === null ? [] : [].concat(r));
-    } catch (e) {
-        report(name, [String(e && e.message ? e.message : e).split('\n').slice(0, 6).join('\n')]);
-    }
-}
-
-function launch() {
-    return chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-}
-
-async function axeViolations(page) {
-    await page.addScriptTag({ content: axeSource });
-    const res = await page.evaluate(
-        (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
-    return res.violations.map((v) => {
-        const targets = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ');
-        return `${page.url()}: ${v.id} (${v.impact}): ${v.help} [${v.nodes.length} nodes] at ${targets}`;
-    });
-}
-
-// Subresources that failed or came from elsewhere, requests other than the
-// document's own, and console errors while a page is used.
-function watch(page, origin) {
-    const problems = [];
-    page.on('requestfailed', (r) => {
-        if (r.resourceType() !== 'document')
-            problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
-    });
-    page.on('response', (r) => {
-        if (r.request().resourceType() !== 'document' && r.status() >= 400)
-            problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    });
-    page.on('request', (r) => {
-        const u = r.url();
-        if (!u.startsWith('data:') && !u.startsWith('about:') && new URL(u).origin !== origin)
-            problems.push(`request to another origin: ${u}`);
-    });
-    page.on('console', (m) => {
-        const where = m.location()?.url || '';
-        if (m.type() === 'error' && !/\/favicon\.ico$/.test(where))
-            problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    return () => problems.splice(0);
-}
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { axeViolations, check, finish, h1, launch, notOk, watch } from './lib.mjs';
 
 async function goto(page, url, status) {
     const resp = await page.goto(url, { waitUntil: 'load' });
@@ -106,11 +30,6 @@ async function goto(page, url, status) {
     if (resp.status() !== status)
         throw new Error(`${url}: HTTP ${resp.status()}, expected ${status}`);
     return resp;
-}
-
-async function h1(page) {
-    const t = await page.locator('h1').first().textContent({ timeout: 2000 }).catch(() => null);
-    return t === null ? null : t.trim();
 }
 
 // The form of the page: method, where it posts, its fields and its button.
@@ -264,7 +183,6 @@ const t0 = Date.now();
 try {
     await run(argv[0], argv[1], argv[2], argv[3]);
 } catch (e) {
-    report('the run reached its end', [String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n')]);
+    notOk('the run reached its end', [String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n')]);
 }
-console.log(`# ${passed + failed} checks: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-process.exit(failed === 0 ? 0 : 1);
+finish(t0);

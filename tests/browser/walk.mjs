@@ -21,45 +21,12 @@
 // Prints one line per check, "ok - ..." or "not ok - ..." (details follow as
 // "#" lines), then a summary; exits 0 when every check passed, 1 otherwise
 // (2 on bad usage).  Never downloads a browser: /usr/bin/chromium only.
-import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { axeViolations, check, finish, h1, launch, notOk, ok, watch } from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const BAD_EXT = new Set(['html', 'htm', 'svg', 'xml', 'js', 'xhtml']);
 const PAYLOAD = /pwned|evil\.example|tracker\.example|alert\(|xss/i;
-
-let passed = 0;
-let failed = 0;
-
-function ok(name) {
-    passed++;
-    console.log(`ok - ${name}`);
-}
-
-function notOk(name, details = []) {
-    failed++;
-    console.log(`not ok - ${name}`);
-    for (const d of [].concat(details))
-        for (const line of String(d).split('\n'))
-            console.log(`#   ${line}`);
-}
-
-// check(name, fn): fn returns nothing (pass), a string or a list of strings
-// (fail with those details), or throws (fail with the error).
-async function check(name, fn) {
-    try {
-        const r = await fn();
-        if (r === undefined || r === null || r === true || (Array.isArray(r) && r.length === 0))
-            ok(name);
-        else
-            notOk(name, r === false ? [] : r);
-    } catch (e) {
-        notOk(name, [String(e && e.message ? e.message : e).split('\n').slice(0, 6).join('\n')]);
-    }
-}
 
 function usage() {
     console.error('usage: node walk.mjs BASEURL OUTDIR [--group NAME] [--word WORD] [--moved PATH]\n' +
@@ -67,58 +34,8 @@ function usage() {
     process.exit(2);
 }
 
-function launch() {
-    return chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-}
-
-const axeSource = readFileSync(join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-// Runs axe-core on the page; returns the violations as printable lines.
-async function axeViolations(page) {
-    await page.addScriptTag({ content: axeSource });
-    const res = await page.evaluate(
-        (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
-    const lines = [];
-    for (const v of res.violations) {
-        const targets = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ');
-        lines.push(`${page.url()}: ${v.id} (${v.impact}): ${v.help} [${v.nodes.length} nodes] at ${targets}`);
-    }
-    return lines;
-}
-
 async function axeCheck(page, what) {
     await check(`axe: ${what} has no WCAG 2.2 AA violations`, () => axeViolations(page));
-}
-
-// Subresources that failed or came from elsewhere, and console errors, while
-// a page loads: watch(page) returns a function giving the problems so far.
-function watch(page, origin) {
-    const problems = [];
-    page.on('requestfailed', (r) => {
-        if (r.resourceType() !== 'document')
-            problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
-    });
-    page.on('response', (r) => {
-        if (r.request().resourceType() !== 'document' && r.status() >= 400)
-            problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    });
-    page.on('request', (r) => {
-        const u = r.url();
-        if (!u.startsWith('data:') && !u.startsWith('about:') && new URL(u).origin !== origin)
-            problems.push(`request to another origin: ${u}`);
-    });
-    page.on('console', (m) => {
-        // Chromium asks for /favicon.ico by itself; the archive has none
-        const where = m.location()?.url || '';
-        if (m.type() === 'error' && !/\/favicon\.ico$/.test(where))
-            problems.push(`console error: ${m.text()}${where ? ` (${where})` : ''}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    return () => problems.splice(0);
 }
 
 async function screenshot(page, outdir, name) {
@@ -178,11 +95,6 @@ async function follow(page, locator, status = 200) {
     if (status !== null && resp.status() !== status)
         throw new Error(`${resp.url()} (from link ${href}): HTTP ${resp.status()}, expected ${status}`);
     return resp;
-}
-
-async function h1(page) {
-    const t = await page.locator('h1').first().textContent({ timeout: 2000 }).catch(() => null);
-    return t === null ? null : t.trim();
 }
 
 // ---------------------------------------------------------------- the walk
@@ -833,5 +745,4 @@ try {
 } catch (e) {
     notOk('the walk ran to its end', [String(e && e.stack ? e.stack : e).split('\n').slice(0, 8).join('\n')]);
 }
-console.log(`# ${passed + failed} checks: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-process.exit(failed === 0 ? 0 : 1);
+finish(t0);

@@ -17,15 +17,39 @@
 #   faults_messages DIR PREFIX N KB      N of them at once: DIR/PREFIXi.eml,
 #                                        Message-ID PREFIXi@council.test
 #   faults_lmtp TARGET RCPT FILE...      deliver over LMTP; prints one reply a file
+#   q SQL                                the store's answer to SQL
 #   faults_sql N SQL / faults_sql_ge N SQL   for wait_for: the query's value = N / >= N
+#   faults_relay_start PORT DIR MODEFILE [MODE]
+#                                        tests/tools/smtp_fault.py as the relay
+#                                        on PORT, keeping mail in DIR, switched
+#                                        by MODEFILE (MODE written first; default
+#                                        ok); returns once it listens (1 if it
+#                                        does not); faults_cleanup stops it
+#   faults_config RELAYPORT [LINE...]    $TMP/state/corridor.conf: LMTP on
+#                                        unix:$TMP/lmtp.sock for lists.test,
+#                                        staff_domains council.test, the relay
+#                                        on RELAYPORT (retry 1s, timeout 5s, 4
+#                                        connections); each LINE ("[section]" or
+#                                        "key = value") adds a setting or
+#                                        replaces one of these
+#   faults_group GROUP NAME...           GROUP with the members NAME@council.test;
+#                                        prints what faults_copies prints once
+#                                        each of them has one copy
+#   faults_copies MESSAGE-ID             the relay's copies of a message, per
+#                                        recipient: "a@council.test=1 b@...=2 "
+#   faults_queued                        the copies in the outbox
+#   faults_outbox_empty                  for wait_for: 0 once the outbox is empty
 #   faults_archive_same                  0 when the daemon's archive equals a
 #                                        full build of a copy of the store made
 #                                        now in another directory (diff on stderr)
-#   faults_cleanup                       unmounts everything (the EXIT trap's job)
+#   faults_cleanup                       unmounts everything, stops the relay
+#                                        (the EXIT trap's job)
 #
 # The trap of a test using these: trap 'serve_kill; faults_cleanup; rm -rf "$TMP"' EXIT
 
 FAULT_MOUNTS=
+FAULT_RELAY_PID=
+FAULT_RELAY_DIR=
 
 faults_need_root() {
     if [ "$(id -u)" != 0 ]; then
@@ -40,6 +64,8 @@ faults_cleanup() {
         umount -l "$_fm" 2>/dev/null
     done
     FAULT_MOUNTS=
+    [ -n "$FAULT_RELAY_PID" ] && kill "$FAULT_RELAY_PID" 2>/dev/null
+    FAULT_RELAY_PID=
 }
 
 faults_mount_tmpfs() {
@@ -130,6 +156,10 @@ faults_lmtp() {
     python3 "$SRC/tests/tools/lmtp_files.py" "$_fl_target" "$_fl_rcpt" "$@" | cut -f3
 }
 
+q() {
+    sqlite3 "$TMP/state/corridor.db" "$1"
+}
+
 faults_sql() {
     [ "$(sqlite3 "$TMP/state/corridor.db" "$2" 2>/dev/null || echo x)" = "$1" ]
 }
@@ -137,6 +167,58 @@ faults_sql() {
 faults_sql_ge() {
     _fs_v=$(sqlite3 "$TMP/state/corridor.db" "$2" 2>/dev/null || echo -1)
     [ "$_fs_v" -ge "$1" ] 2>/dev/null
+}
+
+faults_relay_start() {
+    echo "${4:-ok}" >"$3"
+    python3 "$SRC/tests/tools/smtp_fault.py" "$1" "$2" "$3" >"$TMP/relay.out" 2>&1 &
+    FAULT_RELAY_PID=$!
+    FAULT_RELAY_DIR=$2
+    wait_for 10 grep -q ready "$TMP/relay.out"
+}
+
+faults_config() {
+    python3 - "$TMP/state/corridor.conf" "$TMP/lmtp.sock" "$@" <<'PY'
+import sys
+path, sock, port, lines = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+conf = {"lmtp": {"listen": "unix:" + sock, "domains": "lists.test"},
+        "filters": {"staff_domains": "council.test"},
+        "outbound": {"relay": "smtp://127.0.0.1:" + port, "retry": "1s",
+                     "timeout": "5s", "connections": "4"}}
+section = None
+for l in lines:
+    if l.startswith("["):
+        section = conf.setdefault(l.strip("[] "), {})
+    else:
+        k, v = l.split("=", 1)
+        section[k.strip()] = v.strip()
+with open(path, "w") as f:
+    for name, keys in conf.items():
+        f.write("[%s]\n" % name + "".join("%s = %s\n" % kv for kv in keys.items()))
+PY
+}
+
+faults_group() {
+    _fg_group=$1; shift
+    cor group create "$_fg_group" >/dev/null
+    for _fg_name in "$@"; do
+        cor member add "$_fg_group" "$_fg_name@council.test" >/dev/null
+        printf '%s@council.test=1 ' "$_fg_name"
+    done
+}
+
+faults_copies() {
+    grep -l "^Message-ID: <$1>" "$FAULT_RELAY_DIR"/*.msg 2>/dev/null |
+        xargs -r sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' | sort | uniq -c |
+        awk '{ print $2 "=" $1 }' | tr '\n' ' '
+}
+
+faults_queued() {
+    q "SELECT count(*) FROM outbox_rcpt"
+}
+
+faults_outbox_empty() {
+    faults_sql 0 "SELECT count(*) FROM outbox_rcpt"
 }
 
 faults_archive_same() {

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""smtp_fault.py — an SMTP relay for the fault tests whose behaviour is
-switched while it runs: it keeps what it accepts like Postfix's smtp-sink,
-refuses or hangs on command.
+"""smtp_fault.py — an SMTP relay for tests (the fault tests, T630, T950)
+whose behaviour is switched while it runs: it keeps what it accepts like
+Postfix's smtp-sink, refuses or hangs on command, and can refuse some
+recipients alone (which smtp-sink cannot: it refuses every RCPT, with 500).
 
 usage: smtp_fault.py PORT DIR MODEFILE
 
 Listens on 127.0.0.1:PORT.  Before every new connection and every command
-it reads MODEFILE (one word; absent or empty: "ok"):
+it reads MODEFILE: a mode, then for the rcpt- modes the addresses it is
+about (absent or empty: "ok"):
 
   ok           takes every message: DIR/N.msg, preceded by "X-Mail-Args:
                <sender>" and one "X-Rcpt-Args: <rcpt>" per recipient, as
@@ -16,8 +18,13 @@ it reads MODEFILE (one word; absent or empty: "ok"):
   greet-554    "554 5.3.2 no SMTP service here", the same way
   mail-451     451 4.3.0 to MAIL FROM
   mail-554     554 5.7.1 to MAIL FROM (the relay refuses the sender)
-  rcpt-451     451 4.2.0 to every RCPT TO (greylisting, a full queue)
-  rcpt-550     550 5.1.1 to every RCPT TO (no such user)
+  rcpt-451 [ADDRESS...]
+               451 4.2.0 to RCPT TO (greylisting, a full queue)
+  rcpt-550 [ADDRESS...]
+               550 5.1.1 to RCPT TO (no such user)
+               -- both to every recipient, or, when ADDRESSes follow the
+               word, to those alone (case-insensitive; the others are
+               taken as in "ok")
   data-451     451 4.3.0 after the message's final dot
   hang         accepts the connection and never says anything (a
                connection kept open stops answering)
@@ -27,10 +34,12 @@ it reads MODEFILE (one word; absent or empty: "ok"):
                switches MODEFILE to "ok" (a relay restarting mid-transfer)
 
 Every connection and every command is logged to DIR.log as
-"TIME MODE EVENT [ARG]" (EVENT: connect, MAIL, RCPT, dot, ..., and "gone"
-when a client left a hanging connection), so a test can count attempts and
-see when they came and how long a client waited.  Prints "ready" on stdout once
-it listens; stops on SIGTERM (hanging connections are dropped).
+"TIME MODE EVENT [ARG]" (MODE: the word alone; EVENT: connect, MAIL, RCPT,
+dot, ..., and "gone" when a client left a hanging connection), so a test
+can count attempts and see when they came and how long a client waited.
+Several transactions per connection, several connections at once.  Prints
+"ready" on stdout once it listens; stops on SIGTERM (hanging connections
+are dropped).
 """
 import itertools
 import os
@@ -48,11 +57,18 @@ lock = threading.Lock()
 
 class Handler(socketserver.StreamRequestHandler):
     def mode(self):
+        """the mode word; the addresses after it go to self.only"""
         try:
             with open(self.server.modefile) as f:
-                return f.read().strip() or "ok"
+                words = f.read().split()
         except OSError:
-            return "ok"
+            words = []
+        self.only = {a.strip("<>").lower() for a in words[1:]}
+        return words[0] if words else "ok"
+
+    def refused(self, rcpt):
+        """whether a rcpt- mode is about RCPT"""
+        return not self.only or rcpt.strip("<>").lower() in self.only
 
     def log(self, mode, event, arg=""):
         with lock:
@@ -117,9 +133,9 @@ class Handler(socketserver.StreamRequestHandler):
                     sender, rcpts = arg, []
                     self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
-                if m == "rcpt-451":
+                if m == "rcpt-451" and self.refused(arg):
                     self.reply("451 4.2.0 %s: Recipient address rejected: try again" % arg)
-                elif m == "rcpt-550":
+                elif m == "rcpt-550" and self.refused(arg):
                     self.reply("550 5.1.1 %s: Recipient address rejected: User unknown" % arg)
                 else:
                     rcpts.append(arg)
