@@ -12,6 +12,19 @@
 
 /* ---- migrations: append only; migration i takes user_version i to i+1 ---- */
 
+/* The month of a date as the archive counts it (archive-web/model.c
+ * month_of): year * 12 + month - 1 in UTC, 0 outside years 1 to 9999. */
+#define MONTH_OF(d)                                                                          \
+    "(CASE WHEN " d " BETWEEN -62135596800 AND 253402300799"                                 \
+    " THEN CAST(strftime('%Y', " d ", 'unixepoch') AS INTEGER) * 12"                         \
+    " + CAST(strftime('%m', " d ", 'unixepoch') AS INTEGER) - 1 ELSE 0 END)"
+
+/* A thread's last activity: the newest date of its accepted posts (NULL
+ * when it has none), one seek in thread_nodes_thread_date. */
+#define THREAD_LAST_DATE(t)                                                                  \
+    "(SELECT max(date) FROM thread_nodes WHERE thread = " t                                  \
+    " AND msg IS NOT NULL AND status = 'accepted')"
+
 static const char *const migrations[] = {
     /* 0 → 1: the first schema */
     "CREATE TABLE groups ("
@@ -398,6 +411,75 @@ static const char *const migrations[] = {
     "   AND h.released IS NULL) BEGIN"
     "  SELECT RAISE(ABORT, 'group under legal hold');"
     " END;",
+    /* 7 → 8: the archive's listings read from the store (store.h, v8;
+     * archive-web/model.h): URL keys, each post's date on its node, each
+     * thread's last activity, each group's posts per month (triggers keep
+     * them), and what the archive's pages show now (the renderer keeps it).
+     * Uses corridor_key(), which cor_store_open registers. */
+    "ALTER TABLE messages ADD COLUMN key TEXT;"
+    "ALTER TABLE messages ADD COLUMN from_key TEXT;"
+    "UPDATE messages SET key = corridor_key(message_id), from_key = corridor_key(lower(from_addr));"
+    "CREATE INDEX messages_key ON messages(key);"
+    "CREATE INDEX messages_from_key ON messages(from_key);"
+    "ALTER TABLE thread_nodes ADD COLUMN date INTEGER;"
+    "UPDATE thread_nodes SET date = (SELECT date FROM messages WHERE id = thread_nodes.msg)"
+    " WHERE msg IS NOT NULL;"
+    "CREATE INDEX thread_nodes_date ON thread_nodes(group_id, date, msg)"
+    " WHERE msg IS NOT NULL AND status = 'accepted';"
+    "CREATE INDEX thread_nodes_thread_date ON thread_nodes(thread, date, msg)"
+    " WHERE msg IS NOT NULL AND status = 'accepted';"
+    "ALTER TABLE threads ADD COLUMN last_date INTEGER;"
+    "ALTER TABLE threads ADD COLUMN shown INTEGER;"
+    "ALTER TABLE threads ADD COLUMN shown_into INTEGER;"
+    "UPDATE threads SET last_date = " THREAD_LAST_DATE("threads.id") ";"
+    "UPDATE threads SET shown = last_date, shown_into = merged_into;"
+    "CREATE INDEX threads_activity ON threads(group_id, last_date, id) WHERE last_date IS NOT NULL;"
+    "CREATE INDEX threads_merged ON threads(merged_into) WHERE merged_into IS NOT NULL;"
+    "CREATE TABLE group_months ("
+    "  group_id INTEGER NOT NULL,"
+    "  month INTEGER NOT NULL,"
+    "  posts INTEGER NOT NULL,"
+    "  PRIMARY KEY (group_id, month)) WITHOUT ROWID;"
+    "INSERT INTO group_months (group_id, month, posts)"
+    " SELECT group_id, " MONTH_OF("date") ", count(*) FROM thread_nodes"
+    " WHERE msg IS NOT NULL AND status = 'accepted' GROUP BY 1, 2;"
+    "CREATE TRIGGER thread_nodes_archive_insert AFTER INSERT ON thread_nodes"
+    "  WHEN new.msg IS NOT NULL BEGIN"
+    "  UPDATE thread_nodes SET date = (SELECT date FROM messages WHERE id = new.msg)"
+    "   WHERE group_id = new.group_id AND message_id = new.message_id;"
+    "  INSERT INTO group_months (group_id, month, posts)"
+    "   SELECT new.group_id, " MONTH_OF("m.date") ", 1 FROM messages m"
+    "   WHERE m.id = new.msg AND new.status = 'accepted'"
+    "   ON CONFLICT (group_id, month) DO UPDATE SET posts = posts + 1;"
+    "  UPDATE threads SET last_date = " THREAD_LAST_DATE("new.thread")
+    "   WHERE id = new.thread AND new.status = 'accepted';"
+    " END;"
+    "CREATE TRIGGER thread_nodes_archive_update"
+    "  AFTER UPDATE OF msg, status, thread, group_id ON thread_nodes"
+    "  WHEN old.msg IS NOT new.msg OR old.status IS NOT new.status"
+    "   OR old.thread IS NOT new.thread OR old.group_id IS NOT new.group_id BEGIN"
+    "  UPDATE thread_nodes SET date = (SELECT date FROM messages WHERE id = new.msg)"
+    "   WHERE group_id = new.group_id AND message_id = new.message_id"
+    "   AND new.msg IS NOT old.msg;"
+    "  UPDATE group_months SET posts = posts - 1"
+    "   WHERE old.msg IS NOT NULL AND old.status = 'accepted'"
+    "   AND group_id = old.group_id AND month = " MONTH_OF("old.date") ";"
+    "  INSERT INTO group_months (group_id, month, posts)"
+    "   SELECT new.group_id, " MONTH_OF("m.date") ", 1 FROM messages m"
+    "   WHERE m.id = new.msg AND new.status = 'accepted'"
+    "   ON CONFLICT (group_id, month) DO UPDATE SET posts = posts + 1;"
+    "  UPDATE threads SET last_date = " THREAD_LAST_DATE("threads.id")
+    "   WHERE id IN (old.thread, new.thread);"
+    " END;"
+    "CREATE TRIGGER thread_nodes_archive_delete AFTER DELETE ON thread_nodes"
+    "  WHEN old.msg IS NOT NULL AND old.status = 'accepted' BEGIN"
+    "  UPDATE group_months SET posts = posts - 1"
+    "   WHERE group_id = old.group_id AND month = " MONTH_OF("old.date") ";"
+    "  UPDATE threads SET last_date = " THREAD_LAST_DATE("old.thread") " WHERE id = old.thread;"
+    " END;"
+    "CREATE TRIGGER groups_months_delete AFTER DELETE ON groups BEGIN"
+    "  DELETE FROM group_months WHERE group_id = old.id;"
+    " END;",
 };
 
 int
@@ -525,6 +607,28 @@ finalize_stmt(gpointer stmt)
     sqlite3_finalize(stmt);
 }
 
+/* corridor_key(text): the archive's URL key of a Message-ID or an address,
+ * the first 16 hex digits of its SHA-256 (cor_store_key).  Registered on
+ * every handle: schema v8's migration fills messages.key with it. */
+static void
+sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void) argc;
+    const char *text = (const char *) sqlite3_value_text(argv[0]);
+    char key[17];
+    cor_store_key(text ? text : "", key);
+    sqlite3_result_text(ctx, key, 16, SQLITE_TRANSIENT);
+}
+
+void
+cor_store_key(const char *s, char out[17])
+{
+    char hex[65];
+    cor_sha256_hex(s, strlen(s), hex);
+    memcpy(out, hex, 16);
+    out[16] = '\0';
+}
+
 static cor_status_t
 migrate(cor_store_t *st)
 {
@@ -608,6 +712,13 @@ cor_store_open(const char *path, bool create, cor_store_t **out, char **err)
         (s = exec(st, "PRAGMA journal_size_limit=67108864", "cannot set the WAL limit")) != COR_OK ||
         (s = set_cache(st, g_atomic_int_get(&default_cache_kib))) != COR_OK)
         goto fail;
+    rc = sqlite3_create_function(st->db, "corridor_key", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                 sql_key, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        s = cor_store_sqlite_error(st, rc, "cannot register corridor_key");
+        goto fail;
+    }
     if ((s = migrate(st)) != COR_OK)
         goto fail;
     *out = st;
@@ -1015,8 +1126,8 @@ insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
     sqlite3_stmt *stmt = cor_store_stmt(st,
         "INSERT INTO messages (message_id, sha256, size, received, date, subject, from_addr,"
         " from_name, from_display, to_text, cc_text, in_reply_to, refs, thread_index,"
-        " thread_topic, list_id, has_attachments, synthetic_id)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+        " thread_topic, list_id, has_attachments, synthetic_id, key, from_key)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
     if (!stmt)
         return COR_ERR_STORE;
     g_autofree char *refs = join_refs(msg->references);
@@ -1038,6 +1149,12 @@ insert_message(cor_store_t *st, const char *raw, size_t len, const char *sha256,
     sqlite3_bind_text(stmt, 16, msg->list_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 17, msg->attachments->len > 0);
     sqlite3_bind_int(stmt, 18, msg->synthetic_id);
+    char key[17], from_key[17];
+    g_autofree char *from_lower = g_ascii_strdown(msg->from_addr ? msg->from_addr : "", -1);
+    cor_store_key(msg->message_id, key);
+    cor_store_key(from_lower, from_key);
+    sqlite3_bind_text(stmt, 19, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 20, from_key, -1, SQLITE_STATIC);
     cor_status_t s = cor_store_step_done(st, stmt, "cannot store message");
     if (s != COR_OK)
         return s;
@@ -1499,7 +1616,323 @@ cor_store_posts_queued(cor_store_t *st, const char *kind, int64_t group_id, size
     sqlite3_bind_int64(q, 3, max ? (sqlite3_int64) max : -1);
     return posts_step(st, q, fn, data);
 }
+
+/* The posts of the thread's ends: its first, then its last (one row when it
+ * has one post), by (date, message row); seeks in thread_nodes_thread_date. */
+cor_status_t
+cor_store_thread_ends(cor_store_t *st, int64_t thread, int64_t *count,
+                      cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    *count = 0;
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT count(*) FROM thread_nodes WHERE thread = ?1 AND msg IS NOT NULL"
+        " AND status = 'accepted'");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, thread);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+        return cor_store_sqlite_error(st, rc, "cannot count a thread's posts");
+    if (*count == 0)
+        return COR_OK;
+#define ENDS_SQL                                                                             \
+    POSTS_COLUMNS " FROM thread_nodes n JOIN messages m ON m.id = n.msg"                    \
+    " WHERE n.thread = ?1 AND n.msg IS NOT NULL AND n.status = 'accepted'"
+    for (int end = 0; end < (*count > 1 ? 2 : 1); end++) {
+        q = cor_store_stmt(st, end == 0 ? ENDS_SQL " ORDER BY n.date, n.msg LIMIT 1"
+                                        : ENDS_SQL " ORDER BY n.date DESC, n.msg DESC LIMIT 1");
+        if (!q)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(q, 1, thread);
+        cor_status_t s = posts_step(st, q, fn, data);
+        if (s != COR_OK)
+            return s;
+    }
+#undef ENDS_SQL
+    return COR_OK;
+}
+
+/* Dates in the years GLib counts (1 to 9999): the archive's months (see
+ * MONTH_OF above); any other date is in "month 0". */
+#define DATE_MIN G_GINT64_CONSTANT(-62135596800)
+#define DATE_MAX G_GINT64_CONSTANT(253402300799)
+
+static int64_t
+month_start(int month)
+{
+    g_autoptr(GDateTime) d = g_date_time_new_utc(month / 12, month % 12 + 1, 1, 0, 0, 0);
+    return d ? g_date_time_to_unix(d) : DATE_MAX + 1;
+}
+
+cor_status_t
+cor_store_posts_month(cor_store_t *st, int64_t group_id, int month,
+                      cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+#define MONTH_SQL                                                                            \
+    POSTS_COLUMNS " FROM thread_nodes n JOIN messages m ON m.id = n.msg"                    \
+    " WHERE n.group_id = ?1 AND n.msg IS NOT NULL AND n.status = 'accepted'"
+    sqlite3_stmt *q = cor_store_stmt(st, month > 0
+        ? MONTH_SQL " AND n.date >= ?2 AND n.date < ?3 ORDER BY n.date, n.msg"
+        : MONTH_SQL " AND (n.date < ?2 OR n.date > ?3) ORDER BY n.date, n.msg");
+#undef MONTH_SQL
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    if (month > 0) {
+        sqlite3_bind_int64(q, 2, MAX(month_start(month), DATE_MIN));
+        sqlite3_bind_int64(q, 3, MIN(month_start(month + 1), DATE_MAX + 1));
+    } else {
+        sqlite3_bind_int64(q, 2, DATE_MIN);
+        sqlite3_bind_int64(q, 3, DATE_MAX);
+    }
+    return posts_step(st, q, fn, data);
+}
+
+typedef struct counting {
+    cor_status_t (*fn)(const cor_store_post_t *post, void *data);
+    void *data;
+    int64_t n;
+} counting_t;
+
+static cor_status_t
+counting_fn(const cor_store_post_t *post, void *data)
+{
+    counting_t *c = data;
+    c->n++;
+    return c->fn(post, c->data);
+}
+
+cor_status_t
+cor_store_posts_newest(cor_store_t *st, int64_t group_id, int64_t max,
+                       cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    /* month 0 sorts before every other month: its posts come last */
+#define NEWEST_SQL                                                                           \
+    POSTS_COLUMNS " FROM thread_nodes n JOIN messages m ON m.id = n.msg"                    \
+    " WHERE n.group_id = ?1 AND n.msg IS NOT NULL AND n.status = 'accepted'"
+    static const char *const sql[] = {
+        NEWEST_SQL " AND n.date BETWEEN ?2 AND ?3 ORDER BY n.date DESC, n.msg DESC LIMIT ?4",
+        NEWEST_SQL " AND (n.date < ?2 OR n.date > ?3) ORDER BY n.date DESC, n.msg DESC LIMIT ?4",
+    };
+#undef NEWEST_SQL
+    counting_t c = { fn, data, 0 };
+    for (int i = 0; i < 2 && c.n < max; i++) {
+        sqlite3_stmt *q = cor_store_stmt(st, sql[i]);
+        if (!q)
+            return COR_ERR_STORE;
+        sqlite3_bind_int64(q, 1, group_id);
+        sqlite3_bind_int64(q, 2, DATE_MIN);
+        sqlite3_bind_int64(q, 3, DATE_MAX);
+        sqlite3_bind_int64(q, 4, max - c.n);
+        cor_status_t s = posts_step(st, q, counting_fn, &c);
+        if (s != COR_OK)
+            return s;
+    }
+    return COR_OK;
+}
+
+cor_status_t
+cor_store_post_by_key(cor_store_t *st, int64_t group_id, const char *key,
+                      cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        POSTS_COLUMNS " FROM messages m JOIN thread_nodes n ON n.msg = m.id"
+        " WHERE m.key = ?2 AND n.group_id = ?1 AND n.status = 'accepted'"
+        " ORDER BY m.id DESC LIMIT 1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+    return posts_step(st, q, fn, data);
+}
+
+cor_status_t
+cor_store_posts_by_author(cor_store_t *st, const char *from_key,
+                          cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        POSTS_COLUMNS " FROM messages m JOIN thread_nodes n ON n.msg = m.id"
+        " JOIN groups g ON g.id = n.group_id"
+        " WHERE m.from_key = ?1 AND n.status = 'accepted'"
+        " ORDER BY m.date DESC, m.id DESC, g.name DESC");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, from_key, -1, SQLITE_STATIC);
+    return posts_step(st, q, fn, data);
+}
 #undef POSTS_COLUMNS
+
+cor_status_t
+cor_store_group_activity(cor_store_t *st, int64_t group_id, int64_t *threads, int64_t *posts,
+                         int64_t *last_date)
+{
+    *threads = *posts = *last_date = 0;
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT (SELECT count(*) FROM threads WHERE group_id = ?1 AND last_date IS NOT NULL),"
+        " (SELECT coalesce(sum(posts), 0) FROM group_months WHERE group_id = ?1),"
+        " (SELECT coalesce(max(last_date), 0) FROM threads WHERE group_id = ?1"
+        "   AND last_date IS NOT NULL)");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *threads = sqlite3_column_int64(q, 0);
+        *posts = sqlite3_column_int64(q, 1);
+        *last_date = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count a group's threads");
+}
+
+cor_status_t
+cor_store_group_months(cor_store_t *st, int64_t group_id, GArray **pairs)
+{
+    *pairs = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT month, posts FROM group_months WHERE group_id = ?1 AND posts > 0"
+        " ORDER BY month DESC");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
+        g_array_append_val(*pairs, a);
+        g_array_append_val(*pairs, b);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read months");
+}
+
+cor_status_t
+cor_store_threads_after(cor_store_t *st, int64_t group_id, int64_t last_date, int64_t id,
+                        int64_t *count)
+{
+    *count = 0;
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT count(*) FROM threads WHERE group_id = ?1 AND last_date IS NOT NULL"
+        " AND (last_date, id) >= (?2, ?3)");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_int64(q, 2, last_date);
+    sqlite3_bind_int64(q, 3, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count threads");
+}
+
+cor_status_t
+cor_store_threads_newest(cor_store_t *st, int64_t group_id, int64_t max, GArray **pairs)
+{
+    *pairs = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT id, last_date FROM threads WHERE group_id = ?1 AND last_date IS NOT NULL"
+        " ORDER BY last_date DESC, id DESC LIMIT ?2");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, group_id);
+    sqlite3_bind_int64(q, 2, max);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
+        g_array_append_val(*pairs, a);
+        g_array_append_val(*pairs, b);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read threads");
+}
+
+static void
+thread_state_row(sqlite3_stmt *q, cor_store_thread_state_t *t)
+{
+    t->id = sqlite3_column_int64(q, 0);
+    t->group_id = sqlite3_column_int64(q, 1);
+    t->merged_into = sqlite3_column_int64(q, 2);
+    t->live = sqlite3_column_type(q, 3) != SQLITE_NULL;
+    t->last_date = sqlite3_column_int64(q, 3);
+    t->listed = sqlite3_column_type(q, 4) != SQLITE_NULL;
+    t->shown = sqlite3_column_int64(q, 4);
+    t->shown_into = sqlite3_column_int64(q, 5);
+}
+
+#define THREAD_STATE_COLUMNS                                                                 \
+    "SELECT id, group_id, coalesce(merged_into, 0), last_date, shown, coalesce(shown_into, 0)" \
+    " FROM threads"
+
+cor_status_t
+cor_store_thread_state(cor_store_t *st, int64_t thread, cor_store_thread_state_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q = cor_store_stmt(st, THREAD_STATE_COLUMNS " WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, thread);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        thread_state_row(q, out);
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE)
+        return cor_store_set_error(st, COR_ERR_NOT_FOUND, "no thread %" G_GINT64_FORMAT, thread);
+    return rc == SQLITE_ROW ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read a thread");
+}
+
+cor_status_t
+cor_store_thread_merged(cor_store_t *st, int64_t live, GArray **out)
+{
+    *out = g_array_new(FALSE, FALSE, sizeof(cor_store_thread_state_t));
+    sqlite3_stmt *q = cor_store_stmt(st, THREAD_STATE_COLUMNS " WHERE merged_into = ?1 ORDER BY id");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, live);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cor_store_thread_state_t t;
+        thread_state_row(q, &t);
+        g_array_append_val(*out, t);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read threads");
+}
+#undef THREAD_STATE_COLUMNS
+
+cor_status_t
+cor_store_thread_set_shown(cor_store_t *st, int64_t thread, bool listed, int64_t shown,
+                           int64_t shown_into)
+{
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "UPDATE threads SET shown = ?2, shown_into = nullif(?3, 0) WHERE id = ?1");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_int64(q, 1, thread);
+    if (listed)
+        sqlite3_bind_int64(q, 2, shown);
+    else
+        sqlite3_bind_null(q, 2);
+    sqlite3_bind_int64(q, 3, shown_into);
+    return cor_store_step_done(st, q, "cannot record what the archive shows");
+}
+
+cor_status_t
+cor_store_threads_clear_shown(cor_store_t *st, int64_t group_id)
+{
+    sqlite3_stmt *q = cor_store_stmt(st, group_id > 0
+        ? "UPDATE threads SET shown = NULL, shown_into = NULL WHERE group_id = ?1"
+          " AND (shown IS NOT NULL OR shown_into IS NOT NULL)"
+        : "UPDATE threads SET shown = NULL, shown_into = NULL"
+          " WHERE shown IS NOT NULL OR shown_into IS NOT NULL");
+    if (!q)
+        return COR_ERR_STORE;
+    if (group_id > 0)
+        sqlite3_bind_int64(q, 1, group_id);
+    return cor_store_step_done(st, q, "cannot record what the archive shows");
+}
 
 cor_status_t
 cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs)

@@ -192,6 +192,42 @@
  *       NULL ...; DELETE FROM messages ..." fails too.  Their errors say
  *       "under legal hold" (COR_ERR_HELD).
  *
+ * The archive's listings (v8; archive-web/model.h says how they are used):
+ *   messages.key, messages.from_key                                   [v8]
+ *       the archive's URL keys (cor_store_key) of the Message-ID and of
+ *       the lowercased From address, set when the row is inserted (v8 set
+ *       them for the rows before it); both indexed: a download or an
+ *       author page finds its posts without a scan.
+ *   thread_nodes.date                                                 [v8]
+ *       the post's messages.date (NULL for a ghost).  Indexed twice, over
+ *       the accepted posts only: (group_id, date, msg) — a month's posts, a
+ *       group's newest — and (thread, date, msg) — a thread's first and
+ *       last post, its count.
+ *   threads.last_date                                                 [v8]
+ *       the newest date of the thread's accepted posts; NULL when it has
+ *       none (merged away, or only restricted posts): the archive lists
+ *       exactly the threads with a last_date, by (last_date, id), which
+ *       threads_activity (group_id, last_date, id) indexes.
+ *   group_months(group_id, month, posts)                              [v8]
+ *       a group's accepted posts per month (year * 12 + month - 1, UTC;
+ *       month 0 for dates outside the years 1 to 9999); rows may hold 0.
+ *   triggers thread_nodes_archive_insert, _update, _delete,
+ *            groups_months_delete                                     [v8]
+ *       keep thread_nodes.date, threads.last_date and group_months true
+ *       for every write to thread_nodes (a post stored, marked
+ *       restricted, merged into another thread, made a ghost, deleted):
+ *       each recomputes the last_date of the threads it touches (one
+ *       index seek) and moves one count between months.
+ *   threads.shown, threads.shown_into                                 [v8]
+ *       the archive renderer's own record of its pages (derived data,
+ *       written only by archive-web): shown is the last_date the group's
+ *       index pages list the thread with (NULL: not listed), shown_into
+ *       the thread its "moved" page points to (NULL: none).  Written in
+ *       the transaction that consumes the render work, after the pages are
+ *       durable; an update compares them with last_date and merged_into
+ *       to know which index and moved pages changed.  threads(merged_into)
+ *       is indexed.
+ *
  * Concurrency: one writer (this handle, used by one thread at a time);
  * readers may open their own handles.  busy_timeout is set so a short lock by
  * another process waits; a long one gives COR_ERR_BUSY.
@@ -548,6 +584,78 @@ cor_status_t cor_store_posts_queued(cor_store_t *st, const char *kind, int64_t g
                                     size_t max,
                                     cor_status_t (*fn)(const cor_store_post_t *post, void *data),
                                     void *data);
+
+/* The archive's URL key of a Message-ID or an address (messages.key,
+ * messages.from_key): the first 16 hex digits of its SHA-256, into out[17]. */
+void cor_store_key(const char *s, char out[17]);
+
+/* The posts of thread `thread`'s ends: fn for its first post, then for its
+ * last (once when it has one), by (date, message row); *count its accepted
+ * posts.  Index seeks: cheap whatever the thread's size. */
+cor_status_t cor_store_thread_ends(cor_store_t *st, int64_t thread, int64_t *count,
+                                   cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                   void *data);
+/* Group `group_id`'s accepted posts of archive month `month` (see
+ * group_months) by (date, message row). */
+cor_status_t cor_store_posts_month(cor_store_t *st, int64_t group_id, int month,
+                                   cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                   void *data);
+/* The group's newest `max` accepted posts, newest first by month, then by
+ * (date, message row) — the order of its feed. */
+cor_status_t cor_store_posts_newest(cor_store_t *st, int64_t group_id, int64_t max,
+                                    cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                    void *data);
+/* The group's accepted post whose messages.key is `key` (none: fn is not
+ * called). */
+cor_status_t cor_store_post_by_key(cor_store_t *st, int64_t group_id, const char *key,
+                                   cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                   void *data);
+/* Every accepted post, in any group, whose messages.from_key is
+ * `from_key`: newest first by (date, message row, group name). */
+cor_status_t cor_store_posts_by_author(cor_store_t *st, const char *from_key,
+                                       cor_status_t (*fn)(const cor_store_post_t *post, void *data),
+                                       void *data);
+
+/* A group's listed threads (with a last_date), accepted posts and newest
+ * last_date (0 when none). */
+cor_status_t cor_store_group_activity(cor_store_t *st, int64_t group_id, int64_t *threads,
+                                      int64_t *posts, int64_t *last_date);
+/* The group's months with posts, newest first, as pairs (month, posts) in
+ * one GArray of int64_t (transfer full). */
+cor_status_t cor_store_group_months(cor_store_t *st, int64_t group_id, GArray **pairs);
+/* How many listed threads of the group are at or after (last_date, id) in
+ * activity order (index range: cheap for recent activity). */
+cor_status_t cor_store_threads_after(cor_store_t *st, int64_t group_id, int64_t last_date,
+                                     int64_t id, int64_t *count);
+/* The group's `max` most recently active listed threads, newest first, as
+ * pairs (id, last_date) in one GArray of int64_t (transfer full). */
+cor_status_t cor_store_threads_newest(cor_store_t *st, int64_t group_id, int64_t max,
+                                      GArray **pairs);
+
+/* One thread row as the archive needs it. */
+typedef struct cor_store_thread_state {
+    int64_t id;
+    int64_t group_id;
+    int64_t merged_into;       /* 0: not merged */
+    bool live;                 /* has accepted posts: last_date is set */
+    int64_t last_date;
+    bool listed;               /* threads.shown is set */
+    int64_t shown;
+    int64_t shown_into;        /* 0: none */
+} cor_store_thread_state_t;
+
+/* COR_ERR_NOT_FOUND when there is no such thread. */
+cor_status_t cor_store_thread_state(cor_store_t *st, int64_t thread, cor_store_thread_state_t *out);
+/* The threads merged into `live`, by id (GArray of cor_store_thread_state_t,
+ * transfer full). */
+cor_status_t cor_store_thread_merged(cor_store_t *st, int64_t live, GArray **out);
+/* Records what the archive shows for a thread (threads.shown: `shown` when
+ * `listed`, else NULL; threads.shown_into: shown_into, 0 for NULL).  Inside
+ * the caller's write transaction. */
+cor_status_t cor_store_thread_set_shown(cor_store_t *st, int64_t thread, bool listed,
+                                        int64_t shown, int64_t shown_into);
+/* Clears the record for every thread of a group (group_id 0: all groups). */
+cor_status_t cor_store_threads_clear_shown(cor_store_t *st, int64_t group_id);
 
 /* The merged (alias) thread ids of a group with the thread each merged into,
  * as pairs in one GArray of int64_t: old, live, old, live... (transfer full). */

@@ -4,6 +4,7 @@
  * headers it has. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "core/message.h"
@@ -501,6 +502,139 @@ test_posts_queued(fixture_t *f, gconstpointer data)
 }
 
 /* A rolled-back transaction leaves nothing behind: no message, no node. */
+static cor_status_t
+collect_ids(const cor_store_post_t *p, void *data)
+{
+    GString *s = data;
+    if (s->len)
+        g_string_append_c(s, ' ');
+    g_string_append(s, p->message_id);
+    return COR_OK;
+}
+
+/* One integer from SQL on a second connection to the store. */
+static int64_t
+sql_int(fixture_t *f, const char *sql)
+{
+    g_autofree char *path = g_build_filename(f->dir, "corridor.db", NULL);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &q, NULL), ==, SQLITE_OK);
+    int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Schema v8: the triggers keep threads.last_date and group_months equal to
+ * what the thread nodes say, through new posts, a restricted one, a merge
+ * and a group delete; and the archive's reads find the right posts. */
+static void
+test_archive_listings(fixture_t *f, gconstpointer data)
+{
+    /* 1 Jan 2005 00:00 UTC and 1 Feb 2005 */
+    const int64_t jan = 1104537600, feb = 1107216000;
+    cor_intake_t a, b, c, r;
+    add(f, make_msg("a@e", NULL, NULL, "first", NULL, NULL, jan + 10), &a);
+    add(f, make_msg("b@e", "x@e", "x@e", "second", NULL, NULL, feb + 10), &b);
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    {
+        cor_message_t *m = make_msg("r@e", "a@e", "a@e", "restricted", NULL, NULL, feb + 99);
+        const char *raw = "Message-ID: <r@e>\n\nbody\n";
+        char sha[65];
+        cor_sha256_hex(raw, strlen(raw), sha);
+        g_assert_cmpint(cor_store_add_message_as(f->st, f->group, raw, strlen(raw), sha, 1000, m,
+                                                 COR_POST_RESTRICTED, &r), ==, COR_OK);
+        cor_message_free(m);
+    }
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    cor_store_thread_state_t ta, tb;
+    g_assert_cmpint(cor_store_thread_state(f->st, a.thread, &ta), ==, COR_OK);
+    g_assert_true(ta.live);
+    g_assert_cmpint(ta.last_date, ==, jan + 10);      /* the restricted reply does not count */
+    int64_t threads, posts, last;
+    g_assert_cmpint(cor_store_group_activity(f->st, f->group, &threads, &posts, &last), ==, COR_OK);
+    g_assert_cmpint(threads, ==, 2);
+    g_assert_cmpint(posts, ==, 2);
+    g_assert_cmpint(last, ==, feb + 10);
+    /* c joins a and b's threads: b's moves into a's */
+    add(f, make_msg("c@e", "x@e", "a@e x@e", "third", NULL, NULL, feb + 20), &c);
+    g_assert_cmpint(c.thread, ==, a.thread);
+    g_assert_cmpint(cor_store_thread_state(f->st, a.thread, &ta), ==, COR_OK);
+    g_assert_cmpint(cor_store_thread_state(f->st, b.thread, &tb), ==, COR_OK);
+    g_assert_cmpint(ta.last_date, ==, feb + 20);
+    g_assert_false(tb.live);
+    g_assert_cmpint(tb.merged_into, ==, a.thread);
+    g_autoptr(GArray) merged = NULL;
+    g_assert_cmpint(cor_store_thread_merged(f->st, a.thread, &merged), ==, COR_OK);
+    g_assert_cmpuint(merged->len, ==, 1);
+    g_assert_cmpint(g_array_index(merged, cor_store_thread_state_t, 0).id, ==, b.thread);
+    g_assert_cmpint(cor_store_group_activity(f->st, f->group, &threads, &posts, &last), ==, COR_OK);
+    g_assert_cmpint(threads, ==, 1);
+    g_assert_cmpint(posts, ==, 3);
+    g_autoptr(GArray) months = NULL;
+    g_assert_cmpint(cor_store_group_months(f->st, f->group, &months), ==, COR_OK);
+    g_assert_cmpuint(months->len, ==, 4);
+    g_assert_cmpint(g_array_index(months, int64_t, 0), ==, 2005 * 12 + 1);
+    g_assert_cmpint(g_array_index(months, int64_t, 1), ==, 2);
+    g_assert_cmpint(g_array_index(months, int64_t, 2), ==, 2005 * 12);
+    g_assert_cmpint(g_array_index(months, int64_t, 3), ==, 1);
+    /* the reads */
+    g_autoptr(GString) got = g_string_new(NULL);
+    int64_t count = 0;
+    g_assert_cmpint(cor_store_thread_ends(f->st, a.thread, &count, collect_ids, got), ==, COR_OK);
+    g_assert_cmpint(count, ==, 3);
+    g_assert_cmpstr(got->str, ==, "a@e c@e");
+    g_string_truncate(got, 0);
+    g_assert_cmpint(cor_store_posts_month(f->st, f->group, 2005 * 12 + 1, collect_ids, got), ==, COR_OK);
+    g_assert_cmpstr(got->str, ==, "b@e c@e");
+    g_string_truncate(got, 0);
+    g_assert_cmpint(cor_store_posts_newest(f->st, f->group, 2, collect_ids, got), ==, COR_OK);
+    g_assert_cmpstr(got->str, ==, "c@e b@e");
+    g_string_truncate(got, 0);
+    char key[17];
+    cor_store_key("b@e", key);
+    g_assert_cmpint(cor_store_post_by_key(f->st, f->group, key, collect_ids, got), ==, COR_OK);
+    g_assert_cmpstr(got->str, ==, "b@e");
+    g_string_truncate(got, 0);
+    cor_store_key("r@e", key);       /* restricted: not the archive's */
+    g_assert_cmpint(cor_store_post_by_key(f->st, f->group, key, collect_ids, got), ==, COR_OK);
+    g_assert_cmpstr(got->str, ==, "");
+    cor_store_key("a@example.org", key);
+    g_assert_cmpint(cor_store_posts_by_author(f->st, key, collect_ids, got), ==, COR_OK);
+    g_assert_cmpstr(got->str, ==, "c@e b@e a@e");
+    int64_t after = 0;
+    g_assert_cmpint(cor_store_threads_after(f->st, f->group, ta.last_date, ta.id, &after), ==, COR_OK);
+    g_assert_cmpint(after, ==, 1);
+    /* what the archive shows: written and read back */
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    g_assert_cmpint(cor_store_thread_set_shown(f->st, b.thread, false, 0, a.thread), ==, COR_OK);
+    g_assert_cmpint(cor_store_thread_set_shown(f->st, a.thread, true, feb + 20, 0), ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    g_assert_cmpint(cor_store_thread_state(f->st, b.thread, &tb), ==, COR_OK);
+    g_assert_false(tb.listed);
+    g_assert_cmpint(tb.shown_into, ==, a.thread);
+    /* the maintained values equal a recount from scratch */
+    g_assert_cmpint(sql_int(f,
+        "SELECT count(*) FROM threads t WHERE t.last_date IS NOT (SELECT max(m.date)"
+        " FROM thread_nodes n JOIN messages m ON m.id = n.msg WHERE n.thread = t.id"
+        " AND n.status = 'accepted')"), ==, 0);
+    g_assert_cmpint(sql_int(f,
+        "SELECT count(*) FROM thread_nodes n JOIN messages m ON m.id = n.msg"
+        " WHERE n.date IS NOT m.date"), ==, 0);
+    /* deleting the group leaves no month behind */
+    g_autoptr(GArray) removed = NULL, kept = NULL;
+    g_assert_cmpint(cor_store_begin(f->st), ==, COR_OK);
+    g_assert_cmpint(cor_store_group_delete(f->st, f->group, &removed, &kept), ==, COR_OK);
+    g_assert_cmpint(cor_store_commit(f->st), ==, COR_OK);
+    g_assert_cmpint(sql_int(f, "SELECT count(*) FROM group_months"), ==, 0);
+    cor_intake_clear(&a);
+    cor_intake_clear(&b);
+    cor_intake_clear(&c);
+    cor_intake_clear(&r);
+}
+
 static void
 test_rollback_leaves_nothing(fixture_t *f, gconstpointer data)
 {
@@ -589,6 +723,7 @@ main(int argc, char **argv)
     ADD("same-post-two-groups", test_same_post_two_groups);
     ADD("work-queue", test_work_queue);
     ADD("posts-queued", test_posts_queued);
+    ADD("archive-listings", test_archive_listings);
     ADD("rollback-leaves-nothing", test_rollback_leaves_nothing);
     ADD("thread/reply-joins-parent", test_reply_joins_parent);
     ADD("thread/any-arrival-order", test_any_arrival_order);
