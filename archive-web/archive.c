@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gio/gio.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -53,16 +54,16 @@ struct cor_archive {
     GBytes *css;
     void (*progress)(uint64_t, uint64_t, void *);
     void *progress_data;
-    am_model_t *model;         /* the daemon's, between updates */
+    char *generation;          /* meta 'archive_generation' at the last update */
     GHashTable *messages;      /* updates: msg -> rnd_message_t*, parsed messages kept
                                   between rounds (a thread's page needs all of
                                   them; the group feed the newest); emptied when
                                   it holds more than MESSAGE_CACHE messages or
                                   MESSAGE_CACHE_BYTES (see cache_trim) */
     size_t messages_bytes;     /* bytes of originals in `messages` */
-    bool fresh_next;           /* the model may already hold queued messages:
-                                  the next update re-renders every index page */
-    GRWLock model_lock;        /* page functions read it from HTTP threads */
+    bool fresh_next;           /* the pages may not match the store's record of
+                                  them (threads.shown): the next update makes
+                                  every index page of the groups it touches */
 };
 
 void
@@ -173,7 +174,7 @@ cor_archive_open(const cor_archive_options_t *o, cor_archive_t **out, char **err
         a->workers = 8;
     a->progress = o->progress;
     a->progress_data = o->progress_data;
-    g_rw_lock_init(&a->model_lock);
+    a->fresh_next = true;       /* the first round after a start */
     a->messages = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                         (GDestroyNotify) rnd_message_free);
     a->tmpl = cor_tmpl_set_new();
@@ -201,9 +202,8 @@ cor_archive_free(cor_archive_t *a)
 {
     if (!a)
         return;
-    am_model_free(a->model);
+    g_free(a->generation);
     g_hash_table_unref(a->messages);
-    g_rw_lock_clear(&a->model_lock);
     cor_tmpl_set_free(a->tmpl);
     if (a->css)
         g_bytes_unref(a->css);
@@ -618,9 +618,8 @@ job_group(build_t *b, cor_store_t *st, writer_t *w, am_group_t *g, GPtrArray *fi
         s = rnd_index_file(site, g, k, files, err);
     if (s == COR_OK)
         s = rnd_index_file(site, g, 0, files, err);
-    g_autoptr(GArray) months = am_group_months(g);
-    for (guint i = 0; s == COR_OK && i < months->len; i++)
-        s = rnd_month_file(site, g, g_array_index(months, int, i), files, err);
+    for (guint i = 0; s == COR_OK && i < g->month_list->len; i++)
+        s = rnd_month_file(site, g, g_array_index(g->month_list, am_month_t, i).month, files, err);
     if (s == COR_OK)
         s = rnd_about_file(site, g, files, err);
     if (s == COR_OK)
@@ -764,13 +763,43 @@ author_cmp(gconstpointer x, gconstpointer y)
     return strcmp((*(am_author_t *const *) x)->key, (*(am_author_t *const *) y)->key);
 }
 
+/* Records in the store what the pages of model m show (threads.shown,
+ * shown_into: every listed thread with its last activity, every merged id
+ * with the thread its page points to), for all groups or `only`. */
 static cor_status_t
-consume_work(cor_store_t *st, int64_t upto, const char *generation_bump)
+record_shown(cor_store_t *st, am_model_t *m, am_group_t *only)
+{
+    cor_status_t s = cor_store_threads_clear_shown(st, only ? only->info->id : 0);
+    for (guint i = 0; s == COR_OK && i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        if (only && g != only)
+            continue;
+        for (guint k = 0; s == COR_OK && k < g->order->len; k++) {
+            am_thread_t *t = g->order->pdata[k];
+            s = cor_store_thread_set_shown(st, t->id, true, t->last_date, 0);
+        }
+        GHashTableIter it;
+        gpointer key, v;
+        g_hash_table_iter_init(&it, g->aliases);
+        while (s == COR_OK && g_hash_table_iter_next(&it, &key, &v))
+            s = cor_store_thread_set_shown(st, *(int64_t *) key, false, 0, *(int64_t *) v);
+    }
+    return s;
+}
+
+/* Deletes the render work up to `upto`, bumps the generation, records what
+ * the pages show (record_shown), in one transaction: after the pages are
+ * durable, so that a crash before it leaves the work queued. */
+static cor_status_t
+consume_work(cor_store_t *st, int64_t upto, const char *generation_bump, am_model_t *m,
+             am_group_t *only)
 {
     cor_status_t s = cor_store_begin(st);
     if (s != COR_OK)
         return s;
     if (upto > 0 && (s = cor_store_work_done(st, "render", upto)) != COR_OK)
+        goto fail;
+    if (m && (s = record_shown(st, m, only)) != COR_OK)
         goto fail;
     if (generation_bump) {
         g_autofree char *cur = NULL;
@@ -891,18 +920,6 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     /* biggest first, so the last job to finish is a small one */
     g_ptr_array_sort(b.jobs, job_cmp);
 
-    /* The daemon's page functions (downloads, pages made on request) read
-     * a->model: from now on the model this build writes from, so that no
-     * page written here links to a download they do not know yet (the old
-     * model would not know the messages that made this build necessary). */
-    am_model_t *old_model = NULL;
-    if (!only && a->model) {
-        g_rw_lock_writer_lock(&a->model_lock);
-        old_model = a->model;
-        a->model = m;
-        g_rw_lock_writer_unlock(&a->model_lock);
-    }
-
     /* Two rounds: the conversations and their messages, then the pages that
      * list them (group index, months, feeds, authors, site).  Over live
      * trees, a reader following a link from a listing page this build has
@@ -948,7 +965,7 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
         if (s == COR_OK)
             s = swap_in(res_new, a->restricted_dir, err);
     }
-    if (s == COR_OK && (s = consume_work(st, upto, "bump")) != COR_OK)
+    if (s == COR_OK && (s = consume_work(st, upto, "bump", m, only)) != COR_OK)
         *err = g_strdup_printf("cannot update the work queue: %s", cor_store_error(st));
     if (stats) {
         stats->messages = b.done;
@@ -963,20 +980,9 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     g_ptr_array_unref(b.jobs);
     g_ptr_array_unref(b.authors);
     g_mutex_clear(&b.lock);
-    if (old_model) {
-        /* m stays the daemon's model; its generation is the one before
-         * this build's, so the next update loads the model again.  After a
-         * failure it goes at once, as after a failed update. */
-        if (s != COR_OK) {
-            g_rw_lock_writer_lock(&a->model_lock);
-            a->model = NULL;
-            g_rw_lock_writer_unlock(&a->model_lock);
-            am_model_free(m);
-        }
-        am_model_free(old_model);
-    } else {
-        am_model_free(m);
-    }
+    /* the whole model lives for the build only (model.h) */
+    am_model_free(m);
+    malloc_trim(0);
     unlock_archive(lockfd);
     return s;
 }
@@ -1028,8 +1034,8 @@ cache_trim(cor_archive_t *a, bool recount)
 }
 
 static cor_status_t
-update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, bool fresh,
-             GPtrArray *files, char **err)
+update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_model_t *m, am_change_t *c,
+             bool fresh, GPtrArray *files, char **err)
 {
     const rnd_site_t *site = &a->site;
     am_group_t *g = c->group;
@@ -1038,8 +1044,6 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
     cor_status_t s = COR_OK;
     for (guint i = 0; s == COR_OK && i < c->posts->len; i++) {
         am_post_t *p = c->posts->pdata[i];
-        if (!g_hash_table_contains(g->by_msg, &p->msg))
-            continue;
         rnd_message_t *rm;
         if ((s = cached_message(a, st, p, &rm, err)) == COR_OK)
             s = rnd_message_files(site, p, rm, files, err);
@@ -1047,7 +1051,7 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
     for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
         int64_t tid = g_array_index(c->threads, int64_t, i);
         am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
-        if (!t || t->posts->len == 0)
+        if (!t || !t->full || t->posts->len == 0)
             continue;
         cache_trim(a, false);
         g_autoptr(GPtrArray) msgs = g_ptr_array_new();
@@ -1058,28 +1062,6 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         }
         if (s == COR_OK)
             s = rnd_thread_files(site, st, t, msgs, files, err);
-    }
-    if (fresh) {
-        /* the model was loaded with this work's messages in it already: a
-         * merge it brought is not seen as one, so every merged id's page and
-         * every month of the threads touched are made again */
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, g->aliases);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            g_array_append_val(c->gone, *(int64_t *) k);
-        for (guint i = 0; i < c->threads->len; i++) {
-            int64_t tid = g_array_index(c->threads, int64_t, i);
-            am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
-            for (guint j = 0; t && j < t->posts->len; j++) {
-                int mo = ((am_post_t *) t->posts->pdata[j])->month;
-                bool have = false;
-                for (guint q = 0; q < c->months->len && !have; q++)
-                    have = g_array_index(c->months, int, q) == mo;
-                if (!have)
-                    g_array_append_val(c->months, mo);
-            }
-        }
     }
     for (guint i = 0; s == COR_OK && i < c->gone->len; i++) {
         int64_t old = g_array_index(c->gone, int64_t, i);
@@ -1105,7 +1087,8 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         }
     }
     /* index pages: the front, every numbered page from the first rank that
-     * moved, and the top two (their "newer" link depends on the count) */
+     * moved, and the top two (their "newer" link depends on the count);
+     * the partial model holds exactly these (am_round_load) */
     if (s == COR_OK) {
         int numbered = rnd_index_numbered(site, g);
         int64_t old_n = c->old_threads / site->per_page;
@@ -1134,11 +1117,12 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         s = rnd_group_feed_file(site, st, g, cache, files, err);
     if (s == COR_OK)
         s = write_files(w, root, files, err);
-    /* author pages (public tree; only public posts show there) */
+    /* author pages (public tree; only public posts show there), from the
+     * store: the model holds only this round's posts */
     for (guint i = 0; s == COR_OK && i < c->authors->len; i++) {
         am_author_t *au = c->authors->pdata[i];
         GString *out = g_string_sized_new(8192);
-        cor_status_t rs = rnd_author_page(site, st, a->model, &anonymous, au->key, out, err);
+        cor_status_t rs = rnd_author_page_store(site, st, m, &anonymous, au->key, out, err);
         g_autofree char *rel = g_strdup_printf("author/%s.html", au->key);
         if (rs == COR_ERR_NOT_FOUND) {
             g_string_free(out, TRUE);
@@ -1155,6 +1139,19 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_change_t *c, boo
         g_bytes_unref(f.data);
     }
     return s;
+}
+
+/* The test hook behind CORRIDOR_ARCHIVE_DEBUG_MODEL (archive.h): what the
+ * round's model held, logged when it is freed. */
+static void
+log_round_model(const am_model_t *m)
+{
+    static int debug = -1;
+    if (debug < 0)
+        debug = g_getenv("CORRIDOR_ARCHIVE_DEBUG_MODEL") != NULL;
+    if (debug)
+        cor_log_info("archive: round model held %u posts; kept between rounds: 0",
+                     am_model_post_count(m));
 }
 
 cor_status_t
@@ -1176,10 +1173,6 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
         unlock_archive(lockfd);
         return s;
     }
-    bool fresh = false;
-    g_autofree char *gen = NULL;
-    if (cor_store_meta_get(st, "archive_generation", &gen) != COR_OK)
-        gen = g_strdup("0");
     g_autoptr(GArray) ids = NULL, msgs = NULL;
     g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify) am_change_free);
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_file_free);
@@ -1187,34 +1180,33 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     writer_init(&w, true);
 
     cache_trim(a, true);
-    g_rw_lock_writer_lock(&a->model_lock);
-    fresh = a->fresh_next;
-    a->fresh_next = false;
-    if (!a->model || strcmp(a->model->generation, gen) != 0) {
-        am_model_free(a->model);
-        a->model = NULL;
-        s = am_model_load(st, &a->model);
-        fresh = true;
-    }
-    if (s == COR_OK)
+    /* the round's partial model (model.h): the groups and their counts,
+     * then what the pages this work changes need */
+    am_model_t *m = NULL;
+    bool fresh = a->fresh_next;
+    s = am_model_summary(st, &m);
+    if (s == COR_OK) {
+        /* a build or a group deletion since the last round: the pages were
+         * made again, as was the record of them (threads.shown) */
+        if (a->generation && strcmp(a->generation, m->generation) != 0)
+            cor_log_debug("archive: generation %s (was %s)", m->generation, a->generation);
+        g_free(a->generation);
+        a->generation = g_strdup(m->generation);
         s = cor_store_work_pending(st, "render", max, &ids, &msgs);
-    if (s != COR_OK)
-        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
-    for (guint i = 0; s == COR_OK && msgs && i < msgs->len; i++) {
-        s = am_model_apply(a->model, st, g_array_index(msgs, int64_t, i), changes);
-        if (s != COR_OK)
-            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s",
-                                   g_array_index(msgs, int64_t, i), cor_store_error(st));
     }
-    g_rw_lock_writer_unlock(&a->model_lock);
+    if (s == COR_OK &&
+        (s = am_round_load(m, st, msgs, fresh, a->site.per_page, a->site.feed_entries,
+                           changes)) != COR_OK)
+        *err = g_strdup_printf("cannot read the messages to render: %s", cor_store_error(st));
+    else if (s != COR_OK)
+        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
     gint64 t_model = g_get_monotonic_time();
 
-    g_rw_lock_reader_lock(&a->model_lock);
     for (guint i = 0; s == COR_OK && i < changes->len; i++)
-        s = update_group(a, st, &w, changes->pdata[i], fresh, files, err);
+        s = update_group(a, st, &w, m, changes->pdata[i], fresh, files, err);
     if (s == COR_OK && (changes->len > 0 || fresh)) {
         GString *out = g_string_sized_new(8192);
-        s = rnd_site_page(&a->site, st, a->model, &anonymous, out, err);
+        s = rnd_site_page(&a->site, st, m, &anonymous, out, err);
         if (s == COR_OK) {
             rnd_file_t f = { .path = (char *) "index.html", .data = g_string_free_to_bytes(out) };
             s = write_file(&w, a->public_dir, &f, err);
@@ -1230,7 +1222,6 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
             g_string_free(out, TRUE);
         }
     }
-    g_rw_lock_reader_unlock(&a->model_lock);
 
     gint64 t_render = g_get_monotonic_time();
     if (s == COR_OK && w.files > 0) {
@@ -1239,8 +1230,18 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
     }
     gint64 t_sync = g_get_monotonic_time();
     cor_store_end_read(st);
+    /* the pages are durable: the work goes, and the record of what they
+     * show is written, in one transaction (a crash before it renders the
+     * same work again, from the same record) */
     if (s == COR_OK && ids && ids->len > 0 && (s = cor_store_begin(st)) == COR_OK) {
         s = cor_store_work_delete(st, ids);
+        for (guint i = 0; s == COR_OK && i < changes->len; i++) {
+            GArray *shown = ((am_change_t *) changes->pdata[i])->shown;
+            for (guint j = 0; s == COR_OK && j < shown->len; j++) {
+                cor_store_thread_state_t *t = &g_array_index(shown, cor_store_thread_state_t, j);
+                s = cor_store_thread_set_shown(st, t->id, t->listed, t->shown, t->shown_into);
+            }
+        }
         if (s == COR_OK)
             s = cor_store_commit(st);
         else
@@ -1248,6 +1249,8 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
         if (s != COR_OK)
             *err = g_strdup_printf("cannot update the work queue: %s", cor_store_error(st));
     }
+    if (s == COR_OK)
+        a->fresh_next = false;
     if (s == COR_OK && pending)
         s = cor_store_work_count(st, "render", pending);
     cor_log_debug("archive: model %.1f ms, pages %.1f ms, sync %.1f ms, queue %.1f ms",
@@ -1261,17 +1264,15 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
         stats->seconds = (g_get_monotonic_time() - t0) / 1e6;
     }
     writer_clear(&w);
-    if (s != COR_OK) {
-        /* The model already holds this round's messages, but their pages
-         * (or the queue's deletion) did not all make it: a retry would
-         * find nothing new to compare (a merge's moved pages, a group's
-         * first pages).  The next round loads the model again and renders
-         * as after a restart, which gives what a full build gives. */
-        g_rw_lock_writer_lock(&a->model_lock);
-        am_model_free(a->model);
-        a->model = NULL;
-        g_rw_lock_writer_unlock(&a->model_lock);
-    }
+    if (m)
+        log_round_model(m);
+    /* nothing of the round's model is kept (model.h); a big round (the
+     * first after a start) gives its memory back */
+    g_ptr_array_set_size(changes, 0);
+    guint held = m ? am_model_post_count(m) : 0;
+    am_model_free(m);
+    if (fresh || held > 10000)
+        malloc_trim(0);
     unlock_archive(lockfd);
     return s;
 }
@@ -1279,54 +1280,34 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
 cor_status_t
 cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err)
 {
-    cor_status_t s = COR_OK;
-    g_rw_lock_writer_lock(&a->model_lock);
-    if (!a->model) {
-        /* the model and the queue from one snapshot */
-        bool own_read = !cor_store_in_transaction(st);
-        s = own_read ? cor_store_begin_read(st) : COR_OK;
-        if (s == COR_OK)
-            s = am_model_load(st, &a->model);
-        /* work queued now may be in the model already: its old places are
-         * unknown, so the next update renders every index page */
-        int64_t pending = 0;
-        if (s == COR_OK && (s = cor_store_work_count(st, "render", &pending)) == COR_OK)
-            a->fresh_next = pending > 0;
-        if (own_read)
-            cor_store_end_read(st);
-        if (s != COR_OK) {
-            am_model_free(a->model);
-            a->model = NULL;
-            *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
-        }
+    /* nothing to load (model.h): only whether the first round must make
+     * every index page — when work was queued before this start, its
+     * pages may be half done while the record says otherwise */
+    int64_t pending = 0;
+    cor_status_t s = cor_store_work_count(st, "render", &pending);
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read the store: %s", cor_store_error(st));
+        return s;
     }
-    g_rw_lock_writer_unlock(&a->model_lock);
-    return s;
+    a->fresh_next = a->fresh_next && pending > 0;
+    return COR_OK;
 }
 
 /* ---- pages on request ---- */
 
-/* The model for page functions: the daemon's, or a fresh one. */
-static cor_status_t
-model_for_pages(cor_archive_t *a, cor_store_t *st, am_model_t **own)
-{
-    *own = NULL;
-    if (a->model)
-        return COR_OK;
-    return am_model_load(st, own);
-}
-
+/* The site index and author pages read the store per request (model.h):
+ * the groups with their counts, and an author's posts by messages.from_key. */
 cor_status_t
 cor_archive_page_site(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer, GString *out,
                       char **err)
 {
-    g_rw_lock_reader_lock(&a->model_lock);
-    am_model_t *own = NULL;
-    cor_status_t s = model_for_pages(a, st, &own);
-    if (s == COR_OK)
-        s = rnd_site_page(&a->site, st, own ? own : a->model, viewer, out, err);
-    g_rw_lock_reader_unlock(&a->model_lock);
-    am_model_free(own);
+    am_model_t *m = NULL;
+    cor_status_t s = am_model_summary(st, &m);
+    if (s != COR_OK)
+        *err = g_strdup_printf("cannot read the groups: %s", cor_store_error(st));
+    else
+        s = rnd_site_page(&a->site, st, m, viewer, out, err);
+    am_model_free(m);
     return s;
 }
 
@@ -1334,13 +1315,18 @@ cor_status_t
 cor_archive_page_author(cor_archive_t *a, cor_store_t *st, const cor_viewer_t *viewer,
                         const char *key, GString *out, char **err)
 {
-    g_rw_lock_reader_lock(&a->model_lock);
-    am_model_t *own = NULL;
-    cor_status_t s = model_for_pages(a, st, &own);
+    bool own_read = !cor_store_in_transaction(st);
+    cor_status_t s = own_read ? cor_store_begin_read(st) : COR_OK;
+    am_model_t *m = NULL;
     if (s == COR_OK)
-        s = rnd_author_page(&a->site, st, own ? own : a->model, viewer, key, out, err);
-    g_rw_lock_reader_unlock(&a->model_lock);
-    am_model_free(own);
+        s = am_model_summary(st, &m);
+    if (s != COR_OK)
+        *err = g_strdup_printf("cannot read the groups: %s", cor_store_error(st));
+    else
+        s = rnd_author_page_store(&a->site, st, m, viewer, key, out, err);
+    if (own_read)
+        cor_store_end_read(st);
+    am_model_free(m);
     return s;
 }
 
@@ -1465,22 +1451,6 @@ queued_post_in(cor_store_t *st, int64_t group_id, const char *key, am_post_t *ou
     return s;
 }
 
-/* The same by group name (msg 0 also when there is no such group). */
-static cor_status_t
-queued_post(cor_store_t *st, const char *group, const char *key, am_post_t *out, char **err)
-{
-    memset(out, 0, sizeof *out);
-    g_autoptr(cor_group_t) g = NULL;
-    cor_status_t s = cor_store_group_get(st, group, &g);
-    if (s == COR_ERR_NO_GROUP || s == COR_ERR_NOT_FOUND)
-        return COR_OK;
-    if (s != COR_OK) {
-        *err = g_strdup_printf("cannot read group '%s': %s", group, cor_store_error(st));
-        return s;
-    }
-    return queued_post_in(st, g->id, key, out, err);
-}
-
 cor_status_t
 cor_archive_page_pending(cor_archive_t *a, cor_store_t *st, const cor_group_t *g,
                          const char *key, GString *out, char **err)
@@ -1517,36 +1487,42 @@ cor_archive_download_clear(cor_archive_download_t *d)
     memset(d, 0, sizeof *d);
 }
 
+typedef struct key_find {
+    am_post_t *post;
+} key_find_t;
+
+static cor_status_t
+key_match(const cor_store_post_t *p, void *data)
+{
+    key_find_t *f = data;
+    f->post->msg = p->msg;
+    f->post->date = p->date;
+    cor_archive_key(p->message_id, f->post->key);
+    return COR_OK;
+}
+
 cor_status_t
 cor_archive_download(cor_archive_t *a, cor_store_t *st, const char *group, const char *key,
                      int part, const char *ext, cor_archive_download_t *out, char **err)
 {
     memset(out, 0, sizeof *out);
-    g_rw_lock_reader_lock(&a->model_lock);
-    am_model_t *own = NULL;
-    cor_status_t s = model_for_pages(a, st, &own);
+    /* the post by its key in the store (messages.key), from its commit on:
+     * a link in a member's copy is followed at once, before the renderer
+     * has written the page (what T340 checks), and nothing is kept */
     am_post_t copy = { 0 };
-    bool found = false;
-    if (s == COR_OK) {
-        am_group_t *g = am_model_group(own ? own : a->model, group);
-        am_post_t *p = g ? g_hash_table_lookup(g->by_key, key) : NULL;
-        if (p) {
-            copy.msg = p->msg;
-            copy.date = p->date;
-            memcpy(copy.key, p->key, sizeof copy.key);
-            found = true;
-        }
+    g_autoptr(cor_group_t) g = NULL;
+    cor_status_t s = cor_store_group_get(st, group, &g);
+    if (s == COR_ERR_NO_GROUP || s == COR_ERR_NOT_FOUND)
+        return COR_ERR_NOT_FOUND;
+    if (s == COR_OK && strlen(key) == 16) {
+        key_find_t f = { &copy };
+        s = cor_store_post_by_key(st, g->id, key, key_match, &f);
     }
-    g_rw_lock_reader_unlock(&a->model_lock);
-    am_model_free(own);
-    /* the daemon's model learns a post when the renderer gets to it; the
-     * store has it from its commit (a link in a member's copy is followed
-     * at once) */
-    if (s == COR_OK && !found && (s = queued_post(st, group, key, &copy, err)) == COR_OK)
-        found = copy.msg != 0;
-    if (s != COR_OK)
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read group '%s': %s", group, cor_store_error(st));
         return s;
-    if (!found)
+    }
+    if (copy.msg == 0)
         return COR_ERR_NOT_FOUND;
     rnd_message_t *rm = NULL;
     if ((s = (part == 0 ? rnd_message_load : rnd_message_load_parts)(st, &copy, &rm)) != COR_OK) {

@@ -38,17 +38,20 @@
  *
  * Work queue: intake queues a 'render' item with each message (and with each
  * message whose thread moved in a merge) in the same transaction as the
- * message.  cor_archive_update() consumes them: it updates the in-memory
- * model, works out the pages that changed (see render.c), writes them, makes
- * them durable (syncfs) and only then deletes the items.  A first full
+ * message.  cor_archive_update() consumes them: it reads from the store what
+ * the pages they change need (a partial model, archive-web/model.h: nothing
+ * of it is kept between rounds, so the daemon's memory does not grow with the
+ * archive), writes those pages, makes them durable (syncfs) and only then
+ * deletes the items, recording in the same transaction what the pages now
+ * show (threads.shown, shown_into: where the next round starts from).  A first full
  * build (cor_archive_build) writes new trees next to where they go and
  * renames them into place; a build over live trees replaces only the files
  * whose bytes changed and then deletes the files it did not make.  Every
  * single page is written to a temporary file and renamed over the old one,
  * so no reader ever sees half a page.
  * A lock file (STATE/archive.lock) keeps a build and the daemon's updates
- * apart; a build bumps meta 'archive_generation' so the daemon reloads its
- * model afterwards.
+ * apart; a build bumps meta 'archive_generation' and records what its pages
+ * show for the daemon's next update.
  *
  * Thread safety: one cor_archive_t per thread, except the read-only page
  * functions used by the HTTP server (cor_archive_page_*), which may be called
@@ -101,14 +104,16 @@ cor_status_t cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *gr
                                cor_archive_stats_t *stats, char **err);
 
 /* Renders what up to `max` pending 'render' work items change, then deletes
- * them.  *pending (may be NULL) is set to the items still waiting.  The
- * first call loads the model from the store. */
+ * them.  *pending (may be NULL) is set to the items still waiting.  Reads
+ * what it needs from the store each time (model.h); with the environment
+ * variable CORRIDOR_ARCHIVE_DEBUG_MODEL set it logs how many posts the
+ * round's model held (a test hook: tests/T330). */
 cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
                                 cor_archive_stats_t *stats, int64_t *pending, char **err);
 
-/* Loads the model now rather than at the first update (the daemon does it
- * at start, so that the first message after a restart costs no more than
- * the others). */
+/* Called by the daemon at start, after catching up: decides whether the
+ * next update makes every index page of the groups it touches (only when
+ * work is still queued from before the start).  Loads nothing. */
 cor_status_t cor_archive_preload(cor_archive_t *a, cor_store_t *st, char **err);
 
 /* Removes what a process killed while writing the archive left behind:

@@ -1,4 +1,6 @@
-/* archive-web/model.c — the in-memory model of the archive (see model.h). */
+/* archive-web/model.c — the in-memory model of the archive (see model.h for
+ * the design notes: a whole model for full builds, a partial one per update
+ * round, nothing kept between rounds). */
 #include "archive-web/model.h"
 
 #include <string.h>
@@ -84,6 +86,10 @@ static void
 group_free(gpointer p)
 {
     am_group_t *g = p;
+    if (g->month_list)
+        g_array_unref(g->month_list);
+    if (g->newest)
+        g_ptr_array_unref(g->newest);
     g_hash_table_unref(g->threads);
     g_hash_table_unref(g->by_msg);
     g_hash_table_unref(g->by_key);
@@ -116,6 +122,7 @@ am_change_free(am_change_t *c)
     g_array_unref(c->months);
     g_ptr_array_unref(c->posts);
     g_ptr_array_unref(c->authors);
+    g_array_unref(c->shown);
     g_free(c);
 }
 
@@ -132,6 +139,7 @@ group_new(cor_group_t *info)
     g->months = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                       (GDestroyNotify) g_ptr_array_unref);
     g->aliases = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    g->month_list = g_array_new(FALSE, FALSE, sizeof(am_month_t));
     return g;
 }
 
@@ -160,23 +168,32 @@ am_model_group_by_id(am_model_t *m, int64_t id)
 static int
 month_cmp_desc(gconstpointer a, gconstpointer b)
 {
-    int x = *(const int *) a, y = *(const int *) b;
+    int x = ((const am_month_t *) a)->month, y = ((const am_month_t *) b)->month;
     return x > y ? -1 : x < y;
 }
 
-GArray *
-am_group_months(am_group_t *g)
+/* g->month_list from g->months (a whole model). */
+static void
+month_list_fill(am_group_t *g)
 {
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(int));
+    g_array_set_size(g->month_list, 0);
     GHashTableIter it;
-    gpointer k;
+    gpointer k, v;
     g_hash_table_iter_init(&it, g->months);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        int v = GPOINTER_TO_INT(k);
-        g_array_append_val(out, v);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        am_month_t mo = { GPOINTER_TO_INT(k), ((GPtrArray *) v)->len };
+        g_array_append_val(g->month_list, mo);
     }
-    g_array_sort(out, month_cmp_desc);
-    return out;
+    g_array_sort(g->month_list, month_cmp_desc);
+}
+
+guint
+am_model_post_count(const am_model_t *m)
+{
+    guint n = 0;
+    for (guint i = 0; i < m->groups->len; i++)
+        n += ((am_group_t *) m->groups->pdata[i])->posts->len;
+    return n;
 }
 
 static am_thread_t *
@@ -221,8 +238,8 @@ month_posts(am_group_t *g, int month)
     return arr;
 }
 
-/* A new post, in its group's tables, its month and its author (not yet in
- * a thread; not sorted). */
+/* A new post, in its group's tables, and in a whole model in its month and
+ * its author (not yet in a thread; not sorted). */
 static am_post_t *
 post_add(am_model_t *m, am_group_t *g, const cor_store_post_t *p)
 {
@@ -241,8 +258,10 @@ post_add(am_model_t *m, am_group_t *g, const cor_store_post_t *p)
     g_ptr_array_add(g->posts, x);
     g_hash_table_insert(g->by_msg, &x->msg, x);
     g_hash_table_insert(g->by_key, x->key, x);
-    g_ptr_array_add(month_posts(g, x->month), x);
-    g_ptr_array_add(x->author->posts, x);
+    if (!m->partial) {
+        g_ptr_array_add(month_posts(g, x->month), x);
+        g_ptr_array_add(x->author->posts, x);
+    }
     return x;
 }
 
@@ -269,7 +288,11 @@ static void
 thread_finish(am_thread_t *t)
 {
     g_ptr_array_sort(t->posts, post_cmp_p);
-    t->last_date = t->posts->len ? ((am_post_t *) t->posts->pdata[t->posts->len - 1])->date : 0;
+    t->full = t->ends = true;
+    t->count = t->posts->len;
+    t->first = t->count ? t->posts->pdata[0] : NULL;
+    t->last = t->count ? t->posts->pdata[t->posts->len - 1] : NULL;
+    t->last_date = t->last ? t->last->date : 0;
 }
 
 static void
@@ -294,6 +317,10 @@ group_finish(am_group_t *g)
     g_hash_table_iter_init(&it, g->months);
     while (g_hash_table_iter_next(&it, NULL, &v))
         g_ptr_array_sort(v, post_cmp_p);
+    g->order_base = 0;
+    g->n_threads = g->order->len;
+    g->n_posts = g->posts->len;
+    month_list_fill(g);
 }
 
 static cor_status_t
@@ -366,7 +393,124 @@ model_load(cor_store_t *st, am_model_t **out)
     return COR_OK;
 }
 
-/* ---- incremental ---- */
+
+/* ---- partial models: one update round ---- */
+
+static cor_status_t
+groups_load(cor_store_t *st, am_model_t *m)
+{
+    g_autoptr(GPtrArray) groups = NULL;
+    cor_status_t s = cor_store_group_list(st, false, &groups);
+    if (s != COR_OK)
+        return s;
+    for (guint i = 0; i < groups->len; i++)
+        g_ptr_array_add(m->groups, group_new(g_steal_pointer(&groups->pdata[i])));
+    g_ptr_array_set_free_func(groups, NULL);
+    return COR_OK;
+}
+
+static am_model_t *
+model_new(bool partial)
+{
+    am_model_t *m = g_new0(am_model_t, 1);
+    m->groups = g_ptr_array_new_with_free_func(group_free);
+    m->authors = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, author_free);
+    m->partial = partial;
+    return m;
+}
+
+cor_status_t
+am_model_summary(cor_store_t *st, am_model_t **out)
+{
+    *out = NULL;
+    bool own_read = !cor_store_in_transaction(st);
+    cor_status_t s = own_read ? cor_store_begin_read(st) : COR_OK;
+    if (s != COR_OK)
+        return s;
+    am_model_t *m = model_new(true);
+    if (cor_store_meta_get(st, "archive_generation", &m->generation) != COR_OK)
+        m->generation = g_strdup("0");
+    s = groups_load(st, m);
+    for (guint i = 0; s == COR_OK && i < m->groups->len; i++) {
+        am_group_t *g = m->groups->pdata[i];
+        s = cor_store_group_activity(st, g->info->id, &g->n_threads, &g->n_posts, &g->last_date);
+    }
+    if (own_read)
+        cor_store_end_read(st);
+    if (s != COR_OK) {
+        am_model_free(m);
+        return s;
+    }
+    *out = m;
+    return COR_OK;
+}
+
+/* The post of row p in group g, loaded once; its thread (perhaps a stub:
+ * nothing loaded) set. */
+static am_post_t *
+post_get(am_model_t *m, am_group_t *g, const cor_store_post_t *p)
+{
+    am_post_t *x = g_hash_table_lookup(g->by_msg, &p->msg);
+    if (!x) {
+        x = post_add(m, g, p);
+        x->thread = thread_get(g, p->thread);
+    }
+    return x;
+}
+
+typedef struct {
+    am_model_t *m;
+    am_group_t *g;
+    GPtrArray *into;           /* may be NULL */
+} collect_t;
+
+static cor_status_t
+collect_post(const cor_store_post_t *p, void *data)
+{
+    collect_t *c = data;
+    if (p->group_id != c->g->info->id)
+        return COR_OK;
+    am_post_t *x = post_get(c->m, c->g, p);
+    if (c->into)
+        g_ptr_array_add(c->into, x);
+    return COR_OK;
+}
+
+/* Every post of thread t (invariant 1). */
+static cor_status_t
+thread_load_full(am_model_t *m, cor_store_t *st, am_thread_t *t)
+{
+    if (t->full)
+        return COR_OK;
+    g_autoptr(GPtrArray) posts = g_ptr_array_new();
+    collect_t c = { m, t->group, posts };
+    cor_status_t s = cor_store_posts_foreach(st, 0, t->id, collect_post, &c);
+    if (s != COR_OK)
+        return s;
+    g_ptr_array_set_size(t->posts, 0);
+    for (guint i = 0; i < posts->len; i++)
+        g_ptr_array_add(t->posts, posts->pdata[i]);
+    thread_finish(t);
+    return COR_OK;
+}
+
+/* Thread t's first and last post and its count (invariant 1). */
+static cor_status_t
+thread_load_ends(am_model_t *m, cor_store_t *st, am_thread_t *t)
+{
+    if (t->ends)
+        return COR_OK;
+    g_autoptr(GPtrArray) ends = g_ptr_array_new();
+    collect_t c = { m, t->group, ends };
+    cor_status_t s = cor_store_thread_ends(st, t->id, &t->count, collect_post, &c);
+    if (s != COR_OK)
+        return s;
+    t->first = ends->len > 0 ? ends->pdata[0] : NULL;
+    t->last = ends->len > 0 ? ends->pdata[ends->len - 1] : NULL;
+    t->last_date = t->last ? t->last->date : 0;
+    t->ends = true;
+    return COR_OK;
+}
 
 static am_change_t *
 change_for(GPtrArray *changes, am_group_t *g)
@@ -378,13 +522,13 @@ change_for(GPtrArray *changes, am_group_t *g)
     }
     am_change_t *c = g_new0(am_change_t, 1);
     c->group = g;
-    c->old_threads = g->order->len;
     c->min_rank = G_MAXINT64;
     c->threads = g_array_new(FALSE, FALSE, sizeof(int64_t));
     c->gone = g_array_new(FALSE, FALSE, sizeof(int64_t));
     c->months = g_array_new(FALSE, FALSE, sizeof(int));
     c->posts = g_ptr_array_new();
     c->authors = g_ptr_array_new();
+    c->shown = g_array_new(FALSE, FALSE, sizeof(cor_store_thread_state_t));
     g_ptr_array_add(changes, c);
     return c;
 }
@@ -416,236 +560,239 @@ add_ptr(GPtrArray *a, gpointer p)
     g_ptr_array_add(a, p);
 }
 
-/* Inserts p into the sorted array arr (no duplicates). */
 static void
-sorted_insert(GPtrArray *arr, am_post_t *p)
+add_shown(am_change_t *c, int64_t id, bool listed, int64_t shown, int64_t shown_into)
 {
-    guint lo = 0, hi = arr->len;
-    while (lo < hi) {
-        guint mid = (lo + hi) / 2;
-        int c = post_cmp(arr->pdata[mid], p);
-        if (c == 0)
-            return;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    g_ptr_array_insert(arr, (gint) lo, p);
+    cor_store_thread_state_t t = { .id = id, .listed = listed, .shown = shown,
+                                   .shown_into = shown_into };
+    g_array_append_val(c->shown, t);
 }
 
-static void
-order_remove(am_group_t *g, am_thread_t *t)
-{
-    if (t->rank < 0)
-        return;
-    g_ptr_array_remove_index(g->order, (guint) t->rank);
-    for (guint i = (guint) t->rank; i < g->order->len; i++)
-        ((am_thread_t *) g->order->pdata[i])->rank = i;
-    t->rank = -1;
-}
-
-static void
-order_insert(am_group_t *g, am_thread_t *t)
-{
-    guint lo = 0, hi = g->order->len;
-    while (lo < hi) {
-        guint mid = (lo + hi) / 2;
-        if (thread_cmp(g->order->pdata[mid], t) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    g_ptr_array_insert(g->order, (gint) lo, t);
-    for (guint i = lo; i < g->order->len; i++)
-        ((am_thread_t *) g->order->pdata[i])->rank = i;
-}
-
+/* The lowest activity key (last_date, id) a change involves. */
 typedef struct {
-    GPtrArray *rows;     /* cor_store_post_t copies (strings owned) */
-} rows_t;
+    bool any;
+    int64_t date, id;
+} key_t_;
 
 static void
-row_free(gpointer p)
+key_min(key_t_ *k, int64_t date, int64_t id)
 {
-    cor_store_post_t *r = p;
-    g_free((char *) r->message_id);
-    g_free((char *) r->subject);
-    g_free((char *) r->from_name);
-    g_free((char *) r->from_addr);
-    g_free(r);
+    if (!k->any || date < k->date || (date == k->date && id < k->id)) {
+        k->any = true;
+        k->date = date;
+        k->id = id;
+    }
 }
 
-static cor_status_t
-collect_row(const cor_store_post_t *p, void *data)
+static void
+alias_set(am_group_t *g, int64_t old, int64_t live)
 {
-    rows_t *r = data;
-    cor_store_post_t *c = g_new(cor_store_post_t, 1);
-    *c = *p;
-    c->message_id = g_strdup(p->message_id);
-    c->subject = g_strdup(p->subject);
-    c->from_name = g_strdup(p->from_name);
-    c->from_addr = g_strdup(p->from_addr);
-    g_ptr_array_add(r->rows, c);
+    g_hash_table_insert(g->aliases, id_new(old), id_new(live));
+}
+
+/* The threads one group's change touches: each with every post; the
+ * moved pages of the threads merged into them; the months whose pages
+ * change; the lowest key whose index place changed (see am_round_load). */
+static cor_status_t
+round_threads(am_model_t *m, cor_store_t *st, am_change_t *c, bool fresh, key_t_ *low,
+              int64_t *new_threads, int64_t *gone_threads)
+{
+    am_group_t *g = c->group;
+    cor_status_t s = COR_OK;
+    for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
+        int64_t tid = g_array_index(c->threads, int64_t, i);
+        am_thread_t *t = thread_get(g, tid);
+        cor_store_thread_state_t ts;
+        if ((s = cor_store_thread_state(st, tid, &ts)) != COR_OK ||
+            (s = thread_load_full(m, st, t)) != COR_OK)
+            break;
+        if (t->count == 0)
+            continue;                       /* cannot be: the work's post is in it */
+        key_min(low, t->last_date, tid);
+        if (ts.listed)
+            key_min(low, ts.shown, tid);
+        else
+            (*new_threads)++;
+        add_shown(c, tid, true, t->last_date, 0);
+        /* month pages show a thread by its first post: when that may be
+         * new here, every month the thread is in changes; otherwise the
+         * months of this round's posts (added below) */
+        bool first_new = fresh;
+        for (guint j = 0; !first_new && j < c->posts->len; j++)
+            first_new = c->posts->pdata[j] == t->first;
+        for (guint j = 0; first_new && j < t->posts->len; j++)
+            add_month(c->months, ((am_post_t *) t->posts->pdata[j])->month);
+        /* threads merged into this one: listed before, they left the index
+         * pages; a moved page not pointing here yet is made */
+        g_autoptr(GArray) merged = NULL;
+        if ((s = cor_store_thread_merged(st, tid, &merged)) != COR_OK)
+            break;
+        for (guint j = 0; j < merged->len; j++) {
+            cor_store_thread_state_t *x = &g_array_index(merged, cor_store_thread_state_t, j);
+            if (x->listed) {
+                key_min(low, x->shown, x->id);
+                (*gone_threads)++;
+            }
+            if (x->listed || x->shown_into != tid || fresh) {
+                alias_set(g, x->id, tid);
+                add_id(c->gone, x->id);
+                add_shown(c, x->id, false, 0, tid);
+            }
+        }
+    }
+    return s;
+}
+
+/* Loads the index pages' threads of ranks [from, n_threads) into g->order
+ * (invariant 2) with their ends. */
+static cor_status_t
+round_order(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t from)
+{
+    g_autoptr(GArray) pairs = NULL;
+    cor_status_t s = cor_store_threads_newest(st, g->info->id, g->n_threads - from, &pairs);
+    if (s != COR_OK)
+        return s;
+    guint n = pairs->len / 2;
+    g_ptr_array_set_size(g->order, 0);
+    g->order_base = g->n_threads - n;
+    for (guint i = n; i-- > 0;) {
+        am_thread_t *t = thread_get(g, g_array_index(pairs, int64_t, 2 * i));
+        if ((s = thread_load_ends(m, st, t)) != COR_OK)
+            return s;
+        t->rank = g->order_base + g->order->len;
+        g_ptr_array_add(g->order, t);
+    }
+    return COR_OK;
+}
+
+/* The posts of month mo (invariant 3), each thread with its ends. */
+static cor_status_t
+round_month(am_model_t *m, cor_store_t *st, am_group_t *g, int mo)
+{
+    if (g_hash_table_contains(g->months, GINT_TO_POINTER(mo)))
+        return COR_OK;
+    GPtrArray *posts = g_ptr_array_new();
+    collect_t c = { m, g, posts };
+    cor_status_t s = cor_store_posts_month(st, g->info->id, mo, collect_post, &c);
+    for (guint i = 0; s == COR_OK && i < posts->len; i++)
+        s = thread_load_ends(m, st, ((am_post_t *) posts->pdata[i])->thread);
+    if (s != COR_OK || posts->len == 0) {
+        g_ptr_array_unref(posts);
+        return s;
+    }
+    g_hash_table_insert(g->months, GINT_TO_POINTER(mo), posts);
     return COR_OK;
 }
 
 static cor_status_t
-add_group(am_model_t *m, cor_store_t *st, int64_t group_id, am_group_t **out)
+round_group(am_model_t *m, cor_store_t *st, am_change_t *c, bool fresh, int per_page,
+            int feed_entries)
 {
-    g_autoptr(GPtrArray) groups = NULL;
-    cor_status_t s = cor_store_group_list(st, false, &groups);
+    am_group_t *g = c->group;
+    key_t_ low = { 0 };
+    int64_t new_threads = 0, gone_threads = 0;
+    cor_status_t s = round_threads(m, st, c, fresh, &low, &new_threads, &gone_threads);
+    if (s == COR_OK && fresh) {
+        /* every merged id's page, whatever the record says */
+        g_autoptr(GArray) pairs = NULL;
+        if ((s = cor_store_thread_aliases(st, g->info->id, &pairs)) != COR_OK)
+            return s;
+        for (guint i = 0; i + 1 < pairs->len; i += 2) {
+            int64_t old = g_array_index(pairs, int64_t, i);
+            int64_t live = g_array_index(pairs, int64_t, i + 1);
+            if (!g_hash_table_contains(g->aliases, &old)) {
+                alias_set(g, old, live);
+                add_id(c->gone, old);
+                add_shown(c, old, false, 0, live);
+            }
+        }
+    }
     if (s != COR_OK)
         return s;
-    *out = NULL;
-    for (guint i = 0; i < groups->len; i++) {
-        cor_group_t *info = groups->pdata[i];
-        if (info->id != group_id)
-            continue;
-        am_group_t *g = group_new(g_steal_pointer(&groups->pdata[i]));
-        /* keep the groups by name */
-        guint at = 0;
-        while (at < m->groups->len &&
-               strcmp(((am_group_t *) m->groups->pdata[at])->info->name, g->info->name) < 0)
-            at++;
-        g_ptr_array_insert(m->groups, (gint) at, g);
-        *out = g;
-        break;
+    /* Index pages.  Every thread listed below the lowest key this round
+     * involves (before or after: the record of what the pages list, and the
+     * threads as they are) is in the same place as before, with the same
+     * row: only the pages from that place on change. */
+    c->old_threads = fresh ? g->n_threads : g->n_threads - new_threads + gone_threads;
+    if (fresh || !low.any) {
+        c->min_rank = fresh ? 0 : G_MAXINT64;
+    } else {
+        int64_t after = 0;
+        if ((s = cor_store_threads_after(st, g->info->id, low.date, low.id, &after)) != COR_OK)
+            return s;
+        c->min_rank = g->n_threads - after;
     }
-    g_ptr_array_set_free_func(groups, (GDestroyNotify) cor_group_free);
-    return *out ? COR_OK : COR_ERR_NO_GROUP;
+    int64_t nfull = g->n_threads / per_page;
+    int numbered = nfull > 1 ? (int) nfull - 1 : 0;
+    int from;          /* as archive.c's update_group works it out */
+    if (fresh || c->min_rank == G_MAXINT64) {
+        from = 1;
+    } else {
+        int k = (int) (c->min_rank / per_page) + 1;
+        from = k <= numbered ? k : 0;
+    }
+    if (from == 0 || from > numbered - 1)
+        from = numbered - 1 > 0 ? numbered - 1 : 1;
+    if (fresh)
+        from = 1;
+    int64_t first_rank = from <= numbered ? (int64_t) (from - 1) * per_page
+                                          : (int64_t) numbered * per_page;
+    if ((s = round_order(m, st, g, first_rank)) != COR_OK)
+        return s;
+    /* month pages, the month list, the feed's posts */
+    for (guint i = 0; s == COR_OK && i < c->months->len; i++)
+        s = round_month(m, st, g, g_array_index(c->months, int, i));
+    g_autoptr(GArray) months = NULL;
+    if (s == COR_OK && (s = cor_store_group_months(st, g->info->id, &months)) == COR_OK) {
+        g_array_set_size(g->month_list, 0);
+        for (guint i = 0; i + 1 < months->len; i += 2) {
+            am_month_t mo = { (int) g_array_index(months, int64_t, i),
+                              g_array_index(months, int64_t, i + 1) };
+            g_array_append_val(g->month_list, mo);
+        }
+    }
+    if (s == COR_OK) {
+        if (g->newest)
+            g_ptr_array_unref(g->newest);
+        g->newest = g_ptr_array_new();
+        collect_t cn = { m, g, g->newest };
+        s = cor_store_posts_newest(st, g->info->id, feed_entries, collect_post, &cn);
+    }
+    return s;
 }
 
-/* Reloads thread `tid` of group g from the store (see am_model_apply). */
+typedef struct {
+    am_model_t *m;
+    GPtrArray *changes;
+} round_t;
+
 static cor_status_t
-reload_thread(am_model_t *m, cor_store_t *st, am_group_t *g, int64_t tid, am_change_t *c)
+round_post(const cor_store_post_t *p, void *data)
 {
-    rows_t r = { g_ptr_array_new_with_free_func(row_free) };
-    cor_status_t s = cor_store_posts_foreach(st, 0, tid, collect_row, &r);
-    if (s != COR_OK) {
-        g_ptr_array_unref(r.rows);
-        return s;
-    }
-    am_thread_t *t = thread_get(g, tid);
-    /* month pages show a thread by its first post: while that stays, only
-     * the months of posts that arrive (or move) here change */
-    am_post_t *old_first = t->posts->len ? t->posts->pdata[0] : NULL;
-    if (t->rank >= 0 && t->rank < c->min_rank)
-        c->min_rank = t->rank;
-    order_remove(g, t);
-    g_autoptr(GPtrArray) losers = g_ptr_array_new();   /* threads that lost posts */
-    g_ptr_array_set_size(t->posts, 0);
-    for (guint i = 0; i < r.rows->len; i++) {
-        cor_store_post_t *row = r.rows->pdata[i];
-        if (row->group_id != g->info->id)
-            continue;
-        am_post_t *x = g_hash_table_lookup(g->by_msg, &row->msg);
-        if (!x) {
-            x = post_add(m, g, row);
-            /* post_add appended it unsorted to both: put it in place */
-            GPtrArray *mp = month_posts(g, x->month);
-            g_ptr_array_remove_index(mp, mp->len - 1);
-            sorted_insert(mp, x);
-            g_ptr_array_remove_index(x->author->posts, x->author->posts->len - 1);
-            sorted_insert(x->author->posts, x);
-            add_ptr(c->posts, x);
-            add_ptr(c->authors, x->author);
-            add_month(c->months, x->month);
-        } else if (x->thread != t) {
-            if (x->thread) {
-                g_ptr_array_remove(x->thread->posts, x);
-                add_ptr(losers, x->thread);
-            }
-            add_ptr(c->posts, x);
-            add_month(c->months, x->month);
-        }
-        x->thread = t;
-        g_ptr_array_add(t->posts, x);
-    }
-    g_ptr_array_unref(r.rows);
-    thread_finish(t);
-    for (guint i = 0; i < losers->len; i++) {
-        am_thread_t *l = losers->pdata[i];
-        if (l->rank >= 0 && l->rank < c->min_rank)
-            c->min_rank = l->rank;
-        order_remove(g, l);
-        if (l->posts->len == 0) {
-            /* kept (empty, out of the order) rather than freed: nothing may
-             * be left pointing at freed memory, whatever order the work
-             * comes in */
-            add_id(c->gone, l->id);
-        } else {
-            thread_finish(l);
-            order_insert(g, l);
-            add_id(c->threads, l->id);
-            for (guint j = 0; j < l->posts->len; j++)
-                add_month(c->months, ((am_post_t *) l->posts->pdata[j])->month);
-        }
-    }
-    if (t->posts->len > 0) {
-        order_insert(g, t);
-        if (t->rank < c->min_rank)
-            c->min_rank = t->rank;
-        add_id(c->threads, t->id);
-        if (t->posts->pdata[0] != old_first || losers->len > 0)
-            for (guint j = 0; j < t->posts->len; j++)
-                add_month(c->months, ((am_post_t *) t->posts->pdata[j])->month);
-    }
-    if (t->last_date > g->last_date)
-        g->last_date = t->last_date;
+    round_t *r = data;
+    am_group_t *g = am_model_group_by_id(r->m, p->group_id);
+    if (!g)
+        return COR_OK;          /* cannot be: the groups are from the same snapshot */
+    am_change_t *c = change_for(r->changes, g);
+    am_post_t *x = post_get(r->m, g, p);
+    add_ptr(c->posts, x);
+    add_ptr(c->authors, x->author);
+    add_month(c->months, x->month);
+    add_id(c->threads, p->thread);
     return COR_OK;
 }
 
 cor_status_t
-am_model_apply(am_model_t *m, cor_store_t *st, int64_t msg, GPtrArray *changes)
+am_round_load(am_model_t *m, cor_store_t *st, GArray *msgs, bool fresh, int per_page,
+              int feed_entries, GPtrArray *changes)
 {
-    rows_t r = { g_ptr_array_new_with_free_func(row_free) };
-    cor_status_t s = cor_store_posts_foreach(st, msg, 0, collect_row, &r);
-    for (guint i = 0; s == COR_OK && i < r.rows->len; i++) {
-        cor_store_post_t *row = r.rows->pdata[i];
-        am_group_t *g = am_model_group_by_id(m, row->group_id);
-        if (!g && (s = add_group(m, st, row->group_id, &g)) != COR_OK)
-            break;
-        am_change_t *c = change_for(changes, g);
-        am_post_t *x = g_hash_table_lookup(g->by_msg, &row->msg);
-        if (x) {
-            add_ptr(c->posts, x);
-            add_ptr(c->authors, x->author);
-        }
-        guint gone_before = c->gone->len;
-        if ((s = reload_thread(m, st, g, row->thread, c)) != COR_OK)
-            break;
-        x = g_hash_table_lookup(g->by_msg, &row->msg);
-        if (x) {
-            /* the message this work is for: its page, author and month
-             * change, even when the model held it already (loaded after it
-             * was stored) */
-            add_ptr(c->posts, x);
-            add_ptr(c->authors, x->author);
-            add_month(c->months, x->month);
-        }
-        /* merged ids now point elsewhere: their pages change too.  Only a
-         * merge (a thread emptied into this one) changes them: reading every
-         * alias of the group for each message would cost more as the group
-         * grows */
-        if (c->gone->len == gone_before)
-            continue;
-        g_autoptr(GHashTable) before = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                                             g_free, g_free);
-        GHashTableIter it;
-        gpointer k, v;
-        g_hash_table_iter_init(&it, g->aliases);
-        while (g_hash_table_iter_next(&it, &k, &v))
-            g_hash_table_insert(before, id_new(*(int64_t *) k), id_new(*(int64_t *) v));
-        if ((s = load_aliases(st, g)) != COR_OK)
-            break;
-        g_hash_table_iter_init(&it, g->aliases);
-        while (g_hash_table_iter_next(&it, &k, &v)) {
-            int64_t *old = g_hash_table_lookup(before, k);
-            if (!old || *old != *(int64_t *) v)
-                add_id(c->gone, *(int64_t *) k);
-        }
-    }
-    g_ptr_array_unref(r.rows);
+    /* the round's posts (every group each message is in): their message
+     * pages, authors and months change, and their threads' pages */
+    round_t r = { m, changes };
+    cor_status_t s = COR_OK;
+    for (guint i = 0; s == COR_OK && i < msgs->len; i++)
+        s = cor_store_posts_foreach(st, g_array_index(msgs, int64_t, i), 0, round_post, &r);
+    for (guint i = 0; s == COR_OK && i < changes->len; i++)
+        s = round_group(m, st, changes->pdata[i], fresh, per_page, feed_entries);
     return s;
 }

@@ -785,7 +785,7 @@ rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live, GP
 int
 rnd_index_numbered(const rnd_site_t *s, const am_group_t *g)
 {
-    int nfull = (int) (g->order->len / (guint) s->per_page);
+    int nfull = (int) (g->n_threads / s->per_page);
     return nfull > 1 ? nfull - 1 : 0;
 }
 
@@ -800,15 +800,15 @@ rnd_index_page_of(const rnd_site_t *s, const am_group_t *g, int64_t rank)
 static void
 thread_row(cor_tctx_t *c, cor_tval_t *list, const am_thread_t *t)
 {
-    const am_post_t *first = t->posts->pdata[0];
+    const am_post_t *first = t->first;
     char buf[64];
     cor_tval_t *r = cor_tval_list_add_object(c, list);
     cor_tval_set_str(c, r, "subject", subject_or_none(first->subject));
     set_path(c, r, "href", "", rnd_thread_rel(t->group->info->name, t->id, ".html"));
-    cor_tval_set_int(c, r, "count", t->posts->len);
-    cor_tval_set_bool(c, r, "plural", t->posts->len != 1);
+    cor_tval_set_int(c, r, "count", t->count);
+    cor_tval_set_bool(c, r, "plural", t->count != 1);
     cor_tval_set_str(c, r, "started_by", display_name(first));
-    const am_post_t *last = t->posts->pdata[t->posts->len - 1];
+    const am_post_t *last = t->last;
     cor_tval_set_str(c, r, "last_by", display_name(last));
     rnd_date(buf, sizeof buf, t->last_date);
     cor_tval_set_str(c, r, "last_date", buf);
@@ -817,21 +817,20 @@ thread_row(cor_tctx_t *c, cor_tval_t *list, const am_thread_t *t)
 }
 
 static void
-months_list(cor_tctx_t *c, cor_tval_t *v, am_group_t *g)
+months_list(cor_tctx_t *c, cor_tval_t *v, const am_group_t *g)
 {
-    g_autoptr(GArray) months = am_group_months(g);
+    GArray *months = g->month_list;
     cor_tval_t *list = cor_tval_set_list(c, v, "months");
     cor_tval_set_bool(c, v, "has_months", months->len > 0);
     char buf[64];
     for (guint i = 0; i < months->len; i++) {
-        int mo = g_array_index(months, int, i);
-        GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(mo));
+        int mo = g_array_index(months, am_month_t, i).month;
         cor_tval_t *it = cor_tval_list_add_object(c, list);
         rnd_month_name(buf, sizeof buf, mo);
         cor_tval_set_str(c, it, "name", buf);
         rnd_month_slug(buf, sizeof buf, mo);
         cor_tval_set_printf(c, it, "href", "g/%s/%s.html", g->info->name, buf);
-        cor_tval_set_int(c, it, "count", posts ? posts->len : 0);
+        cor_tval_set_int(c, it, "count", g_array_index(months, am_month_t, i).posts);
     }
 }
 
@@ -842,7 +841,7 @@ rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files
     int64_t from, to;      /* ranks [from, to) */
     if (k == 0) {
         from = numbered > 0 ? (int64_t) numbered * s->per_page : 0;
-        to = g->order->len;
+        to = g->n_threads;
     } else {
         from = (int64_t) (k - 1) * s->per_page;
         to = from + s->per_page;
@@ -857,8 +856,15 @@ rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files
     cor_tval_set_bool(c, v, "front", k == 0);
     cor_tval_set_int(c, v, "page", k);
     cor_tval_t *list = cor_tval_set_list(c, v, "threads");
+    /* a partial model holds the ranks from order_base on (model.h) */
+    if (from < g->order_base) {
+        if (err)
+            *err = g_strdup_printf("index page %d of group '%s' is not loaded", k, g->info->name);
+        g_free(path);
+        return COR_ERR_INTERNAL;
+    }
     for (int64_t r = to - 1; r >= from; r--)
-        thread_row(c, list, g->order->pdata[r]);
+        thread_row(c, list, g->order->pdata[r - g->order_base]);
     cor_tval_set_bool(c, v, "has_threads", to > from);
     /* pagination: newer and older neighbours, newest and oldest */
     int older = k == 0 ? numbered : k - 1;
@@ -874,10 +880,10 @@ rnd_index_file(const rnd_site_t *s, const am_group_t *g, int k, GPtrArray *files
     }
     cor_tval_set_bool(c, v, "has_pager", k > 0 || older > 0);
     if (k == 0) {
-        months_list(c, v, (am_group_t *) g);
+        months_list(c, v, g);
         cor_tval_set_printf(c, v, "feed_href", "g/%s/atom.xml", g->info->name);
-        cor_tval_set_int(c, v, "thread_count", g->order->len);
-        cor_tval_set_int(c, v, "message_count", g->posts->len);
+        cor_tval_set_int(c, v, "thread_count", g->n_threads);
+        cor_tval_set_int(c, v, "message_count", g->n_posts);
     }
     return emit(s, "group.html", v, path, 16384, files, err);
 }
@@ -908,7 +914,7 @@ rnd_month_file(const rnd_site_t *s, am_group_t *g, int month, GPtrArray *files, 
         if (g_hash_table_contains(seen, p->thread))
             continue;
         g_hash_table_add(seen, p->thread);
-        const am_post_t *first = p->thread->posts->len ? p->thread->posts->pdata[0] : p;
+        const am_post_t *first = p->thread->first ? p->thread->first : p;
         cor_tval_t *tv = cor_tval_list_add_object(c, list);
         cor_tval_set_str(c, tv, "subject", subject_or_none(first->subject));
         set_path(c, tv, "href", "", rnd_thread_rel(g->info->name, p->thread->id, ".html"));
@@ -949,7 +955,6 @@ cor_status_t
 rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GHashTable *cache,
                     GPtrArray *files, char **err)
 {
-    g_autoptr(GArray) months = am_group_months(g);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
     cor_tval_t *fv = cor_tval_object(c);
     const char *gtitle = *g->info->title ? g->info->title : g->info->name;
@@ -962,24 +967,34 @@ rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GHashTa
     rnd_date_iso(buf, sizeof buf, g->last_date);
     cor_tval_set_str(c, fv, "updated", buf);
     cor_tval_t *entries = cor_tval_set_list(c, fv, "entries");
-    int n = 0;
-    for (guint i = 0; i < months->len && n < s->feed_entries; i++) {
-        GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(g_array_index(months, int, i)));
-        for (guint j = posts->len; j-- > 0 && n < s->feed_entries; n++) {
-            am_post_t *p = posts->pdata[j];
-            rnd_message_t *rm = NULL;
-            cor_status_t rs = cache ? rnd_message_cached(cache, st, p, &rm)
-                                    : rnd_message_load(st, p, &rm);
-            if (rs != COR_OK) {
-                if (err)
-                    *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
-                                           cor_store_error(st));
-                return rs;
-            }
-            feed_entry(c, entries, s, p, rm);
-            if (!cache)
-                rnd_message_free(rm);
+    /* the newest posts: newest month first, each from its end (a partial
+     * model has them in g->newest, in that order: model.h) */
+    g_autoptr(GPtrArray) newest = g_ptr_array_new();
+    if (g->newest) {
+        for (guint i = 0; i < g->newest->len && (int) newest->len < s->feed_entries; i++)
+            g_ptr_array_add(newest, g->newest->pdata[i]);
+    } else {
+        for (guint i = 0; i < g->month_list->len && (int) newest->len < s->feed_entries; i++) {
+            int mo = g_array_index(g->month_list, am_month_t, i).month;
+            GPtrArray *posts = g_hash_table_lookup(g->months, GINT_TO_POINTER(mo));
+            for (guint j = posts ? posts->len : 0; j-- > 0 && (int) newest->len < s->feed_entries;)
+                g_ptr_array_add(newest, posts->pdata[j]);
         }
+    }
+    for (guint i = 0; i < newest->len; i++) {
+        am_post_t *p = newest->pdata[i];
+        rnd_message_t *rm = NULL;
+        cor_status_t rs = cache ? rnd_message_cached(cache, st, p, &rm)
+                                : rnd_message_load(st, p, &rm);
+        if (rs != COR_OK) {
+            if (err)
+                *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                                       cor_store_error(st));
+            return rs;
+        }
+        feed_entry(c, entries, s, p, rm);
+        if (!cache)
+            rnd_message_free(rm);
     }
     GString *out = g_string_sized_new(16384);
     cor_status_t rs = render_to(s, "atom.xml", fv, out, err);
@@ -1021,8 +1036,8 @@ rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_vie
         cor_tval_set_str(c, gv, "title", *g->info->title ? g->info->title : g->info->name);
         cor_tval_set_str(c, gv, "description", g->info->description);
         cor_tval_set_printf(c, gv, "href", "g/%s/index.html", g->info->name);
-        cor_tval_set_int(c, gv, "message_count", g->posts->len);
-        cor_tval_set_int(c, gv, "thread_count", g->order->len);
+        cor_tval_set_int(c, gv, "message_count", g->n_posts);
+        cor_tval_set_int(c, gv, "thread_count", g->n_threads);
         if (g->info->visibility != COR_VISIBILITY_PUBLIC)
             cor_tval_set_str(c, gv, "visibility", cor_visibility_to_string(g->info->visibility));
         if (g->last_date > 0) {
@@ -1036,14 +1051,41 @@ rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_vie
     return render_to(s, "site.html", v, out, err);
 }
 
-cor_status_t
-rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_viewer_t *viewer,
-                const char *key, GString *out, char **err)
+/* One post as an author page lists it. */
+typedef struct author_item {
+    char *subject;             /* owned */
+    char key[17];
+    const am_group_t *group;
+    int64_t date;
+} author_item_t;
+
+static void
+author_item_clear(gpointer p)
 {
-    am_author_t *a = g_hash_table_lookup(m->authors, key);
-    if (!a)
-        return COR_ERR_NOT_FOUND;
-    g_autoptr(GHashTable) allowed = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_free(((author_item_t *) p)->subject);
+}
+
+/* What an author page shows, from a whole model or from the store. */
+typedef struct author_view {
+    const char *key;
+    char *addr;                /* owned */
+    char *name;                /* owned: from the newest visible post that has one */
+    guint visible;
+    GPtrArray *groups;         /* am_group_t* the viewer may see, in the model's order */
+    GArray *counts;            /* guint: the author's posts in each of `groups` */
+    GArray *items;             /* author_item_t: the newest AUTHOR_POSTS visible posts */
+} author_view_t;
+
+static cor_status_t
+author_view_init(author_view_t *av, cor_store_t *st, am_model_t *m, const cor_viewer_t *viewer,
+                 const char *key)
+{
+    memset(av, 0, sizeof *av);
+    av->key = key;
+    av->groups = g_ptr_array_new();
+    av->counts = g_array_new(FALSE, TRUE, sizeof(guint));
+    av->items = g_array_new(FALSE, TRUE, sizeof(author_item_t));
+    g_array_set_clear_func(av->items, author_item_clear);
     for (guint i = 0; i < m->groups->len; i++) {
         am_group_t *g = m->groups->pdata[i];
         bool yes = false;
@@ -1051,39 +1093,61 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
         if (rs != COR_OK)
             return rs;
         if (yes)
-            g_hash_table_add(allowed, g);
+            g_ptr_array_add(av->groups, g);
     }
-    /* the name: from the newest visible post that has one */
-    const char *name = NULL;
-    guint visible = 0;
-    for (guint i = a->posts->len; i-- > 0;) {
-        am_post_t *p = a->posts->pdata[i];
-        if (!g_hash_table_contains(allowed, p->group))
-            continue;
-        visible++;
-        if (!name && *p->from_name)
-            name = p->from_name;
+    g_array_set_size(av->counts, av->groups->len);
+    return COR_OK;
+}
+
+static void
+author_view_clear(author_view_t *av)
+{
+    g_free(av->addr);
+    g_free(av->name);
+    g_ptr_array_unref(av->groups);
+    g_array_unref(av->counts);
+    g_array_unref(av->items);
+}
+
+/* Counts one post of the author (called newest first); a post in a group
+ * the viewer may not see is left out. */
+static void
+author_view_add(author_view_t *av, const am_group_t *g, const char *subject, const char *key,
+                const char *from_name, int64_t date)
+{
+    guint gi;
+    if (!g_ptr_array_find(av->groups, g, &gi))
+        return;
+    av->visible++;
+    g_array_index(av->counts, guint, gi)++;
+    if (!av->name && *from_name)
+        av->name = g_strdup(from_name);
+    if (av->items->len < AUTHOR_POSTS) {
+        author_item_t it = { .subject = g_strdup(subject), .group = g, .date = date };
+        memcpy(it.key, key, sizeof it.key);
+        g_array_append_val(av->items, it);
     }
-    if (visible == 0)
+}
+
+static cor_status_t
+author_render(const rnd_site_t *s, const author_view_t *av, GString *out, char **err)
+{
+    if (av->visible == 0)
         return COR_ERR_NOT_FOUND;
-    if (!name)
-        name = *a->addr ? a->addr : "Unknown sender";
-    g_autofree char *path = g_strdup_printf("author/%s.html", a->key);
+    const char *addr = av->addr ? av->addr : "";
+    const char *name = av->name ? av->name : *addr ? addr : "Unknown sender";
+    g_autofree char *path = g_strdup_printf("author/%s.html", av->key);
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
     cor_tval_t *v = rnd_page_scope(c, s, path, name);
     crumbs(c, v, NULL, NULL);
     cor_tval_set_str(c, v, "name", name);
-    cor_tval_set_str(c, v, "address", a->addr);
-    cor_tval_set_int(c, v, "count", visible);
+    cor_tval_set_str(c, v, "address", addr);
+    cor_tval_set_int(c, v, "count", av->visible);
     /* groups, by name, with the number of posts */
     cor_tval_t *gl = cor_tval_set_list(c, v, "groups");
-    for (guint i = 0; i < m->groups->len; i++) {
-        am_group_t *g = m->groups->pdata[i];
-        if (!g_hash_table_contains(allowed, g))
-            continue;
-        int n = 0;
-        for (guint j = 0; j < a->posts->len; j++)
-            n += ((am_post_t *) a->posts->pdata[j])->group == g;
+    for (guint i = 0; i < av->groups->len; i++) {
+        const am_group_t *g = av->groups->pdata[i];
+        guint n = g_array_index(av->counts, guint, i);
         if (n == 0)
             continue;
         cor_tval_t *gv = cor_tval_list_add_object(c, gl);
@@ -1096,12 +1160,8 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
      * more to publish than the last) */
     cor_tval_t *pl = cor_tval_set_list(c, v, "posts");
     char buf[64];
-    guint shown = 0;
-    for (guint i = a->posts->len; i-- > 0 && shown < AUTHOR_POSTS;) {
-        am_post_t *p = a->posts->pdata[i];
-        if (!g_hash_table_contains(allowed, p->group))
-            continue;
-        shown++;
+    for (guint i = 0; i < av->items->len; i++) {
+        const author_item_t *p = &g_array_index(av->items, author_item_t, i);
         cor_tval_t *pv = cor_tval_list_add_object(c, pl);
         cor_tval_set_str(c, pv, "subject", subject_or_none(p->subject));
         set_path(c, pv, "href", "", rnd_msg_rel(p->group->info->name, p->key, ".html"));
@@ -1112,13 +1172,71 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
         rnd_date_iso(buf, sizeof buf, p->date);
         cor_tval_set_str(c, pv, "date_iso", buf);
     }
-    cor_tval_set_int(c, v, "shown", shown);
-    if (shown < visible)
+    cor_tval_set_int(c, v, "shown", av->items->len);
+    if (av->items->len < av->visible)
         cor_tval_set_bool(c, v, "more", true);
-    if (*a->addr) {
-        g_autofree char *q = g_strdup_printf("from:%s", a->addr);
+    if (*addr) {
+        g_autofree char *q = g_strdup_printf("from:%s", addr);
         g_autofree char *eq = g_uri_escape_string(q, NULL, FALSE);
         cor_tval_set_printf(c, v, "search_href", "search?q=%s", eq);
     }
     return render_to(s, "author.html", v, out, err);
+}
+
+cor_status_t
+rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_viewer_t *viewer,
+                const char *key, GString *out, char **err)
+{
+    am_author_t *a = g_hash_table_lookup(m->authors, key);
+    if (!a)
+        return COR_ERR_NOT_FOUND;
+    author_view_t av;
+    cor_status_t rs = author_view_init(&av, st, m, viewer, a->key);
+    if (rs == COR_OK) {
+        av.addr = g_strdup(a->addr);
+        for (guint i = a->posts->len; i-- > 0;) {
+            am_post_t *p = a->posts->pdata[i];
+            author_view_add(&av, p->group, p->subject, p->key, p->from_name, p->date);
+        }
+        rs = author_render(s, &av, out, err);
+    }
+    author_view_clear(&av);
+    return rs;
+}
+
+typedef struct author_rows {
+    author_view_t *av;
+    am_model_t *m;
+} author_rows_t;
+
+static cor_status_t
+author_row(const cor_store_post_t *p, void *data)
+{
+    author_rows_t *r = data;
+    if (!r->av->addr)
+        r->av->addr = g_ascii_strdown(p->from_addr, -1);
+    am_group_t *g = am_model_group_by_id(r->m, p->group_id);
+    if (!g)
+        return COR_OK;
+    char key[17];
+    cor_archive_key(p->message_id, key);
+    author_view_add(r->av, g, p->subject, key, p->from_name, p->date);
+    return COR_OK;
+}
+
+cor_status_t
+rnd_author_page_store(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
+                      const cor_viewer_t *viewer, const char *key, GString *out, char **err)
+{
+    if (strlen(key) != 16)
+        return COR_ERR_NOT_FOUND;
+    author_view_t av;
+    cor_status_t rs = author_view_init(&av, st, m, viewer, key);
+    author_rows_t r = { &av, m };
+    if (rs == COR_OK && (rs = cor_store_posts_by_author(st, key, author_row, &r)) != COR_OK && err)
+        *err = g_strdup_printf("cannot read the posts of author %s: %s", key, cor_store_error(st));
+    if (rs == COR_OK)
+        rs = author_render(s, &av, out, err);
+    author_view_clear(&av);
+    return rs;
 }

@@ -1,7 +1,8 @@
 /* archive-web/render.h — one function per page kind (inside archive-web only).
  *
- * Each function renders one page into a GString from the model (and, for
- * message and thread pages, the originals in the store).  They decide the
+ * Each function renders one page into a GString from the model, whole or
+ * partial (model.h: each says what it needs loaded), and, for message and
+ * thread pages, the originals in the store.  They decide the
  * page's content and nothing else: where it is written is archive.c's
  * business.  Same model + same store = same bytes.
  */
@@ -84,10 +85,16 @@ GBytes *rnd_message_raw(const rnd_message_t *m);
 /* Site index and author page as `viewer` sees them (into out). */
 cor_status_t rnd_site_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
                            const cor_viewer_t *viewer, GString *out, char **err);
-/* COR_ERR_NOT_FOUND when the author has no post the viewer may see. */
+/* COR_ERR_NOT_FOUND when the author has no post the viewer may see.  From
+ * a whole model's authors (a full build). */
 cor_status_t rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
                              const cor_viewer_t *viewer, const char *key, GString *out,
                              char **err);
+/* The same page read from the store (messages.from_key): `m` needs only
+ * the groups (am_model_summary).  The same bytes as rnd_author_page. */
+cor_status_t rnd_author_page_store(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
+                                   const cor_viewer_t *viewer, const char *key, GString *out,
+                                   char **err);
 
 /* The page answered at the address of group g's message `key` while the
  * renderer has not written it yet (pending.html: posted moments ago, being
