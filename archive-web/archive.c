@@ -1150,7 +1150,7 @@ log_round_model(const am_model_t *m)
     if (debug < 0)
         debug = g_getenv("CORRIDOR_ARCHIVE_DEBUG_MODEL") != NULL;
     if (debug)
-        cor_log_info("archive: round model held %u posts; kept between rounds: 0",
+        cor_log_info("archive: round model held %u posts (freed with the round)",
                      am_model_post_count(m));
 }
 

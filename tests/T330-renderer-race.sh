@@ -10,6 +10,9 @@
 #     another query's statement, found none and deleted their work items);
 #   - a backlog over the full-build threshold (5,000) with one post to the
 #     empty group "c" arriving while the full build runs;
+#   - the renderer keeps no model of the archive between rounds: a round's
+#     model holds what its pages need (logged with
+#     CORRIDOR_ARCHIVE_DEBUG_MODEL), not the group's posts;
 #   - a watcher checks, all along, that every post whose work item is gone
 #     has its message page; at the end the daemon's archive is what a full
 #     rebuild makes.
@@ -94,8 +97,10 @@ WATCH=$!
 # again sooner, which made that bug show in every run (6 of 6) rather than
 # in one run of three
 export GLIBC_TUNABLES=glibc.malloc.tcache_count=0
+# each round logs how many posts its model held (archive.h)
+export CORRIDOR_ARCHIVE_DEBUG_MODEL=1
 serve_start || fail "corridor did not start"
-unset GLIBC_TUNABLES
+unset GLIBC_TUNABLES CORRIDOR_ARCHIVE_DEBUG_MODEL
 
 test_case "a burst to one group, a group created and posted to meanwhile, then one post to an empty group: all rendered"
 $LMTP "unix:$TMP/lmtp.sock" a@lists.test --mbox "$CORPORA/linux-mips-2005.mbox" >"$TMP/a.out" &
@@ -132,6 +137,30 @@ grep -q "archive: rendered " "$TMP/serve.log" || fail "the full build did not fi
 at=$(grep -n -e 'to render: full build' -e 'message-id=<c-1@t330.test>' -e 'archive: rendered ' "$TMP/serve.log" |
      sed -e 's/:.*full build.*/:start/' -e 's/:.*c-1@.*/:post/' -e 's/:.*rendered.*/:end/' | cut -d: -f2 | tr '\n' ' ')
 echo "# full build and the post to c, in the log's order: $at"
+
+test_case "the renderer keeps no model of the archive: a round holds only what its pages need, whatever the group's size"
+# group a: ~2,900 posts in ~1,000 threads.  A reply to its newest post and a
+# new thread: each round reads its touched thread, the index pages that
+# change (at most 4 x 50 threads, their first and last posts), the month
+# (one post), the feed (20) — and frees it.  A model of the group would
+# hold every post.
+parent=$(q "SELECT n.message_id FROM thread_nodes n JOIN groups g ON g.id = n.group_id WHERE g.name = 'a' AND n.msg IS NOT NULL AND n.status = 'accepted' ORDER BY n.date DESC LIMIT 1")
+check -n "$parent"
+before=$(grep -c 'round model held' "$TMP/serve.log")
+printf 'From: Ann Example <ann@council.test>\nTo: a@lists.test\nSubject: Re: the newest\nDate: Mon, 16 Nov 2026 09:00:00 +0000\nMessage-ID: <a-reply@t330.test>\nIn-Reply-To: <%s>\nReferences: <%s>\n\nA reply.\n' \
+    "$parent" "$parent" >"$TMP/a-reply.eml"
+$LMTP "unix:$TMP/lmtp.sock" a@lists.test "$TMP/a-reply.eml" >/dev/null || fail "lmtp a-reply"
+wait_for 60 render_empty || fail "render queue not empty"
+post a a-new
+wait_for 60 render_empty || fail "render queue not empty"
+sleep 0.5
+held=$(grep 'round model held' "$TMP/serve.log" | tail -n +$((before + 1)) | sed 's/.*held \([0-9]*\) posts.*/\1/' | sort -n | tail -1)
+accepted=$(q "SELECT count(*) FROM thread_nodes n JOIN groups g ON g.id = n.group_id WHERE g.name = 'a' AND n.status = 'accepted' AND n.msg IS NOT NULL")
+echo "# report: rounds after the burst held at most $held posts; group a has $accepted"
+check -n "$held"
+check "${held:-999999}" -le 500
+check "${held:-999999}" -lt $((accepted / 5))
+has_pages a a-new
 
 test_case "no work item was deleted before its pages were written; the daemon's archive is what a full rebuild makes"
 touch "$TMP/watch.stop"
