@@ -1155,7 +1155,7 @@ log_round_model(const am_model_t *m)
 }
 
 cor_status_t
-cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_stats_t *stats,
+cor_archive_update(cor_archive_t *a, cor_store_t *st, cor_archive_stats_t *stats,
                    int64_t *pending, char **err)
 {
     gint64 t0 = g_get_monotonic_time();
@@ -1192,7 +1192,7 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max, cor_archive_st
             cor_log_debug("archive: generation %s (was %s)", m->generation, a->generation);
         g_free(a->generation);
         a->generation = g_strdup(m->generation);
-        s = cor_store_work_pending(st, "render", max, &ids, &msgs);
+        s = cor_store_work_pending(st, "render", 0, &ids, &msgs);   /* all: archive.h */
     }
     if (s == COR_OK &&
         (s = am_round_load(m, st, msgs, fresh, a->site.per_page, a->site.feed_entries,

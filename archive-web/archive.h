@@ -103,13 +103,20 @@ const char *cor_archive_restricted_dir(const cor_archive_t *a);  /* transfer non
 cor_status_t cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group,
                                cor_archive_stats_t *stats, char **err);
 
-/* Renders what up to `max` pending 'render' work items change, then deletes
- * them.  *pending (may be NULL) is set to the items still waiting.  Reads
- * what it needs from the store each time (model.h); with the environment
- * variable CORRIDOR_ARCHIVE_DEBUG_MODEL set it logs how many posts the
- * round's model held (a test hook: tests/T330). */
-cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, size_t max,
-                                cor_archive_stats_t *stats, int64_t *pending, char **err);
+/* Renders what every 'render' work item pending in one snapshot of the store
+ * changes, then deletes them.  *pending (may be NULL) is set to the items
+ * queued since.  Reads what it needs from that snapshot (model.h); with the
+ * environment variable CORRIDOR_ARCHIVE_DEBUG_MODEL set it logs how many
+ * posts the round's model held (a test hook: tests/T330).
+ *
+ * All of them, never "the first N": the listing pages are read from the
+ * snapshot, which holds every post queued in it, so a round that left some
+ * of their work for later would write an index page listing a conversation
+ * whose page does not exist yet (the soak's readers met 2,221 such 404s
+ * when the renderer fell behind).  A backlog is bounded by [archive]
+ * full_build_at: past it the daemon makes a full build instead. */
+cor_status_t cor_archive_update(cor_archive_t *a, cor_store_t *st, cor_archive_stats_t *stats,
+                                int64_t *pending, char **err);
 
 /* Called by the daemon at start, after catching up: decides whether the
  * next update makes every index page of the groups it touches (only when

@@ -1109,17 +1109,20 @@ author_view_clear(author_view_t *av)
     g_array_unref(av->items);
 }
 
-/* Counts one post of the author (called newest first); a post in a group
- * the viewer may not see is left out. */
+/* Takes one post of the author (called newest first); a post in a group
+ * the viewer may not see is left out.  With `count`, it is also counted
+ * (the store's path counts with one aggregate instead). */
 static void
 author_view_add(author_view_t *av, const am_group_t *g, const char *subject, const char *key,
-                const char *from_name, int64_t date)
+                const char *from_name, int64_t date, bool count)
 {
     guint gi;
     if (!g_ptr_array_find(av->groups, g, &gi))
         return;
-    av->visible++;
-    g_array_index(av->counts, guint, gi)++;
+    if (count) {
+        av->visible++;
+        g_array_index(av->counts, guint, gi)++;
+    }
     if (!av->name && *from_name)
         av->name = g_strdup(from_name);
     if (av->items->len < AUTHOR_POSTS) {
@@ -1196,7 +1199,7 @@ rnd_author_page(const rnd_site_t *s, cor_store_t *st, am_model_t *m, const cor_v
         av.addr = g_strdup(a->addr);
         for (guint i = a->posts->len; i-- > 0;) {
             am_post_t *p = a->posts->pdata[i];
-            author_view_add(&av, p->group, p->subject, p->key, p->from_name, p->date);
+            author_view_add(&av, p->group, p->subject, p->key, p->from_name, p->date, true);
         }
         rs = author_render(s, &av, out, err);
     }
@@ -1220,7 +1223,11 @@ author_row(const cor_store_post_t *p, void *data)
         return COR_OK;
     char key[17];
     cor_archive_key(p->message_id, key);
-    author_view_add(r->av, g, p->subject, key, p->from_name, p->date);
+    author_view_add(r->av, g, p->subject, key, p->from_name, p->date, false);
+    /* the page lists the newest AUTHOR_POSTS and takes the name from the
+     * newest visible post that has one: nothing older changes it */
+    if (r->av->items->len >= AUTHOR_POSTS && r->av->name)
+        return COR_DONE;
     return COR_OK;
 }
 
@@ -1233,7 +1240,23 @@ rnd_author_page_store(const rnd_site_t *s, cor_store_t *st, am_model_t *m,
     author_view_t av;
     cor_status_t rs = author_view_init(&av, st, m, viewer, key);
     author_rows_t r = { &av, m };
-    if (rs == COR_OK && (rs = cor_store_posts_by_author(st, key, author_row, &r)) != COR_OK && err)
+    if (rs == COR_OK && (rs = cor_store_posts_by_author(st, key, author_row, &r)) == COR_DONE)
+        rs = COR_OK;
+    /* the counts: one aggregate, not a walk over every post of a prolific
+     * author (which grew with the archive on every round) */
+    g_autoptr(GArray) counts = NULL;
+    if (rs == COR_OK && (rs = cor_store_author_counts(st, key, &counts)) == COR_OK) {
+        for (guint i = 0; i + 1 < counts->len; i += 2) {
+            am_group_t *g = am_model_group_by_id(m, g_array_index(counts, int64_t, i));
+            guint gi;
+            if (!g || !g_ptr_array_find(av.groups, g, &gi))
+                continue;
+            guint n = (guint) g_array_index(counts, int64_t, i + 1);
+            g_array_index(av.counts, guint, gi) = n;
+            av.visible += n;
+        }
+    }
+    if (rs != COR_OK && err)
         *err = g_strdup_printf("cannot read the posts of author %s: %s", key, cor_store_error(st));
     if (rs == COR_OK)
         rs = author_render(s, &av, out, err);

@@ -18,7 +18,6 @@
 #include "core/log.h"
 
 #define POLL_US (3 * G_USEC_PER_SEC)
-#define ROUND_MAX 500
 
 struct cor_archive_runner {
     cor_archive_t *archive;       /* borrowed */
@@ -62,7 +61,7 @@ render_all(cor_archive_runner_t *r)
                 cor_log_info("archive: rendered %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT
                              " files in %.1f s", stats.messages, stats.pages, stats.seconds);
         } else {
-            s = cor_archive_update(r->archive, r->st, ROUND_MAX, &stats, &pending, &err);
+            s = cor_archive_update(r->archive, r->st, &stats, &pending, &err);
             if (s == COR_OK)
                 cor_log_debug("archive: %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT
                               " files in %.1f ms", stats.messages, stats.pages,

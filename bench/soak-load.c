@@ -87,14 +87,38 @@ static void find_ids(size_t k)
                      (eol - p > 11 && strncasecmp(w + p, "References:", 11) == 0))
                 field = 2;
         }
-        if (field) {
+        if (field && !memchr(w + p, '<', eol - p)) {
+            /* no '<' on the line: bare ids ("Message-Id: 1.0.1.1999...@mclink.it",
+             * which GMime takes as they are): the first '@' of each word */
+            size_t q = p;
+            if (w[p] != ' ' && w[p] != '\t')
+                while (q < eol && w[q] != ':')
+                    q++;
+            int done = 1;
+            for (; q < eol; q++) {
+                if (w[q] == ' ' || w[q] == '\t' || w[q] == ',')
+                    done = 0;
+                else if (w[q] == '@' && !done && in->n < 64) {
+                    in->at[in->n++] = q;
+                    done = 1;
+                    if (field == 1)
+                        in->mid_at = q;
+                }
+            }
+        } else if (field) {
             /* each '@' between a '<' and its '>' on this line */
             int inside = 0, done = 0;
             for (size_t q = p; q < eol; q++) {
                 if (w[q] == '<')
                     inside = 1, done = 0;
-                else if (w[q] == '>')
+                else if (w[q] == '>') {
+                    /* an id without '@' (<94684699_88790458>): before the '>' */
+                    if (inside && !done && field == 1 && in->n < 64) {
+                        in->at[in->n++] = q;
+                        in->mid_at = q;
+                    }
                     inside = 0;
+                }
                 else if (w[q] == '@' && inside && !done && in->n < 64) {
                     in->at[in->n++] = q;
                     done = 1;
@@ -207,7 +231,7 @@ static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *l
     int n = 0;
     snprintf(sfx, sizeof sfx, ".%sr%ld", opt_tag, round);
     snprintf(dsfx, sizeof dsfx, ".%sr%ldx%zu", opt_tag, round, i);
-    if (!m->has_id) {
+    if (!m->has_id && !in->mid_at) {   /* a bare id (no <>) was found by find_ids */
         snprintf(hdr, sizeof hdr, "Message-ID: <soak.%zu.%sr%ld@soak-load.invalid>\r\n", i, opt_tag, round);
         iov[n++] = (struct iovec){ hdr, strlen(hdr) };
     }

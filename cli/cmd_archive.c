@@ -93,7 +93,7 @@ archive_update(cor_cli_t *cli, int argc, char **argv)
         cor_archive_stats_t stats;
         int64_t pending = 0;
         g_autofree char *err = NULL;
-        cor_status_t s = cor_archive_update(a, st, 1000, &stats, &pending, &err);
+        cor_status_t s = cor_archive_update(a, st, &stats, &pending, &err);
         if (s != COR_OK)
             return cli_error("archive update failed: %s", err ? err : cor_status_to_string(s));
         messages += stats.messages;

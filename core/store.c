@@ -420,7 +420,7 @@ static const char *const migrations[] = {
     "ALTER TABLE messages ADD COLUMN from_key TEXT;"
     "UPDATE messages SET key = corridor_key(message_id), from_key = corridor_key(lower(from_addr));"
     "CREATE INDEX messages_key ON messages(key);"
-    "CREATE INDEX messages_from_key ON messages(from_key);"
+    "CREATE INDEX messages_from_key ON messages(from_key, date, id);"
     "ALTER TABLE thread_nodes ADD COLUMN date INTEGER;"
     "UPDATE thread_nodes SET date = (SELECT date FROM messages WHERE id = thread_nodes.msg)"
     " WHERE msg IS NOT NULL;"
@@ -1747,6 +1747,25 @@ cor_store_post_by_key(cor_store_t *st, int64_t group_id, const char *key,
     sqlite3_bind_int64(q, 1, group_id);
     sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
     return posts_step(st, q, fn, data);
+}
+
+cor_status_t
+cor_store_author_counts(cor_store_t *st, const char *from_key, GArray **out)
+{
+    *out = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    sqlite3_stmt *q = cor_store_stmt(st,
+        "SELECT n.group_id, count(*) FROM messages m JOIN thread_nodes n ON n.msg = m.id"
+        " WHERE m.from_key = ?1 AND n.status = 'accepted' GROUP BY n.group_id");
+    if (!q)
+        return COR_ERR_STORE;
+    sqlite3_bind_text(q, 1, from_key, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t v[2] = { sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1) };
+        g_array_append_vals(*out, v, 2);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count an author's posts");
 }
 
 cor_status_t

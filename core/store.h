@@ -611,7 +611,12 @@ cor_status_t cor_store_post_by_key(cor_store_t *st, int64_t group_id, const char
                                    cor_status_t (*fn)(const cor_store_post_t *post, void *data),
                                    void *data);
 /* Every accepted post, in any group, whose messages.from_key is
- * `from_key`: newest first by (date, message row, group name). */
+ * `from_key`: newest first by (date, message row, group name), walking the
+ * index messages_from_key backwards (no sort of the author's posts: `fn`
+ * may stop early by returning COR_DONE, which is then returned). */
+/* How many accepted posts the author has in each group: pairs (group id,
+ * count) in *out (transfer full), in no particular order. */
+cor_status_t cor_store_author_counts(cor_store_t *st, const char *from_key, GArray **out);
 cor_status_t cor_store_posts_by_author(cor_store_t *st, const char *from_key,
                                        cor_status_t (*fn)(const cor_store_post_t *post, void *data),
                                        void *data);

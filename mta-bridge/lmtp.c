@@ -473,7 +473,8 @@ cmd_rcpt(cor_lmtp_session_t *s, const char *arg)
     }
     char *key, *value;
     while (next_param(&p, &key, &value)) {
-        g_autofree char *k = key, *v = value;
+        g_autofree char *k = key;
+        g_free(value);
         g_autofree char *d = g_strdup_printf("%s is not supported", k);
         out_error(s, COR_ERR_PARAMETER, d);
         return;

@@ -6,6 +6,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib-unix.h>
 #include <malloc.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -624,10 +625,12 @@ log_heap(void)
         if ((p = strstr(status, "RssShmem:")))
             shmem = strtol(p + 9, NULL, 10);
     }
-    cor_log_info("heap: in use %zu KiB, free %zu KiB (top %zu), mmapped %zu KiB; "
-                 "resident anon %ld KiB, file %ld KiB, shmem %ld KiB",
-                 mi.uordblks / 1024, mi.fordblks / 1024, mi.keepcost / 1024,
-                 mi.hblkhd / 1024, anon, file, shmem);
+    sqlite3_int64 sq = 0, sq_peak = 0;
+    sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &sq, &sq_peak, 0);
+    cor_log_info("heap: in use %zu KiB (SQLite %lld KiB), free %zu KiB (top %zu), "
+                 "mmapped %zu KiB; resident anon %ld KiB, file %ld KiB, shmem %ld KiB",
+                 mi.uordblks / 1024, (long long) (sq / 1024), mi.fordblks / 1024,
+                 mi.keepcost / 1024, mi.hblkhd / 1024, anon, file, shmem);
 }
 
 typedef struct checkpointer_args {
