@@ -69,10 +69,7 @@ struct cor_archive {
 void
 cor_archive_key(const char *s, char out[17])
 {
-    char hex[65];
-    cor_sha256_hex(s, strlen(s), hex);
-    memcpy(out, hex, 16);
-    out[16] = '\0';
+    cor_store_key(s, out);     /* one key for the archive's URLs and the store's column */
 }
 
 char *

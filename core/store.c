@@ -1547,6 +1547,20 @@ cor_store_control_count(cor_store_t *st, const char *status, int64_t *count)
 
 /* Steps `q` (POSTS_COLUMNS) to its end, calling fn for each row; resets
  * it.  A status other than COR_OK from fn stops the walk and is returned. */
+/* Appends the two integer columns of every row of `q` (bound by the
+ * caller) to `out` (int64_t) as pairs, then resets it. */
+static cor_status_t
+read_pairs(cor_store_t *st, sqlite3_stmt *q, GArray *out, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t v[2] = { sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1) };
+        g_array_append_vals(out, v, 2);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, what);
+}
+
 static cor_status_t
 posts_step(cor_store_t *st, sqlite3_stmt *q,
            cor_status_t (*fn)(const cor_store_post_t *post, void *data), void *data)
@@ -1759,13 +1773,7 @@ cor_store_author_counts(cor_store_t *st, const char *from_key, GArray **out)
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_text(q, 1, from_key, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t v[2] = { sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1) };
-        g_array_append_vals(*out, v, 2);
-    }
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot count an author's posts");
+    return read_pairs(st, q, *out, "cannot count an author's posts");
 }
 
 cor_status_t
@@ -1817,14 +1825,7 @@ cor_store_group_months(cor_store_t *st, int64_t group_id, GArray **pairs)
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, group_id);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
-        g_array_append_val(*pairs, a);
-        g_array_append_val(*pairs, b);
-    }
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read months");
+    return read_pairs(st, q, *pairs, "cannot read months");
 }
 
 cor_status_t
@@ -1858,14 +1859,7 @@ cor_store_threads_newest(cor_store_t *st, int64_t group_id, int64_t max, GArray 
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, group_id);
     sqlite3_bind_int64(q, 2, max);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
-        g_array_append_val(*pairs, a);
-        g_array_append_val(*pairs, b);
-    }
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read threads");
+    return read_pairs(st, q, *pairs, "cannot read threads");
 }
 
 static void
@@ -1963,14 +1957,7 @@ cor_store_thread_aliases(cor_store_t *st, int64_t group_id, GArray **pairs)
     if (!q)
         return COR_ERR_STORE;
     sqlite3_bind_int64(q, 1, group_id);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
-        g_array_append_val(*pairs, a);
-        g_array_append_val(*pairs, b);
-    }
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? COR_OK : cor_store_sqlite_error(st, rc, "cannot read threads");
+    return read_pairs(st, q, *pairs, "cannot read threads");
 }
 
 cor_status_t
