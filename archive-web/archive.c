@@ -1144,11 +1144,14 @@ static void
 log_round_model(const am_model_t *m)
 {
     static int debug = -1;
+    static gint rounds;
     if (debug < 0)
         debug = g_getenv("CORRIDOR_ARCHIVE_DEBUG_MODEL") != NULL;
+    /* numbered: two rounds holding as many posts would otherwise be one
+     * line, the second held back by the log's repeat limiter (core/log.h) */
     if (debug)
-        cor_log_info("archive: round model held %u posts (freed with the round)",
-                     am_model_post_count(m));
+        cor_log_info("archive: round model held %u posts (freed with the round; round %d)",
+                     am_model_post_count(m), g_atomic_int_add(&rounds, 1) + 1);
 }
 
 cor_status_t
