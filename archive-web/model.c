@@ -464,8 +464,9 @@ am_model_summary(cor_store_t *st, am_model_t **out)
     return COR_OK;
 }
 
-/* The post of row p in group g, loaded once; its thread (perhaps a stub:
- * nothing loaded) set. */
+/* The post of row p in group g, loaded once, with its thread set.  That
+ * thread may hold none of its posts yet: a partial model loads a thread's
+ * posts or ends only when a page needs them (model.h, invariant 1). */
 static am_post_t *
 post_get(am_model_t *m, am_group_t *g, const cor_store_post_t *p)
 {
