@@ -38,6 +38,8 @@ GResource *cor_web_get_resource(void);
  * would let a burst of mail with attachments take gigabytes). */
 #define MESSAGE_CACHE 2000
 #define MESSAGE_CACHE_BYTES (2u << 20)
+/* pages made and held before they are written (update_group) */
+#define FLUSH_FILES 32
 
 struct cor_archive {
     char *state_dir;
@@ -1039,17 +1041,27 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_model_t *m, am_c
     const char *root = tree_of(a, g);
     GHashTable *cache = a->messages;
     cor_status_t s = COR_OK;
+    /* Pages are written as they are made, a few at a time, so that a
+     * round's memory does not grow with its size: a renderer that fell
+     * behind takes thousands of posts in one round (the soak measured a
+     * round holding every page of 16,000 posts).  The order is kept:
+     * message and thread pages before the listings that link to them. */
     for (guint i = 0; s == COR_OK && i < c->posts->len; i++) {
         am_post_t *p = c->posts->pdata[i];
         rnd_message_t *rm;
+        cache_trim(a, false);
         if ((s = cached_message(a, st, p, &rm, err)) == COR_OK)
             s = rnd_message_files(site, p, rm, files, err);
+        if (s == COR_OK && files->len >= FLUSH_FILES)
+            s = write_files(w, root, files, err);
     }
     for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
         int64_t tid = g_array_index(c->threads, int64_t, i);
         am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
         if (!t || !t->full || t->posts->len == 0)
             continue;
+        if (files->len >= FLUSH_FILES && (s = write_files(w, root, files, err)) != COR_OK)
+            break;
         cache_trim(a, false);
         g_autoptr(GPtrArray) msgs = g_ptr_array_new();
         for (guint j = 0; s == COR_OK && j < t->posts->len; j++) {

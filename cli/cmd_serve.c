@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -204,6 +205,23 @@ on_reloaded(const cor_config_t *cfg, void *data)
         cor_log_error("reload: the web keeps the records officers it had");
 }
 
+/* glibc's malloc for a daemon that runs for months (docs/hardening.md, RSS).
+ * Blocks of MMAP_FROM and more (a large message, a page being made, a
+ * batch's arrays) get a mapping of their own, which free() gives back
+ * whole.  Left to itself glibc raises that threshold each time such a
+ * block is freed, up to 32 MiB, and from then on the big blocks come from
+ * the arenas, where what they leave between smaller live blocks stays
+ * resident.  A MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) in the
+ * environment wins. */
+#define MMAP_FROM (128 * 1024)
+
+static void
+tune_malloc(void)
+{
+    if (!g_getenv("MALLOC_MMAP_THRESHOLD_") && !g_getenv("GLIBC_TUNABLES"))
+        mallopt(M_MMAP_THRESHOLD, MMAP_FROM);
+}
+
 int
 cmd_serve(cor_cli_t *cli, int argc, char **argv)
 {
@@ -239,6 +257,7 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
         "be on loopback unless [lmtp]/[http] allow_remote (docs/security.md).");
     if (!cli_parse(ctx, &argc, &argv))
         return 2;
+    tune_malloc();
     if (argc != 1)
         return cli_error("usage: corridor serve [--lmtp unix:PATH|HOST:PORT]... [--http HOST:PORT]"
                          " [--relay URL] [--no-outbound] [--no-archive] [--no-digests]");
@@ -247,6 +266,9 @@ cmd_serve(cor_cli_t *cli, int argc, char **argv)
     /* every handle opened from here on (cor_store_set_default_cache) */
     cor_store_set_default_cache((int) MIN(cor_config_int(cli->config, "store", "daemon_cache") / 1024,
                                           G_MAXINT));
+    /* and all of them together: a cache fills as the archive grows, and
+     * ten of them would otherwise keep growing for hours (docs/hardening.md) */
+    cor_store_limit_memory(cor_config_int(cli->config, "store", "daemon_memory"));
     /* 1. who runs it, and are its files safe */
     g_autoptr(cor_priv_t) who = check_privilege(cli, store_path);
     if (!who)

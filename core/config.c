@@ -19,6 +19,8 @@ static const cor_tunable_t tunables[] = {
       "How long to wait for a lock held by another corridor process." },
     { "store", "daemon_cache", COR_CONFIG_SIZE, "8M",
       "Page cache of each of the daemon's store handles (commands use 64M)." },
+    { "store", "daemon_memory", COR_CONFIG_SIZE, "4M",
+      "All the daemon's SQLite memory: past it, page caches reuse pages rather than grow." },
     { "index", "path", COR_CONFIG_STRING, "",
       "The Xapian index directory; empty means STATE/index." },
     { "groups", "default_visibility", COR_CONFIG_STRING, "public",

@@ -676,6 +676,12 @@ cor_store_set_default_cache(int kib)
     g_atomic_int_set(&default_cache_kib, kib > 0 ? kib : 2048);
 }
 
+void
+cor_store_limit_memory(int64_t bytes)
+{
+    sqlite3_soft_heap_limit64(bytes > 0 ? bytes : 0);
+}
+
 static cor_status_t
 set_cache(cor_store_t *st, int kib)
 {

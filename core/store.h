@@ -296,6 +296,12 @@ void cor_store_set_busy_timeout(cor_store_t *st, int64_t milliseconds);
  * keeps the rest of the file close.  Bulk commands keep 64 MiB. */
 void cor_store_set_default_cache(int kib);
 
+/* Bounds all SQLite memory of this process (every handle, every thread):
+ * once it is over `bytes`, page caches reuse their own pages rather than
+ * grow (sqlite3_soft_heap_limit64: advisory, never a failure).  0 lifts
+ * the bound.  The daemon sets it from [store] daemon_memory. */
+void cor_store_limit_memory(int64_t bytes);
+
 /* Frees what this handle's page cache holds (each handle caches up to
  * 64 MiB of the database unless cor_store_set_default_cache says less): for a long-lived handle used now and then, such
  * as the digest scheduler's, after a run.  Outside a transaction. */
