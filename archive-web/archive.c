@@ -35,9 +35,13 @@ GResource *cor_web_get_resource(void);
 /* Parsed messages the daemon keeps between updates (see cor_archive): at
  * most this many, holding at most this many bytes of originals (a parsed
  * message costs about four times its original in memory; a count alone
- * would let a burst of mail with attachments take gigabytes). */
-#define MESSAGE_CACHE 2000
-#define MESSAGE_CACHE_BYTES (2u << 20)
+ * would let a burst of mail with attachments take gigabytes).  The cache is
+ * emptied whole when over, so its bound is also how far the daemon's memory
+ * swings: 2 MiB of originals swung it by up to 9 MB in the soak
+ * (docs/hardening.md).  512 KiB holds the posts of a usual round (about a
+ * second's mail) or of a long thread; a miss costs one parse. */
+#define MESSAGE_CACHE 500
+#define MESSAGE_CACHE_BYTES (512u << 10)
 /* pages made and held before they are written (update_group) */
 #define FLUSH_FILES 32
 
