@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gio/gio.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -369,6 +368,14 @@ write_files(writer_t *w, const char *root, GPtrArray *files, char **err)
     }
     g_ptr_array_set_size(files, 0);
     return COR_OK;
+}
+
+/* Writes what `files` holds once it holds FLUSH_FILES pages (update_group:
+ * a round's memory must not grow with its size). */
+static cor_status_t
+write_some(writer_t *w, const char *root, GPtrArray *files, char **err)
+{
+    return files->len >= FLUSH_FILES ? write_files(w, root, files, err) : COR_OK;
 }
 
 static int
@@ -983,9 +990,9 @@ cor_archive_build(cor_archive_t *a, cor_store_t *st, const char *group, cor_arch
     g_ptr_array_unref(b.jobs);
     g_ptr_array_unref(b.authors);
     g_mutex_clear(&b.lock);
-    /* the whole model lives for the build only (model.h) */
+    /* the whole model lives for the build only (model.h); in the daemon
+     * the checkpointer gives the freed pages back within a second */
     am_model_free(m);
-    malloc_trim(0);
     unlock_archive(lockfd);
     return s;
 }
@@ -1056,15 +1063,15 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_model_t *m, am_c
         cache_trim(a, false);
         if ((s = cached_message(a, st, p, &rm, err)) == COR_OK)
             s = rnd_message_files(site, p, rm, files, err);
-        if (s == COR_OK && files->len >= FLUSH_FILES)
-            s = write_files(w, root, files, err);
+        if (s == COR_OK)
+            s = write_some(w, root, files, err);
     }
     for (guint i = 0; s == COR_OK && i < c->threads->len; i++) {
         int64_t tid = g_array_index(c->threads, int64_t, i);
         am_thread_t *t = g_hash_table_lookup(g->threads, &tid);
         if (!t || !t->full || t->posts->len == 0)
             continue;
-        if (files->len >= FLUSH_FILES && (s = write_files(w, root, files, err)) != COR_OK)
+        if ((s = write_some(w, root, files, err)) != COR_OK)
             break;
         cache_trim(a, false);
         g_autoptr(GPtrArray) msgs = g_ptr_array_new();
@@ -1282,13 +1289,10 @@ cor_archive_update(cor_archive_t *a, cor_store_t *st, cor_archive_stats_t *stats
     writer_clear(&w);
     if (m)
         log_round_model(m);
-    /* nothing of the round's model is kept (model.h); a big round (the
-     * first after a start) gives its memory back */
+    /* nothing of the round's model is kept (model.h); the daemon's
+     * checkpointer gives the freed pages back within a second */
     g_ptr_array_set_size(changes, 0);
-    guint held = m ? am_model_post_count(m) : 0;
     am_model_free(m);
-    if (fresh || held > 10000)
-        malloc_trim(0);
     unlock_archive(lockfd);
     return s;
 }

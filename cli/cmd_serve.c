@@ -192,6 +192,7 @@ static void
 on_reloaded(const cor_config_t *cfg, void *data)
 {
     reload_ctx_t *rc = data;
+    cor_store_limit_memory(cor_config_int(cfg, "store", "daemon_memory"));
     g_autoptr(cor_store_t) st = NULL;
     g_autofree char *err = NULL;
     if (cor_store_open(rc->store_path, false, &st, &err) != COR_OK) {
@@ -211,14 +212,16 @@ on_reloaded(const cor_config_t *cfg, void *data)
  * whole.  Left to itself glibc raises that threshold each time such a
  * block is freed, up to 32 MiB, and from then on the big blocks come from
  * the arenas, where what they leave between smaller live blocks stays
- * resident.  A MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) in the
- * environment wins. */
+ * resident.  A MALLOC_MMAP_THRESHOLD_ or glibc.malloc.mmap_threshold
+ * (GLIBC_TUNABLES) in the environment wins. */
 #define MMAP_FROM (128 * 1024)
 
 static void
 tune_malloc(void)
 {
-    if (!g_getenv("MALLOC_MMAP_THRESHOLD_") && !g_getenv("GLIBC_TUNABLES"))
+    const char *tunables = g_getenv("GLIBC_TUNABLES");
+    if (!g_getenv("MALLOC_MMAP_THRESHOLD_") &&
+        !(tunables && strstr(tunables, "glibc.malloc.mmap_threshold")))
         mallopt(M_MMAP_THRESHOLD, MMAP_FROM);
 }
 

@@ -1,8 +1,6 @@
 /* digest/scheduler.c — the daemon's digest clock (scheduler.h). */
 #include "digest/scheduler.h"
 
-#include <malloc.h>
-
 #include "core/log.h"
 #include "core/store.h"
 #include "digest/digest.h"
@@ -43,14 +41,13 @@ run_once(cor_digest_scheduler_t *sch, int64_t now)
                      " with nothing new, %" G_GINT64_FORMAT " made before (%" G_GINT64_FORMAT
                      " people)", rs.queued, rs.empty, rs.done_before, rs.people);
     /* A run that made digests read and rendered every post they show,
-     * once a day: give that memory back rather than keep the peak until
-     * tomorrow — the store handle's page cache (up to 64 MiB) and what
-     * glibc keeps in this thread's arena.  bench/soak.sh saw the daemon's
-     * RSS stay 80 MiB higher after a run of four 1,500-post digests. */
-    if (rs.queued > 0) {
+     * once a day: give the store handle's page cache back rather than keep
+     * the peak until tomorrow (the heap pages freed go back by the
+     * checkpointer's trim, every second: mta-bridge/server.c).
+     * bench/soak.sh saw the daemon's RSS stay 80 MiB higher after a run of
+     * four 1,500-post digests before both. */
+    if (rs.queued > 0)
         cor_store_release_memory(sch->st);
-        malloc_trim(0);
-    }
     if (s != COR_OK) {
         cor_log_warning("digests: %s; trying again in a minute",
                         err ? err : cor_status_to_string(s));
