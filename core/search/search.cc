@@ -67,6 +67,17 @@
  * the index is created (one per CPU, at most 4) and kept in the stub.
  * Errors of add/relocate/delete therefore surface at the commit.
  *
+ * Prepared documents.  cor_search_prepare builds the Xapian::Document and
+ * keeps only its serialised form (Document::serialise: terms, wdf and
+ * delta-coded positions), and the writer's queue holds that form too; each
+ * document is rebuilt (Document::unserialise), placed (set_location) and
+ * handed to Xapian one at a time at the commit.  A built document costs
+ * about ten times its message in memory (std::map nodes per term, a
+ * vector per position list: 40 KiB for a linux-mips message), the
+ * serialised one about its text; the daemon's index pipeline holds up to a
+ * few hundred prepared documents, an import thousands, and the soak's RSS
+ * swung with them (docs/hardening.md).
+ *
  * Invariants:
  *  1. No C++ exception crosses the C API: every extern "C" body is one try
  *     and its catch calls classify(), the one place that maps exceptions to
@@ -108,9 +119,11 @@ using namespace cor_search;
 struct shard_op {
     enum kind_t { ADD, DEL, RELOCATE } kind;
     Xapian::docid local;
-    Xapian::Document doc;                  /* ADD */
-    std::vector<std::string> groups;       /* RELOCATE */
-    std::vector<uint64_t> threads;         /* RELOCATE */
+    std::string doc;                       /* ADD: the document, serialised
+                                              (see "Prepared documents") */
+    bool place = false;                    /* ADD: set groups and threads */
+    std::vector<std::string> groups;       /* ADD with place, RELOCATE */
+    std::vector<uint64_t> threads;         /* ADD with place, RELOCATE */
 };
 
 struct cor_search_writer {
@@ -124,7 +137,10 @@ struct cor_search_writer {
 
 struct cor_search_prepared {
     Xapian::docid docid = 0;
-    Xapian::Document doc;
+    std::string doc;                       /* Xapian::Document::serialise() */
+    bool place = false;                    /* cor_search_writer_add_at: */
+    std::vector<std::string> groups;       /* the place set_location gives it */
+    std::vector<uint64_t> threads;         /* when it is applied */
 };
 
 struct cor_search_db {
@@ -528,9 +544,18 @@ apply_shard(cor_search_writer *w, size_t k)
     try {
         for (shard_op &op : w->ops[k]) {
             switch (op.kind) {
-            case shard_op::ADD:
-                db.replace_document(op.local, op.doc);
+            case shard_op::ADD: {
+                Xapian::Document doc = Xapian::Document::unserialise(op.doc);
+                std::string().swap(op.doc);
+                if (op.place) {
+                    std::vector<const char *> g;
+                    for (auto &x : op.groups)
+                        g.push_back(x.c_str());
+                    set_location(doc, g.data(), g.size(), op.threads.data(), op.threads.size());
+                }
+                db.replace_document(op.local, doc);
                 break;
+            }
             case shard_op::DEL:
                 try {
                     db.delete_document(op.local);
@@ -817,7 +842,10 @@ cor_search_prepare(const cor_search_doc_t *doc, cor_search_prepared_t **out, cha
         *out = nullptr;
         auto p = std::make_unique<cor_search_prepared>();
         p->docid = static_cast<Xapian::docid>(doc->docid);
-        build_document(*doc, p->doc);
+        Xapian::Document built;
+        build_document(*doc, built);
+        p->doc = built.serialise();
+        p->doc.shrink_to_fit();   /* built by appending: up to twice its size */
         *out = p.release();
         return COR_OK;
     } catch (...) {
@@ -850,7 +878,8 @@ cor_search_writer_add(cor_search_writer_t *w, cor_search_prepared_t *p)
         }
         if (refuse_old_schema(w))
             return COR_ERR_INDEX;
-        shard_op op{ shard_op::ADD, local_of(w, p->docid), p->doc, {}, {} };
+        shard_op op{ shard_op::ADD, local_of(w, p->docid), std::move(p->doc), p->place,
+                     std::move(p->groups), std::move(p->threads) };
         w->ops[shard_of(w, p->docid)].push_back(std::move(op));
         return COR_OK;
     } catch (...) {
@@ -868,7 +897,7 @@ cor_search_writer_delete(cor_search_writer_t *w, uint64_t docid)
         if (!docid_ok(docid))
             return COR_OK;  /* cannot be in the index */
         Xapian::docid id = static_cast<Xapian::docid>(docid);
-        w->ops[shard_of(w, id)].push_back(shard_op{ shard_op::DEL, local_of(w, id), {}, {}, {} });
+        w->ops[shard_of(w, id)].push_back(shard_op{ shard_op::DEL, local_of(w, id), {}, false, {}, {} });
         return COR_OK;
     } catch (...) {
         return writer_fail(w, "cannot delete document " + std::to_string(docid)
@@ -1176,7 +1205,12 @@ cor_search_writer_add_at(cor_search_writer_t *w, cor_search_prepared_t *p, uint6
                 w->error = "cor_search_writer_add_at: no document or bad document id";
             return COR_ERR_INVALID;
         }
-        set_location(p->doc, groups, n_groups, thread_ids, n_threads);
+        p->place = true;
+        p->groups.clear();
+        for (size_t k = 0; k < n_groups; k++)
+            if (groups[k])
+                p->groups.emplace_back(groups[k]);
+        p->threads.assign(thread_ids, thread_ids + n_threads);
         p->docid = static_cast<Xapian::docid>(docid);
     } catch (...) {
         return writer_fail(w, "cannot place document " + std::to_string(docid));
@@ -1197,7 +1231,7 @@ cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
         if (refuse_old_schema(w))
             return COR_ERR_INDEX;
         Xapian::docid id = static_cast<Xapian::docid>(docid);
-        shard_op op{ shard_op::RELOCATE, local_of(w, id), {}, {}, {} };
+        shard_op op{ shard_op::RELOCATE, local_of(w, id), {}, false, {}, {} };
         for (size_t k = 0; k < n_groups; k++)
             if (groups[k])
                 op.groups.emplace_back(groups[k]);
