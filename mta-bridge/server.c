@@ -32,7 +32,7 @@
 #define WAL_RESTART_FRAMES 16384  /* a WAL this long (64 MiB of 4 KiB pages) is rewound */
 #define WAL_RESTART_WAIT_MS 100   /* how long writers may wait for that */
 #define WAL_RESTART_EVERY_US (5 * G_USEC_PER_SEC)  /* at most this often */
-#define TRIM_EVERY_US G_USEC_PER_SEC              /* free heap pages go back this often */
+#define TRIM_EVERY_US (G_USEC_PER_SEC / 4)        /* free heap pages go back this often */
 #define HEAP_LOG_EVERY_US (10 * G_USEC_PER_SEC)    /* CORRIDOR_HEAP_LOG's lines */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
@@ -628,12 +628,41 @@ log_heap(int trims, gint64 trim_us, gint64 trim_max_us)
     }
     sqlite3_int64 sq = 0, sq_peak = 0;
     sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &sq, &sq_peak, 0);
+    /* each arena: what it has from the system and how much of it is free,
+     * in how many chunks (malloc_info's XML, one <heap> per arena) */
+    g_autoptr(GString) arenas = g_string_new(NULL);
+    char *xml = NULL;
+    size_t xml_len = 0;
+    FILE *mf = open_memstream(&xml, &xml_len);
+    if (mf) {
+        malloc_info(0, mf);
+        fclose(mf);
+        static const char HEAP[] = "<heap nr=\"", REST[] = "<total type=\"rest\" count=\"",
+                          SYS[] = "<system type=\"current\" size=\"", SIZE[] = "size=\"";
+        for (const char *h = xml ? strstr(xml, HEAP) : NULL; h != NULL;) {
+            const char *next = strstr(h + 1, HEAP);
+            const char *rest = strstr(h, REST), *sys = strstr(h, SYS);
+            if (rest && sys && (!next || (rest < next && sys < next))) {
+                char *e = NULL;
+                long count = strtol(rest + sizeof REST - 1, &e, 10);
+                const char *sz = e ? strstr(e, SIZE) : NULL;
+                long size = sz ? strtol(sz + sizeof SIZE - 1, NULL, 10) : 0;
+                g_string_append_printf(arenas, " %ld:%ld/%ld/%ld",
+                                       strtol(h + sizeof HEAP - 1, NULL, 10),
+                                       strtol(sys + sizeof SYS - 1, NULL, 10) / 1024, size / 1024,
+                                       count);
+            }
+            h = next;
+        }
+        free(xml);
+    }
     cor_log_info("heap: in use %zu KiB (SQLite %lld KiB), free %zu KiB (top %zu), "
                  "mmapped %zu KiB; resident anon %ld KiB, file %ld KiB, shmem %ld KiB; "
-                 "%d trims took %.1f ms (longest %.1f ms)",
+                 "%d trims took %.1f ms (longest %.1f ms); arenas (KiB from the system/free/"
+                 "free chunks):%s",
                  mi.uordblks / 1024, (long long) (sq / 1024), mi.fordblks / 1024,
                  mi.keepcost / 1024, mi.hblkhd / 1024, anon, file, shmem,
-                 trims, trim_us / 1000.0, trim_max_us / 1000.0);
+                 trims, trim_us / 1000.0, trim_max_us / 1000.0, arenas->str);
 }
 
 typedef struct checkpointer_args {
@@ -672,11 +701,13 @@ checkpointer_main(gpointer data)
             continue;
         }
         gint64 now = g_get_monotonic_time();
-        /* every second: what a busy moment freed (a render round, an index
-         * batch, a digest run, a burst of searches) stays resident in
-         * glibc's arenas until trimmed; trimming every 10 s left the soak's
-         * RSS 49 % up, every second 12 % (docs/hardening.md).  A trim took
-         * 7-13 ms, at most 52 ms. */
+        /* every checkpoint (4 times a second): what a busy moment freed (a
+         * render round, an index batch, a digest run, a burst of searches)
+         * stays resident in glibc's arenas until trimmed, and as the arenas
+         * fragment over a run the same work touches more pages between two
+         * trims.  Trimming every 10 s left the soak's RSS 49 % up, every
+         * second 12-18 %, every 250 ms 7-8 % (docs/hardening.md).  A trim
+         * takes about 4 ms (at most 100 ms): 1-2 % of one CPU. */
         if (now - last_trim >= TRIM_EVERY_US) {
             last_trim = now;
             malloc_trim(0);
