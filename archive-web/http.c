@@ -1102,13 +1102,11 @@ hit_fill(request_t *rq, cor_search_results_t *r, int64_t row, GPtrArray *searche
 
     g_autoptr(GBytes) raw = NULL;
     g_autoptr(cor_message_t) msg = NULL;
-    if (cor_store_message_raw(st, row, &raw) == COR_OK) {
+    /* the snippet needs the first 2 KB of text: the start of the message is
+     * enough, and a big attachment is neither read nor decoded for it */
+    if (cor_store_message_raw_head(st, row, SNIPPET_PARSE, &raw) == COR_OK) {
         gsize len = 0;
         const char *data = g_bytes_get_data(raw, &len);
-        /* the snippet needs the first 2 KB of text: the start of the message
-         * is enough, and a big attachment is not decoded for it */
-        if (len > SNIPPET_PARSE)
-            len = SNIPPET_PARSE;
         if (cor_message_parse(data, len, d->m->received, &msg, NULL) != COR_OK)
             msg = NULL;
     }

@@ -1361,6 +1361,42 @@ cor_store_message_raw(cor_store_t *st, int64_t id, GBytes **raw)
 }
 
 cor_status_t
+cor_store_message_raw_head(cor_store_t *st, int64_t id, size_t max, GBytes **raw)
+{
+    *raw = NULL;
+    /* SELECT substr(raw, ...) would load the whole value first: the blob
+     * handle reads only the pages of the bytes asked for */
+    sqlite3_blob *b = NULL;
+    int rc = sqlite3_blob_open(st->db, "main", "originals", "raw", id, 0, &b);
+    if (rc != SQLITE_OK) {
+        sqlite3_blob_close(b);
+        /* no such row is SQLITE_ERROR, like a missing table: ask which */
+        if (rc == SQLITE_ERROR) {
+            sqlite3_stmt *q = cor_store_stmt(st, "SELECT 1 FROM originals WHERE message = ?1");
+            if (!q)
+                return COR_ERR_STORE;
+            sqlite3_bind_int64(q, 1, id);
+            int found = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (found == SQLITE_DONE)
+                return cor_store_set_error(st, COR_ERR_NOT_FOUND,
+                                           "no original for message %" G_GINT64_FORMAT, id);
+        }
+        return cor_store_sqlite_error(st, rc, "cannot read original");
+    }
+    size_t len = MIN((size_t) sqlite3_blob_bytes(b), max);
+    guint8 *buf = g_malloc(len ? len : 1);
+    rc = sqlite3_blob_read(b, buf, (int) len, 0);
+    sqlite3_blob_close(b);
+    if (rc != SQLITE_OK) {
+        g_free(buf);
+        return cor_store_sqlite_error(st, rc, "cannot read original");
+    }
+    *raw = g_bytes_new_take(buf, len);
+    return COR_OK;
+}
+
+cor_status_t
 cor_store_message_groups(cor_store_t *st, int64_t id, GPtrArray **groups, GArray **threads)
 {
     *groups = g_ptr_array_new_with_free_func(g_free);

@@ -528,6 +528,13 @@ cor_status_t cor_store_message_find(cor_store_t *st, const char *message_id, GAr
 /* The original bytes (transfer full). */
 cor_status_t cor_store_message_raw(cor_store_t *st, int64_t id, GBytes **raw);
 
+/* At most the first `max` bytes of the original (transfer full), read
+ * without loading the rest: for what needs only the start of a message (a
+ * search hit's snippet, a digest's excerpt), so that a message with a
+ * large attachment costs `max` bytes rather than its size.
+ * COR_ERR_NOT_FOUND when absent. */
+cor_status_t cor_store_message_raw_head(cor_store_t *st, int64_t id, size_t max, GBytes **raw);
+
 /* Group memberships of a message: names (transfer full, GPtrArray of char*)
  * and the thread id in each group (GArray of int64_t), same order.  Only
  * accepted posts. */

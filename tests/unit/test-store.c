@@ -216,6 +216,34 @@ test_duplicate_is_idempotent(fixture_t *f, gconstpointer data)
     cor_intake_clear(&b);
 }
 
+/* cor_store_message_raw_head: the start of the original, all of it when
+ * shorter, the whole when asked for more, NOT_FOUND for a missing row; the
+ * same bytes as cor_store_message_raw. */
+static void
+test_raw_head(fixture_t *f, gconstpointer data)
+{
+    cor_intake_t a;
+    g_assert_cmpint(add(f, make_msg("head@e", NULL, NULL, NULL, NULL, NULL, 1), &a), ==, COR_OK);
+    g_autoptr(GBytes) whole = NULL;
+    g_assert_cmpint(cor_store_message_raw(f->st, a.msg, &whole), ==, COR_OK);
+    gsize n = g_bytes_get_size(whole);
+    g_assert_cmpuint(n, ==, strlen("Message-ID: <head@e>\n\nbody\n"));
+    size_t asks[] = { 0, 1, 10, n - 1, n, n + 1, 1u << 20 };
+    for (size_t i = 0; i < G_N_ELEMENTS(asks); i++) {
+        g_autoptr(GBytes) head = NULL;
+        g_assert_cmpint(cor_store_message_raw_head(f->st, a.msg, asks[i], &head), ==, COR_OK);
+        gsize len = 0;
+        const char *d = g_bytes_get_data(head, &len);
+        g_assert_cmpuint(len, ==, MIN(asks[i], n));
+        g_assert_true(len == 0 || memcmp(d, g_bytes_get_data(whole, NULL), len) == 0);
+    }
+    g_autoptr(GBytes) none = NULL;
+    g_assert_cmpint(cor_store_message_raw_head(f->st, a.msg + 100, 10, &none), ==, COR_ERR_NOT_FOUND);
+    g_assert_null(none);
+    g_assert_nonnull(strstr(cor_store_error(f->st), "no original for message"));
+    cor_intake_clear(&a);
+}
+
 static void
 test_same_post_two_groups(fixture_t *f, gconstpointer data)
 {
@@ -721,6 +749,7 @@ main(int argc, char **argv)
     ADD("visibility", test_visibility);
     ADD("duplicate-is-idempotent", test_duplicate_is_idempotent);
     ADD("same-post-two-groups", test_same_post_two_groups);
+    ADD("raw-head", test_raw_head);
     ADD("work-queue", test_work_queue);
     ADD("posts-queued", test_posts_queued);
     ADD("archive-listings", test_archive_listings);
