@@ -177,6 +177,23 @@ if len(after) >= 2:
           "end (mean of the last %d): growth %+.1f %% (limit %g %%), peak %.1f MiB: %s" % (
               base / 1024, a.warmup, k, end / 1024, k, growth, a.rss_limit, peak / 1024,
               "flat" if flat else "NOT FLAT"))
+    # The verdict compares two means of three samples, and one busy moment
+    # sampled at either end moves it by several per cent; the trend over
+    # every sample after the warm-up (Theil-Sen: the median of the slopes
+    # between all pairs of samples, which a few spikes do not move) says
+    # whether the RSS still rises underneath.  It is shown, not judged.
+    if len(after) >= 4:
+        pts = [(s[0], s[1]) for s in after]
+        slopes = sorted((pts[j][1] - pts[i][1]) / (pts[j][0] - pts[i][0])
+                        for i in range(len(pts)) for j in range(i + 1, len(pts))
+                        if pts[j][0] > pts[i][0])
+        slope = slopes[len(slopes) // 2]
+        icpt = sorted(y - slope * x for x, y in pts)[len(pts) // 2]
+        t0, t1 = pts[0][0], pts[-1][0]
+        f0, f1 = icpt + slope * t0, icpt + slope * t1
+        print("RSS trend after the warm-up (Theil-Sen over %d samples, not judged): %.1f -> %.1f "
+              "MiB, %+.1f %% (%+.2f MiB a minute)" % (
+                  len(pts), f0 / 1024, f1 / 1024, (f1 - f0) / f0 * 100, slope * 60 / 1024))
     # what the growth is per message taken meanwhile: memory that grows with
     # the archive (see docs/hardening.md) shows as a steady figure here
     t_base, t_end = after[(k - 1) // 2][0], after[-1 - (k - 1) // 2][0]
