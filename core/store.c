@@ -1369,12 +1369,14 @@ cor_store_message_raw_head(cor_store_t *st, int64_t id, size_t max, GBytes **raw
     sqlite3_blob *b = NULL;
     int rc = sqlite3_blob_open(st->db, "main", "originals", "raw", id, 0, &b);
     if (rc != SQLITE_OK) {
+        /* SQLite's text first: closing the handle or asking below resets it */
+        cor_status_t s = cor_store_sqlite_error(st, rc, "cannot read original");
         sqlite3_blob_close(b);
         /* no such row is SQLITE_ERROR, like a missing table: ask which */
-        if (rc == SQLITE_ERROR) {
-            sqlite3_stmt *q = cor_store_stmt(st, "SELECT 1 FROM originals WHERE message = ?1");
-            if (!q)
-                return COR_ERR_STORE;
+        sqlite3_stmt *q = rc == SQLITE_ERROR
+                              ? cor_store_stmt(st, "SELECT 1 FROM originals WHERE message = ?1")
+                              : NULL;
+        if (q) {
             sqlite3_bind_int64(q, 1, id);
             int found = sqlite3_step(q);
             sqlite3_reset(q);
@@ -1382,16 +1384,18 @@ cor_store_message_raw_head(cor_store_t *st, int64_t id, size_t max, GBytes **raw
                 return cor_store_set_error(st, COR_ERR_NOT_FOUND,
                                            "no original for message %" G_GINT64_FORMAT, id);
         }
-        return cor_store_sqlite_error(st, rc, "cannot read original");
+        return s;
     }
     size_t len = MIN((size_t) sqlite3_blob_bytes(b), max);
     guint8 *buf = g_malloc(len ? len : 1);
     rc = sqlite3_blob_read(b, buf, (int) len, 0);
-    sqlite3_blob_close(b);
     if (rc != SQLITE_OK) {
+        cor_status_t s = cor_store_sqlite_error(st, rc, "cannot read original");
+        sqlite3_blob_close(b);
         g_free(buf);
-        return cor_store_sqlite_error(st, rc, "cannot read original");
+        return s;
     }
+    sqlite3_blob_close(b);
     *raw = g_bytes_new_take(buf, len);
     return COR_OK;
 }
