@@ -535,6 +535,29 @@ writer_open_shards(cor_search_writer *w, int flags)
     w->ops.assign(n, {});
 }
 
+/* A place (groups, threads) copied for later: a queued relocation, or a
+ * prepared document placed by cor_search_writer_add_at. */
+void
+keep_place(std::vector<std::string> &g, std::vector<uint64_t> &t, const char *const *groups,
+           size_t n_groups, const uint64_t *thread_ids, size_t n_threads)
+{
+    g.clear();
+    for (size_t k = 0; k < n_groups; k++)
+        if (groups[k])
+            g.emplace_back(groups[k]);
+    t.assign(thread_ids, thread_ids + n_threads);
+}
+
+/* set_location with the place an op kept (keep_place). */
+void
+apply_place(Xapian::Document &doc, const shard_op &op)
+{
+    std::vector<const char *> g;
+    for (auto &x : op.groups)
+        g.push_back(x.c_str());
+    set_location(doc, g.data(), g.size(), op.threads.data(), op.threads.size());
+}
+
 /* Applies shard k's queued changes in one unflushed transaction and commits. */
 void
 apply_shard(cor_search_writer *w, size_t k)
@@ -547,12 +570,8 @@ apply_shard(cor_search_writer *w, size_t k)
             case shard_op::ADD: {
                 Xapian::Document doc = Xapian::Document::unserialise(op.doc);
                 std::string().swap(op.doc);
-                if (op.place) {
-                    std::vector<const char *> g;
-                    for (auto &x : op.groups)
-                        g.push_back(x.c_str());
-                    set_location(doc, g.data(), g.size(), op.threads.data(), op.threads.size());
-                }
+                if (op.place)
+                    apply_place(doc, op);
                 db.replace_document(op.local, doc);
                 break;
             }
@@ -569,10 +588,7 @@ apply_shard(cor_search_writer *w, size_t k)
                 } catch (const Xapian::DocNotFoundError &) {
                     break;   /* not indexed yet: it will be, with its place */
                 }
-                std::vector<const char *> g;
-                for (auto &x : op.groups)
-                    g.push_back(x.c_str());
-                set_location(doc, g.data(), g.size(), op.threads.data(), op.threads.size());
+                apply_place(doc, op);
                 db.replace_document(op.local, doc);
                 break;
             }
@@ -1206,11 +1222,7 @@ cor_search_writer_add_at(cor_search_writer_t *w, cor_search_prepared_t *p, uint6
             return COR_ERR_INVALID;
         }
         p->place = true;
-        p->groups.clear();
-        for (size_t k = 0; k < n_groups; k++)
-            if (groups[k])
-                p->groups.emplace_back(groups[k]);
-        p->threads.assign(thread_ids, thread_ids + n_threads);
+        keep_place(p->groups, p->threads, groups, n_groups, thread_ids, n_threads);
         p->docid = static_cast<Xapian::docid>(docid);
     } catch (...) {
         return writer_fail(w, "cannot place document " + std::to_string(docid));
@@ -1232,10 +1244,7 @@ cor_search_writer_relocate(cor_search_writer_t *w, uint64_t docid,
             return COR_ERR_INDEX;
         Xapian::docid id = static_cast<Xapian::docid>(docid);
         shard_op op{ shard_op::RELOCATE, local_of(w, id), {}, false, {}, {} };
-        for (size_t k = 0; k < n_groups; k++)
-            if (groups[k])
-                op.groups.emplace_back(groups[k]);
-        op.threads.assign(thread_ids, thread_ids + n_threads);
+        keep_place(op.groups, op.threads, groups, n_groups, thread_ids, n_threads);
         w->ops[shard_of(w, id)].push_back(std::move(op));
         return COR_OK;
     } catch (...) {
