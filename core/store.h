@@ -530,8 +530,9 @@ cor_status_t cor_store_message_raw(cor_store_t *st, int64_t id, GBytes **raw);
 
 /* At most the first `max` bytes of the original (transfer full), read
  * without loading the rest: for what needs only the start of a message (a
- * search hit's snippet, a digest's excerpt), so that a message with a
- * large attachment costs `max` bytes rather than its size.
+ * search hit's snippet), so that a message with a large attachment costs
+ * `max` bytes rather than its size.  (A digest's excerpt keeps the whole
+ * body for its mime and rfc1153 formats: it reads the whole original.)
  * COR_ERR_NOT_FOUND when absent. */
 cor_status_t cor_store_message_raw_head(cor_store_t *st, int64_t id, size_t max, GBytes **raw);
 

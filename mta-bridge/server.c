@@ -28,11 +28,10 @@
 #define OUT_HIGH_WATER 65536      /* stop reading while this much output waits */
 #define GATHER_US 1000            /* longest wait for messages being parsed */
 #define INDEX_INTERVAL_US 1000000 /* the indexer's rounds start at most this often */
-#define CHECKPOINT_US 250000      /* WAL checkpoints this often */
+#define CHECKPOINT_US 250000      /* WAL checkpoints, and malloc trims, this often */
 #define WAL_RESTART_FRAMES 16384  /* a WAL this long (64 MiB of 4 KiB pages) is rewound */
 #define WAL_RESTART_WAIT_MS 100   /* how long writers may wait for that */
 #define WAL_RESTART_EVERY_US (5 * G_USEC_PER_SEC)  /* at most this often */
-#define TRIM_EVERY_US (G_USEC_PER_SEC / 4)        /* free heap pages go back this often */
 #define HEAP_LOG_EVERY_US (10 * G_USEC_PER_SEC)    /* CORRIDOR_HEAP_LOG's lines */
 
 /* What the configuration decides; replaced as a whole on SIGHUP. */
@@ -686,7 +685,7 @@ checkpointer_main(gpointer data)
     gint64 last_restart = 0;
     int rewound_at = -1;         /* the WAL's length at the last RESTART */
     bool heap_log = g_getenv("CORRIDOR_HEAP_LOG") != NULL;
-    gint64 last_trim = 0, last_log = 0, trim_us = 0, trim_max_us = 0;
+    gint64 last_log = 0, trim_us = 0, trim_max_us = 0;
     int trims = 0;
     while (!g_atomic_int_get(&srv->index_stop)) {
         g_mutex_lock(&srv->index_lock);
@@ -708,19 +707,16 @@ checkpointer_main(gpointer data)
          * trims.  Trimming every 10 s left the soak's RSS 49 % up, every
          * second 12-18 %, every 250 ms 7-8 % (docs/hardening.md).  A trim
          * takes about 4 ms (at most 100 ms): 1-2 % of one CPU. */
-        if (now - last_trim >= TRIM_EVERY_US) {
-            last_trim = now;
-            malloc_trim(0);
-            gint64 took = g_get_monotonic_time() - now;
-            trims++;
-            trim_us += took;
-            trim_max_us = MAX(trim_max_us, took);
-            if (heap_log && now - last_log >= HEAP_LOG_EVERY_US) {
-                last_log = now;
-                log_heap(trims, trim_us, trim_max_us);
-                trims = 0;
-                trim_us = trim_max_us = 0;
-            }
+        malloc_trim(0);
+        gint64 took = g_get_monotonic_time() - now;
+        trims++;
+        trim_us += took;
+        trim_max_us = MAX(trim_max_us, took);
+        if (heap_log && now - last_log >= HEAP_LOG_EVERY_US) {
+            last_log = now;
+            log_heap(trims, trim_us, trim_max_us);
+            trims = 0;
+            trim_us = trim_max_us = 0;
         }
         /* after a RESTART the WAL keeps its length until the next writer
          * starts it again: nothing to do while it is as long as we left it */
