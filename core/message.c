@@ -1466,18 +1466,25 @@ choose_alternative(ctx_t *c, GMimeMultipart *mp, int first_index)
                 rich = i;
         }
     }
-    if (plain >= 0 && c->summary)
-        return plain;       /* no text is wanted: do not decode it to choose */
+    if (plain >= 0 && rich < 0)
+        return plain;       /* nothing else to choose: no need to decode it */
     if (plain >= 0) {
+        /* a summary decodes it too: which child is chosen decides which
+         * inline parts are attachments and whether a multipart without
+         * its boundary is read again, so both parses must choose alike */
         GMimePart *part = GMIME_PART(g_mime_multipart_get_part(mp, plain));
         /* the index is only used in warnings; children before it are
          * leaves or multiparts whose size we do not know yet */
         size_t size;
         char *text = part_text(c, part, first_index + plain, false, &size);
-        if (!is_blank_text(text) || rich < 0) {
-            c->cached_part = part;
-            c->cached_text = text;
-            c->cached_size = size;
+        if (!is_blank_text(text)) {
+            if (c->summary) {
+                g_free(text);    /* a summary keeps no text */
+            } else {
+                c->cached_part = part;
+                c->cached_text = text;
+                c->cached_size = size;
+            }
             return plain;
         }
         g_free(text);
