@@ -593,26 +593,42 @@ build_write(build_t *b, writer_t *w, const am_group_t *g, GPtrArray *files, char
     return write_files(w, g ? build_root(b, g) : b->pub, files, err);
 }
 
+/* A full build's messages for one thread page (rnd_message_get_fn): each
+ * post is parsed once, when the page asks for it, its message page made and
+ * written then, and freed at the next. */
+typedef struct {
+    build_t *b;
+    cor_store_t *st;
+    writer_t *w;
+    const am_group_t *g;
+    GPtrArray *files;
+    rnd_message_t *cur;        /* owned: the one the page may still read */
+} job_get_t;
+
+static cor_status_t
+job_get(void *data, const am_post_t *p, const rnd_message_t **out, char **err)
+{
+    job_get_t *j = data;
+    g_clear_pointer(&j->cur, rnd_message_free);
+    cor_status_t s = rnd_message_load(j->st, p, &j->cur);
+    if (s != COR_OK) {
+        *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
+                               cor_store_error(j->st));
+        return s;
+    }
+    if ((s = rnd_message_files(&j->b->a->site, p, j->cur, j->files, err)) != COR_OK ||
+        (s = build_write(j->b, j->w, j->g, j->files, err)) != COR_OK)
+        return s;
+    *out = j->cur;
+    return COR_OK;
+}
+
 static cor_status_t
 job_thread(build_t *b, cor_store_t *st, writer_t *w, am_thread_t *t, GPtrArray *files, char **err)
 {
-    g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify) rnd_message_free);
-    for (guint i = 0; i < t->posts->len; i++) {
-        am_post_t *p = t->posts->pdata[i];
-        rnd_message_t *rm = NULL;
-        cor_status_t s = rnd_message_load(st, p, &rm);
-        if (s != COR_OK) {
-            *err = g_strdup_printf("cannot read message %" G_GINT64_FORMAT ": %s", p->msg,
-                                   cor_store_error(st));
-            return s;
-        }
-        g_ptr_array_add(msgs, rm);
-        if ((s = rnd_message_files(&b->a->site, p, rm, files, err)) != COR_OK)
-            return s;
-        if ((s = build_write(b, w, t->group, files, err)) != COR_OK)
-            return s;
-    }
-    cor_status_t s = rnd_thread_files(&b->a->site, st, t, msgs, files, err);
+    job_get_t j = { b, st, w, t->group, files, NULL };
+    cor_status_t s = rnd_thread_files(&b->a->site, st, t, job_get, &j, files, err);
+    g_clear_pointer(&j.cur, rnd_message_free);
     if (s == COR_OK)
         s = build_write(b, w, t->group, files, err);
     return s;
@@ -1023,8 +1039,9 @@ cached_message(cor_archive_t *a, cor_store_t *st, am_post_t *p, rnd_message_t **
 }
 
 /* Empties the message cache when it is over its bounds.  Only where no
- * page being made points into it: at the start of a round, and between the
- * threads of a group.  `recount`: add up the originals again (the group
+ * page being made points into it: at the start of a round, before each
+ * message page, and before each message a thread page asks for (its values
+ * are copies: render.h).  `recount`: add up the originals again (the group
  * feed loads through the cache too, uncounted). */
 static void
 cache_trim(cor_archive_t *a, bool recount)
@@ -1041,6 +1058,26 @@ cache_trim(cor_archive_t *a, bool recount)
         g_hash_table_remove_all(a->messages);
         a->messages_bytes = 0;
     }
+}
+
+/* A round's messages for one thread page (rnd_message_get_fn): through the
+ * cache, which is emptied when over its bounds before each one, so a long
+ * thread holds its page and the cache, not every parsed message of it. */
+typedef struct {
+    cor_archive_t *a;
+    cor_store_t *st;
+} round_get_t;
+
+static cor_status_t
+round_get(void *data, const am_post_t *p, const rnd_message_t **out, char **err)
+{
+    round_get_t *r = data;
+    rnd_message_t *rm = NULL;
+    cache_trim(r->a, false);
+    cor_status_t s = cached_message(r->a, r->st, (am_post_t *) p, &rm, err);
+    if (s == COR_OK)
+        *out = rm;
+    return s;
 }
 
 static cor_status_t
@@ -1073,15 +1110,8 @@ update_group(cor_archive_t *a, cor_store_t *st, writer_t *w, am_model_t *m, am_c
             continue;
         if ((s = write_some(w, root, files, err)) != COR_OK)
             break;
-        cache_trim(a, false);
-        g_autoptr(GPtrArray) msgs = g_ptr_array_new();
-        for (guint j = 0; s == COR_OK && j < t->posts->len; j++) {
-            rnd_message_t *rm;
-            if ((s = cached_message(a, st, t->posts->pdata[j], &rm, err)) == COR_OK)
-                g_ptr_array_add(msgs, rm);
-        }
-        if (s == COR_OK)
-            s = rnd_thread_files(site, st, t, msgs, files, err);
+        round_get_t rg = { a, st };
+        s = rnd_thread_files(site, st, t, round_get, &rg, files, err);
     }
     for (guint i = 0; s == COR_OK && i < c->gone->len; i++) {
         int64_t old = g_array_index(c->gone, int64_t, i);

@@ -644,12 +644,12 @@ tree_walk(walk_t *w, GPtrArray *nodes, int depth, int parent)
     }
 }
 
+/* Fills feed entry e (an object already in its list) for post p. */
 static void
-feed_entry(cor_tctx_t *c, cor_tval_t *list, const rnd_site_t *s, const am_post_t *p,
+feed_entry(cor_tctx_t *c, cor_tval_t *e, const rnd_site_t *s, const am_post_t *p,
            const rnd_message_t *rm)
 {
     char buf[64];
-    cor_tval_t *e = cor_tval_list_add_object(c, list);
     cor_tval_set_str(c, e, "title", subject_or_none(rm->msg->subject));
     set_path(c, e, "url", s->url, rnd_msg_rel(p->group->info->name, p->key, ".html"));
     cor_tval_set_str(c, e, "author", display_name(p));
@@ -665,14 +665,12 @@ feed_entry(cor_tctx_t *c, cor_tval_t *list, const rnd_site_t *s, const am_post_t
 }
 
 cor_status_t
-rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPtrArray *msgs,
-                 GPtrArray *files, char **err)
+rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t,
+                 rnd_message_get_fn get, void *data, GPtrArray *files, char **err)
 {
     const am_group_t *g = t->group;
     const char *gname = g->info->name;
     const am_post_t *first = t->posts->pdata[0];
-    const rnd_message_t *first_m = msgs->pdata[0];
-    const char *subject = subject_or_none(first_m->msg->subject);
 
     /* tree order */
     walk_t w = {
@@ -706,9 +704,61 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
         }
     }
 
+    /* One pass in tree order fills both the page's messages and the feed's
+     * entries, asking for one parsed message at a time (see render.h): the
+     * values are copies, so what a thread of hundreds of messages holds
+     * while it is made is its page, not its parsed messages. */
     char *path = rnd_thread_rel(gname, t->id, ".html");
     g_autoptr(cor_tctx_t) c = cor_tctx_new();
+    cor_tval_t *holder = cor_tval_object(c);
+    cor_tval_t *list = cor_tval_set_list(c, holder, "messages");
+    g_autoptr(cor_tctx_t) fc = cor_tctx_new();
+    cor_tval_t *fv = cor_tval_object(fc);
+    cor_tval_t *entries = cor_tval_set_list(fc, fv, "entries");
+    /* the newest [archive] feed_entries messages, newest first: posts
+     * [feed_from, len) go to entry slot len - 1 - i */
+    guint n_feed = MIN(t->posts->len, (guint) MAX(s->feed_entries, 0));
+    guint feed_from = t->posts->len - n_feed;
+    g_autofree cor_tval_t **slot = g_new0(cor_tval_t *, n_feed + 1);
+    for (guint k = 0; k < n_feed; k++)
+        slot[k] = cor_tval_list_add_object(fc, entries);
+    g_autofree char *subject = NULL;
+    cor_status_t rs = COR_OK;
+    for (guint i = 0; rs == COR_OK && i < w.order->len; i++) {
+        int idx = g_array_index(w.order, int, i);
+        int depth = g_array_index(w.depth, int, i);
+        int parent = g_array_index(w.parent, int, i);
+        const am_post_t *p = t->posts->pdata[idx];
+        const rnd_message_t *rm = NULL;
+        if ((rs = get(data, p, &rm, err)) != COR_OK)
+            break;
+        if (idx == 0)
+            subject = g_strdup(subject_or_none(rm->msg->subject));
+        cor_tval_t *mv = cor_tval_list_add_object(c, list);
+        message_scope(c, mv, p, rm, false);
+        cor_tval_set_int(c, mv, "depth", depth > 8 ? 8 : depth);
+        if (parent >= 0) {
+            const am_post_t *pp = t->posts->pdata[parent];
+            cor_tval_t *pv = cor_tval_set_object(c, mv, "parent");
+            cor_tval_set_str(c, pv, "key", pp->key);
+            cor_tval_set_str(c, pv, "from_name", display_name(pp));
+        }
+        if ((guint) idx >= feed_from)
+            feed_entry(fc, slot[t->posts->len - 1 - (guint) idx], s, p, rm);
+    }
+    g_hash_table_unref(w.by_msg);
+    g_array_unref(w.order);
+    g_array_unref(w.depth);
+    g_array_unref(w.parent);
+    if (rs != COR_OK) {
+        g_free(path);
+        return rs;
+    }
+    if (!subject)               /* cannot be: the tree order holds every post */
+        subject = g_strdup(subject_or_none(first->subject));
+
     cor_tval_t *v = group_page(c, s, path, subject, g, false);
+    cor_tval_set_value(c, v, "messages", list);
     cor_tval_set_int(c, v, "count", t->posts->len);
     cor_tval_set_bool(c, v, "plural", t->posts->len != 1);
     set_path(c, v, "feed_href", "", rnd_thread_rel(gname, t->id, ".atom"));
@@ -717,28 +767,8 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     cor_tval_set_str(c, v, "first_date", buf);
     rnd_date(buf, sizeof buf, t->last_date);
     cor_tval_set_str(c, v, "last_date", buf);
-    cor_tval_t *list = cor_tval_set_list(c, v, "messages");
-    for (guint i = 0; i < w.order->len; i++) {
-        int idx = g_array_index(w.order, int, i);
-        int depth = g_array_index(w.depth, int, i);
-        int parent = g_array_index(w.parent, int, i);
-        const am_post_t *p = t->posts->pdata[idx];
-        cor_tval_t *mv = cor_tval_list_add_object(c, list);
-        message_scope(c, mv, p, msgs->pdata[idx], false);
-        cor_tval_set_int(c, mv, "depth", depth > 8 ? 8 : depth);
-        if (parent >= 0) {
-            const am_post_t *pp = t->posts->pdata[parent];
-            cor_tval_t *pv = cor_tval_set_object(c, mv, "parent");
-            cor_tval_set_str(c, pv, "key", pp->key);
-            cor_tval_set_str(c, pv, "from_name", display_name(pp));
-        }
-    }
-    g_hash_table_unref(w.by_msg);
-    g_array_unref(w.order);
-    g_array_unref(w.depth);
-    g_array_unref(w.parent);
     GString *out = g_string_sized_new(16384);
-    cor_status_t rs = render_to(s, "thread.html", v, out, err);
+    rs = render_to(s, "thread.html", v, out, err);
     if (rs != COR_OK) {
         g_free(path);
         g_string_free(out, TRUE);
@@ -747,8 +777,6 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     add_file(files, path, out);
 
     /* the thread's feed */
-    g_autoptr(cor_tctx_t) fc = cor_tctx_new();
-    cor_tval_t *fv = cor_tval_object(fc);
     cor_tval_set_str(fc, fv, "title", subject);
     set_path(fc, fv, "id", s->url, rnd_thread_rel(gname, t->id, ".html"));
     set_path(fc, fv, "self", s->url, rnd_thread_rel(gname, t->id, ".atom"));
@@ -756,10 +784,6 @@ rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t, GPt
     rnd_date_iso(buf, sizeof buf, t->last_date);
     cor_tval_set_str(fc, fv, "updated", buf);
     cor_tval_set_str(fc, fv, "site_title", s->title);
-    /* the newest [archive] feed_entries messages, newest first */
-    cor_tval_t *entries = cor_tval_set_list(fc, fv, "entries");
-    for (guint i = t->posts->len, n = 0; i-- > 0 && n < (guint) s->feed_entries; n++)
-        feed_entry(fc, entries, s, t->posts->pdata[i], msgs->pdata[i]);
     out = g_string_sized_new(8192);
     if ((rs = render_to(s, "atom.xml", fv, out, err)) != COR_OK) {
         g_string_free(out, TRUE);
@@ -992,7 +1016,7 @@ rnd_group_feed_file(const rnd_site_t *s, cor_store_t *st, am_group_t *g, GHashTa
                                        cor_store_error(st));
             return rs;
         }
-        feed_entry(c, entries, s, p, rm);
+        feed_entry(c, cor_tval_list_add_object(c, entries), s, p, rm);
         if (!cache)
             rnd_message_free(rm);
     }

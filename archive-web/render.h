@@ -50,10 +50,17 @@ void rnd_file_free(rnd_file_t *f);
  * the attachments are served from the store by the HTTP listener.) */
 cor_status_t rnd_message_files(const rnd_site_t *s, const am_post_t *p, const rnd_message_t *m,
                                GPtrArray *files, char **err);
-/* Thread page and thread feed; `msgs` holds an rnd_message_t* per post of t,
- * in t->posts order. */
+/* Gives the parsed message of post p: *out is borrowed until the next call
+ * (the renderer keeps nothing of it; every value it needs is copied).  On
+ * failure, *err says why (transfer full). */
+typedef cor_status_t (*rnd_message_get_fn)(void *data, const am_post_t *p,
+                                           const rnd_message_t **out, char **err);
+/* Thread page and thread feed.  Asks `get` once for each post of t (in tree
+ * order), so a caller can hold one parsed message at a time however long
+ * the thread is. */
 cor_status_t rnd_thread_files(const rnd_site_t *s, cor_store_t *st, const am_thread_t *t,
-                              GPtrArray *msgs, GPtrArray *files, char **err);
+                              rnd_message_get_fn get, void *data, GPtrArray *files,
+                              char **err);
 /* The page a merged thread id leaves behind, pointing to `live`. */
 cor_status_t rnd_alias_file(const rnd_site_t *s, am_group_t *g, int64_t old, int64_t live,
                             GPtrArray *files, char **err);
