@@ -8,6 +8,7 @@
  *   soak-load --connect unix:PATH|HOST:PORT --rcpt ADDR [--rcpt ADDR...]
  *             --mbox FILE --seconds S --log FILE [--clients N] [--rate R]
  *             [--tag T] [--from ADDR] [--lhlo NAME] [--timeout S]
+ *             [--parts K] [--date-step S]
  *
  * It reuses bench/lmtp-load.c (included below, its main() renamed): the
  * mbox split and the DATA form of each message (CRLF, dot-stuffed, long
@@ -33,6 +34,13 @@
  *     (MAIL, RCPT, DATA), or 0 when the connection broke.
  * --rate R paces the whole run to R deliveries/s over all clients (0, the
  * default: as fast as they go).
+ * --parts K delivers the mbox from K places at once (see pick()), so that
+ * every stretch of the run has the same mix of the corpus's years and sizes;
+ * --date-step S dates delivery k at 2001-01-01 + k * S seconds: each copy is
+ * newer than the last, as live mail is, so that the mix does not file copies
+ * deep in the index pages, and a month holds the same number of posts all
+ * through the run (the corpus's own density is about one post every 3 hours;
+ * the wall clock at 50/s would put a year's mail in one month's page).
  *
  * stdout at the end: "deliveries N", "accepted A" (code 250), "failed F".
  * Exit 0 if F = 0, 1 otherwise, 2 on set-up errors.
@@ -43,12 +51,16 @@
 
 static double opt_seconds = 600;
 static const char *opt_log;
+static int opt_parts = 1;       /* --parts K: the mbox delivered from K places at once */
+static double opt_date_step;    /* --date-step S: delivery k is dated DATE_BASE + k * S */
+#define DATE_BASE 978307200     /* 2001-01-01 00:00:00 UTC */
 
 typedef struct {
     size_t at[64];      /* offsets, ascending, where ".TrN" goes */
     int n;
     size_t mid_at;      /* the (last) Message-ID's place among them (0: none) */
     int dup;            /* that Message-ID occurs earlier in the mbox: ".TrNxK" */
+    size_t date_from, date_to;  /* the Date field with its continuation lines, [from, to); 0, 0: none */
 } ins_t;
 
 static ins_t *ins;      /* [nmsgs] */
@@ -76,11 +88,17 @@ static void find_ids(size_t k)
     for (size_t p = 0; p < hl;) {
         const char *nl = memchr(w + p, '\n', hl - p);
         size_t eol = nl ? (size_t)(nl - w) + 1 : hl;
+        if ((w[p] == ' ' || w[p] == '\t') && in->date_to && in->date_to == p)
+            in->date_to = eol;         /* the Date field goes on */
         if (w[p] != ' ' && w[p] != '\t') {
             field = 0;
             /* every Message-ID field: some archived messages carry two, and
              * the parser takes the last (left alone, round N+1 would repeat
              * round N's id with other bytes) */
+            if (eol - p > 5 && strncasecmp(w + p, "Date:", 5) == 0 && in->date_to == 0) {
+                in->date_from = p;
+                in->date_to = eol;
+            }
             if (eol - p > 11 && strncasecmp(w + p, "Message-ID:", 11) == 0)
                 field = 1;
             else if ((eol - p > 12 && strncasecmp(w + p, "In-Reply-To:", 12) == 0) ||
@@ -195,14 +213,34 @@ static void log_delivery(double end, double lat, int code, int client)
         atomic_fetch_add(&n_failed, 1);
 }
 
+/* The k-th delivery of the run: message *i of the mbox, in its *round-th
+ * pass.  With --parts K the mbox is cut into K parts of equal count and
+ * delivery k takes the next message of part k mod K, so every stretch of
+ * the run has the same mix of the corpus's years (and of its sizes): a
+ * steady load.  Each part goes round by itself; a message left over after
+ * K equal parts is not sent. */
+static void pick(long k, size_t *i, long *round)
+{
+    if (opt_parts <= 1 || nmsgs < (size_t)opt_parts) {
+        *i = (size_t)k % nmsgs;
+        *round = k / (long)nmsgs;
+        return;
+    }
+    size_t seg = nmsgs / (size_t)opt_parts;
+    size_t part = (size_t)k % (size_t)opt_parts, pos = (size_t)k / (size_t)opt_parts;
+    *i = part * seg + pos % seg;
+    *round = (long)(pos / seg);
+}
+
 /* One delivery of message k on c to the envelope env; returns the code
  * (250 accepted), 0 if the connection is gone.  *lat set when sent. */
 static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *lat)
 {
-    size_t i = (size_t)k % nmsgs;
+    size_t i;
+    long round;
+    pick(k, &i, &round);
     const msg_t *m = &msgs[i];
     const ins_t *in = &ins[i];
-    long round = k / (long)nmsgs;
     int code;
     *lat = 0;
 
@@ -226,7 +264,7 @@ static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *l
             return 0;
         return code;
     }
-    struct iovec iov[2 * 64 + 4];
+    struct iovec iov[2 * 64 + 6];
     char sfx[64], dsfx[96], hdr[160];
     int n = 0;
     snprintf(sfx, sizeof sfx, ".%sr%ld", opt_tag, round);
@@ -235,8 +273,28 @@ static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *l
         snprintf(hdr, sizeof hdr, "Message-ID: <soak.%zu.%sr%ld@soak-load.invalid>\r\n", i, opt_tag, round);
         iov[n++] = (struct iovec){ hdr, strlen(hdr) };
     }
-    size_t from = 0;
-    for (int j = 0; j < in->n; j++) {
+    char date[96];
+    size_t from = 0, dfrom = 0, dto = 0;
+    if (opt_date_step > 0 && in->date_to) {
+        time_t when = (time_t)(DATE_BASE + (double)k * opt_date_step);
+        struct tm tm;
+        gmtime_r(&when, &tm);
+        strftime(date, sizeof date, "Date: %a, %d %b %Y %H:%M:%S +0000\r\n", &tm);
+        dfrom = in->date_from;
+        dto = in->date_to;
+    }
+    for (int j = 0; j <= in->n; j++) {
+        size_t to = j < in->n ? in->at[j] : m->len;
+        if (dto && dfrom >= from && dfrom < to) {
+            /* the Date field lies before the next insertion (never across one:
+             * ids are in other fields) */
+            iov[n++] = (struct iovec){ m->wire + from, dfrom - from };
+            iov[n++] = (struct iovec){ date, strlen(date) };
+            from = dto;
+            dto = 0;
+        }
+        if (j == in->n)
+            break;
         iov[n++] = (struct iovec){ m->wire + from, in->at[j] - from };
         if (in->dup && in->at[j] == in->mid_at)
             iov[n++] = (struct iovec){ dsfx, strlen(dsfx) };
@@ -325,6 +383,8 @@ int main(int argc, char **argv)
         { "rate", required_argument, 0, 'R' },
         { "lhlo", required_argument, 0, 'l' },
         { "timeout", required_argument, 0, 'T' },
+        { "parts", required_argument, 0, 'P' },
+        { "date-step", required_argument, 0, 'D' },
         { 0, 0, 0, 0 },
     };
     int ch;
@@ -344,15 +404,18 @@ int main(int argc, char **argv)
         case 'R': opt_rate = atof(optarg); break;
         case 'l': opt_lhlo = optarg; break;
         case 'T': opt_timeout = atoi(optarg); break;
+        case 'P': opt_parts = atoi(optarg); break;
+        case 'D': opt_date_step = atof(optarg); break;
         default:
             fputs("usage: soak-load --connect unix:PATH|HOST:PORT --rcpt ADDR [--rcpt ADDR...]\n"
                   "                 --mbox FILE --seconds S --log FILE [--clients N] [--rate R]\n"
-                  "                 [--tag T] [--from ADDR] [--lhlo NAME] [--timeout S]\n", stderr);
+                  "                 [--tag T] [--from ADDR] [--lhlo NAME] [--timeout S]\n"
+                  "                 [--parts K] [--date-step S]\n", stderr);
             return 2;
         }
     }
     if (optind != argc || !opt_connect || !opt_mbox || !opt_log || opt_nrcpt == 0 ||
-        opt_clients < 1 || opt_rate < 0 || opt_seconds <= 0 || opt_timeout < 1)
+        opt_clients < 1 || opt_rate < 0 || opt_seconds <= 0 || opt_timeout < 1 || opt_parts < 1 || opt_date_step < 0)
         die("bad arguments (see the top of bench/soak-load.c)");
     signal(SIGPIPE, SIG_IGN);
     load_mbox(opt_mbox);

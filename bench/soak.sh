@@ -20,7 +20,9 @@
 #                      third of the run when it is shorter than 6 minutes)
 #   SOAK_CLIENTS       LMTP sessions                           (default: 32)
 #   SOAK_RATE          offered deliveries/s over all sessions, 0 = as fast as
-#                      they go                                  (default: 100)
+#                      they go                                  (default: 50, what
+#                      a 2-CPU machine sustains with the readers and searchers
+#                      on the same CPUs; at 100 the index backlog grows)
 #   SOAK_GROUPS        groups; session i posts to group i mod N (default: 4)
 #   SOAK_MEMBERS       members of each group getting every copy (default: 3)
 #   SOAK_READERS       archive reader threads                  (default: 4)
@@ -29,6 +31,15 @@
 #   SOAK_RSS_LIMIT     allowed RSS growth after warm-up, %     (default: 5)
 #   SOAK_MBOX          mbox, plain or .xz                      (default: $CORRIDOR_CORPORA/linux-mips.mbox.xz)
 #   SOAK_MBOX_MB       MiB of it to use (read from its start)  (default: 200)
+#   SOAK_PARTS         deliver the mbox from this many places at once, so every
+#                      stretch of the run has the same mix of its years and
+#                      sizes (soak-load --parts)                (default: 10;
+#                      1: in order, when the mean message doubles over the run)
+#   SOAK_DATE_STEP     seconds: delivery k is dated 2001-01-01 + k * this, each
+#                      newer than the last as live mail is (soak-load
+#                      --date-step; 10800 keeps the corpus's density of about
+#                      one post every 3 hours)                  (default: 10800;
+#                      0: the messages' own dates)
 #   SOAK_DIR           work folder, wiped first                (default: bench/out/soak)
 #   SOAK_PORT          HTTP port; smtp-sink uses +1            (default: 17224)
 #   SOAK_CONF          more corridor.conf lines (printf %b: "[store]\\ndaemon_cache = 2M")
@@ -47,10 +58,12 @@ cd "$root"
 
 SECS=${SOAK_SECONDS:-600}
 CLIENTS=${SOAK_CLIENTS:-32}
-RATE=${SOAK_RATE:-100}
+RATE=${SOAK_RATE:-50}
 NGROUPS=${SOAK_GROUPS:-4}
 MEMBERS=${SOAK_MEMBERS:-3}
 READERS=${SOAK_READERS:-4}
+PARTS=${SOAK_PARTS:-10}
+DATE_STEP=${SOAK_DATE_STEP:-10800}
 SEARCHERS=${SOAK_SEARCHERS:-2}
 DIGEST_EVERY=${SOAK_DIGEST_EVERY:-10}
 RSS_LIMIT=${SOAK_RSS_LIMIT:-5}
@@ -68,7 +81,7 @@ SINK_PORT=$((PORT + 1))
 say() { printf 'soak: [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'soak: error: %s\n' "$*" >&2; exit 2; }
 
-for v in "$SECS" "$CLIENTS" "$RATE" "$NGROUPS" "$MEMBERS" "$READERS" "$SEARCHERS" \
+for v in "$SECS" "$CLIENTS" "$RATE" "$NGROUPS" "$MEMBERS" "$READERS" "$SEARCHERS" "$PARTS" "$DATE_STEP" \
          "$DIGEST_EVERY" "$MBOX_MB" "$PORT"; do
 	case $v in ''|*[!0-9]*) die "'$v' is not a whole number (SOAK_* settings)";; esac
 done
@@ -196,10 +209,11 @@ say "corridor serve (pid $COR_PID): $NGROUPS groups ($GROUPS_LIST), $MEMBERS mem
 # -- the load ------------------------------------------------------------------
 offered=max; [ "$RATE" -gt 0 ] && offered="$RATE/s"
 say "load: $CLIENTS LMTP sessions (offered $offered) + $READERS readers + $SEARCHERS searchers for $SECS s;" \
-	"warm-up $WARMUP s; a digest day every $DIGEST_EVERY s"
+	"warm-up $WARMUP s; a digest day every $DIGEST_EVERY s; the mbox from $PARTS place(s)$([ "$DATE_STEP" = 0 ] || echo ", dated every $DATE_STEP s from 2001")"
 # shellcheck disable=SC2086
 "$W/soak-load" --connect "unix:$W/lmtp.sock" $RCPTS --mbox "$W/input.mbox" --clients "$CLIENTS" \
-	--rate "$RATE" --seconds "$SECS" --tag s --log "$W/lmtp.log" >"$W/load.out" 2>"$W/load.err" &
+	--rate "$RATE" --seconds "$SECS" --tag s --log "$W/lmtp.log" --parts "$PARTS" --date-step "$DATE_STEP" \
+	>"$W/load.out" 2>"$W/load.err" &
 LOAD_PID=$!
 i=0
 until grep -q '^soak-load: .* clients for' "$W/load.err" 2>/dev/null; do
