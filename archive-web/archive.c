@@ -1026,7 +1026,8 @@ remove_file(const char *root, const char *rel)
 
 /* Loads (or reuses) the parsed message of p (rnd_message_cached). */
 static cor_status_t
-cached_message(cor_archive_t *a, cor_store_t *st, am_post_t *p, rnd_message_t **out, char **err)
+cached_message(cor_archive_t *a, cor_store_t *st, const am_post_t *p, rnd_message_t **out,
+               char **err)
 {
     guint before = g_hash_table_size(a->messages);
     cor_status_t s = rnd_message_cached(a->messages, st, p, out);
@@ -1074,7 +1075,7 @@ round_get(void *data, const am_post_t *p, const rnd_message_t **out, char **err)
     round_get_t *r = data;
     rnd_message_t *rm = NULL;
     cache_trim(r->a, false);
-    cor_status_t s = cached_message(r->a, r->st, (am_post_t *) p, &rm, err);
+    cor_status_t s = cached_message(r->a, r->st, p, &rm, err);
     if (s == COR_OK)
         *out = rm;
     return s;
