@@ -60,7 +60,10 @@ typedef struct {
     int n;
     size_t mid_at;      /* the (last) Message-ID's place among them (0: none) */
     int dup;            /* that Message-ID occurs earlier in the mbox: ".TrNxK" */
-    size_t date_from, date_to;  /* the Date field with its continuation lines, [from, to); 0, 0: none */
+    size_t date_from[4], date_to[4];  /* each Date field with its continuation lines,
+                                         [from, to): some messages carry two, and the
+                                         parser takes the last */
+    int ndates;
 } ins_t;
 
 static ins_t *ins;      /* [nmsgs] */
@@ -88,16 +91,16 @@ static void find_ids(size_t k)
     for (size_t p = 0; p < hl;) {
         const char *nl = memchr(w + p, '\n', hl - p);
         size_t eol = nl ? (size_t)(nl - w) + 1 : hl;
-        if ((w[p] == ' ' || w[p] == '\t') && in->date_to && in->date_to == p)
-            in->date_to = eol;         /* the Date field goes on */
+        if ((w[p] == ' ' || w[p] == '\t') && in->ndates && in->date_to[in->ndates - 1] == p)
+            in->date_to[in->ndates - 1] = eol;     /* the Date field goes on */
         if (w[p] != ' ' && w[p] != '\t') {
             field = 0;
             /* every Message-ID field: some archived messages carry two, and
              * the parser takes the last (left alone, round N+1 would repeat
              * round N's id with other bytes) */
-            if (eol - p > 5 && strncasecmp(w + p, "Date:", 5) == 0 && in->date_to == 0) {
-                in->date_from = p;
-                in->date_to = eol;
+            if (eol - p > 5 && strncasecmp(w + p, "Date:", 5) == 0 && in->ndates < 4) {
+                in->date_from[in->ndates] = p;
+                in->date_to[in->ndates++] = eol;
             }
             if (eol - p > 11 && strncasecmp(w + p, "Message-ID:", 11) == 0)
                 field = 1;
@@ -264,7 +267,7 @@ static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *l
             return 0;
         return code;
     }
-    struct iovec iov[2 * 64 + 6];
+    struct iovec iov[2 * 64 + 2 * 4 + 6];
     char sfx[64], dsfx[96], hdr[160];
     int n = 0;
     snprintf(sfx, sizeof sfx, ".%sr%ld", opt_tag, round);
@@ -274,24 +277,26 @@ static int send_msg(conn_t *c, const char *env, size_t envlen, long k, double *l
         iov[n++] = (struct iovec){ hdr, strlen(hdr) };
     }
     char date[96];
-    size_t from = 0, dfrom = 0, dto = 0;
-    if (opt_date_step > 0 && in->date_to) {
+    size_t from = 0;
+    int nd = 0, d = 0;          /* Date fields to replace; the next one */
+    if (opt_date_step > 0) {
         time_t when = (time_t)(DATE_BASE + (double)k * opt_date_step);
         struct tm tm;
         gmtime_r(&when, &tm);
         strftime(date, sizeof date, "Date: %a, %d %b %Y %H:%M:%S +0000\r\n", &tm);
-        dfrom = in->date_from;
-        dto = in->date_to;
+        nd = in->ndates;        /* each replaced where it is */
+        if (nd == 0)            /* none: one goes first (the daemon would file it
+                                   at its arrival, years after the sequence) */
+            iov[n++] = (struct iovec){ date, strlen(date) };
     }
     for (int j = 0; j <= in->n; j++) {
         size_t to = j < in->n ? in->at[j] : m->len;
-        if (dto && dfrom >= from && dfrom < to) {
-            /* the Date field lies before the next insertion (never across one:
-             * ids are in other fields) */
-            iov[n++] = (struct iovec){ m->wire + from, dfrom - from };
+        while (d < nd && in->date_from[d] >= from && in->date_from[d] < to) {
+            /* a Date field before the next insertion (never across one: ids
+             * are in other fields) */
+            iov[n++] = (struct iovec){ m->wire + from, in->date_from[d] - from };
             iov[n++] = (struct iovec){ date, strlen(date) };
-            from = dto;
-            dto = 0;
+            from = in->date_to[d++];
         }
         if (j == in->n)
             break;
